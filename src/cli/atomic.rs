@@ -1,0 +1,73 @@
+//! Files written whole or not at all: contents go to a temporary file beside the target, which
+//! is renamed over it only once complete, so a failure never leaves a half-written file.
+
+use anyhow::{Context, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A file being written; [`AtomicFile::commit`] makes it visible under its final name.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    file: Option<File>,
+}
+
+impl AtomicFile {
+    /// With `secret`, the file is created with mode 0600 from the start.
+    pub fn create(dest: &Path, secret: bool) -> Result<Self> {
+        let name = dest.file_name().context("output path has no file name")?;
+        let tmp = dest.with_file_name(format!(
+            ".{}.tmp{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        if secret {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let _ = secret;
+        let file = opts
+            .open(&tmp)
+            .with_context(|| format!("creating {}", tmp.display()))?;
+        Ok(AtomicFile {
+            tmp,
+            dest: dest.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("file is present until commit")
+    }
+
+    pub fn commit(mut self) -> Result<()> {
+        if let Some(mut f) = self.file.take() {
+            f.flush()?;
+            f.sync_all()
+                .with_context(|| format!("syncing {}", self.tmp.display()))?;
+        }
+        fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("renaming into {}", self.dest.display()))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to `dest` atomically.
+pub fn write(dest: &Path, bytes: &[u8], secret: bool) -> Result<()> {
+    let mut f = AtomicFile::create(dest, secret)?;
+    f.file()
+        .write_all(bytes)
+        .with_context(|| format!("writing {}", dest.display()))?;
+    f.commit()
+}

@@ -1,0 +1,71 @@
+//! Argument parsing and dispatch. Each subcommand has one module with one `run` function.
+
+mod atomic;
+mod program;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Proof of independent execution over a deterministic RV32IM VM.
+#[derive(Parser, Debug)]
+#[command(name = "poie", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a guest program in the VM.
+    Run(run::Args),
+    /// List the built-in guest programs.
+    Guests,
+    /// Generate a deterministic ledger block (input for the `ledger` guest).
+    GenLedger(GenLedgerArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct GenLedgerArgs {
+    /// Seed of the pseudo-random transfers.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of transfer lines.
+    #[arg(long, default_value_t = 20_000)]
+    transfers: usize,
+    /// Output file (written atomically); stdout if absent.
+    #[arg(long, value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Guests => {
+            program::list_guests();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::GenLedger(a) => gen_ledger(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("poie: error: {e:#}");
+            ExitCode::from(ERROR_EXIT_CODE)
+        }
+    }
+}
+
+/// Exit code for poie's own failures (bad arguments beyond clap's, unreadable or invalid files):
+/// 125, as `timeout(1)` and `env(1)` use, so it is not confused with a guest's usual codes.
+pub const ERROR_EXIT_CODE: u8 = 125;
+
+fn gen_ledger(a: GenLedgerArgs) -> anyhow::Result<ExitCode> {
+    let block = poie::guests::ledger::generate_block(a.seed, a.transfers);
+    match a.out {
+        Some(path) => atomic::write(&path, block.as_bytes(), false)?,
+        None => print!("{block}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

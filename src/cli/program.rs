@@ -1,0 +1,63 @@
+//! Resolving a program argument (built-in guest name or ELF path) and its input.
+
+use anyhow::{Context, Result, bail};
+use poie::guests::{self, GUESTS};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A program to run: its ELF bytes and where they came from.
+pub struct Program {
+    pub label: String,
+    pub elf: Vec<u8>,
+    pub builtin: Option<&'static guests::Guest>,
+}
+
+/// A built-in name wins unless a file of that name exists.
+pub fn resolve(arg: &str) -> Result<Program> {
+    let path = Path::new(arg);
+    if let Some(g) = guests::find(arg).filter(|_| !path.exists()) {
+        return Ok(Program {
+            label: g.name.into(),
+            elf: g.elf.to_vec(),
+            builtin: Some(g),
+        });
+    }
+    if !path.exists() {
+        let names: Vec<_> = GUESTS.iter().map(|g| g.name).collect();
+        bail!(
+            "'{arg}' is neither a file nor a built-in guest (built-ins: {})",
+            names.join(", ")
+        );
+    }
+    let elf = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Program {
+        label: arg.into(),
+        elf,
+        builtin: None,
+    })
+}
+
+/// `--input`: a file, `-` for stdin, or (when absent) a built-in guest's sample input and
+/// nothing for an ELF file.
+pub fn input(program: &Program, arg: Option<&PathBuf>) -> Result<Vec<u8>> {
+    match arg {
+        Some(p) if p.as_os_str() == "-" => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading input from stdin")?;
+            Ok(buf)
+        }
+        Some(p) => std::fs::read(p).with_context(|| format!("reading input {}", p.display())),
+        None => Ok(program
+            .builtin
+            .map(|g| g.sample_input.to_vec())
+            .unwrap_or_default()),
+    }
+}
+
+pub fn list_guests() {
+    for g in GUESTS {
+        println!("{:<8} {}", g.name, g.about);
+    }
+}

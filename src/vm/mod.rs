@@ -1,0 +1,540 @@
+//! The RV32IM user-mode virtual machine.
+//!
+//! [`Vm::run`] executes until the guest exits, traps or reaches a step limit, emitting one
+//! [`Chunk`] per retired instruction into a [`TraceSink`]. Code is predecoded at load time into
+//! a table indexed by `(pc - code_base) / 4`; the run loop fills a batch buffer that stays in
+//! cache and hands it to the sink when full.
+
+mod decode;
+mod elf;
+mod memory;
+mod syscall;
+
+pub use decode::{Inst, Op, decode};
+pub use elf::ElfError;
+pub use memory::{Memory, PAGE_SIZE};
+
+use crate::trace::{Chunk, Step, TraceSink};
+use std::fmt;
+use std::io::{self, Write};
+use thiserror::Error;
+
+/// The stack occupies `[STACK_TOP - STACK_SIZE, STACK_TOP)`.
+pub const STACK_TOP: u32 = 0x8000_0000;
+pub const STACK_SIZE: u32 = 8 << 20;
+/// `brk` may grow the heap up to here.
+pub const BRK_MAX: u32 = 0x7000_0000;
+/// Largest span of executable segments the predecoder accepts (16 Mi instructions).
+const MAX_CODE_SPAN: u32 = 64 << 20;
+/// Default number of chunks handed to the sink at a time (32 KiB: fits in L1/L2).
+pub const DEFAULT_BATCH: usize = 1024;
+
+/// Why a program could not be loaded.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("invalid ELF: {0}")]
+    Elf(#[from] ElfError),
+    #[error("executable segments span {0:#x} bytes, more than the {MAX_CODE_SPAN:#x} supported")]
+    CodeTooLarge(u32),
+}
+
+/// What made the guest stop abnormally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrapKind {
+    IllegalInstruction,
+    Breakpoint,
+    /// Load from an unmapped address.
+    LoadFault {
+        addr: u32,
+    },
+    /// Store to an unmapped or read-only address.
+    StoreFault {
+        addr: u32,
+    },
+    /// The pc left the executable segments.
+    FetchFault,
+    /// A jump or taken branch to an address that is not 4-byte aligned.
+    MisalignedJump {
+        target: u32,
+    },
+}
+
+/// A trap: the faulting instruction did not retire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trap {
+    pub pc: u32,
+    pub word: u32,
+    pub kind: TrapKind,
+}
+
+impl Trap {
+    /// The process exit code `poie run` uses: 128 + the signal Linux would deliver.
+    pub fn exit_code(&self) -> u8 {
+        match self.kind {
+            TrapKind::IllegalInstruction => 132,    // SIGILL
+            TrapKind::Breakpoint => 133,            // SIGTRAP
+            TrapKind::MisalignedJump { .. } => 135, // SIGBUS
+            TrapKind::LoadFault { .. } | TrapKind::StoreFault { .. } | TrapKind::FetchFault => 139, // SIGSEGV
+        }
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TrapKind::IllegalInstruction => "illegal instruction".to_string(),
+            TrapKind::Breakpoint => "breakpoint (ebreak)".to_string(),
+            TrapKind::LoadFault { addr } => format!("load from unmapped address {addr:#010x}"),
+            TrapKind::StoreFault { addr } => {
+                format!("store to unmapped or read-only address {addr:#010x}")
+            }
+            TrapKind::FetchFault => "instruction fetch outside the executable segments".into(),
+            TrapKind::MisalignedJump { target } => {
+                format!("jump to misaligned address {target:#010x}")
+            }
+        };
+        write!(
+            f,
+            "{what} at pc {:#010x} (instruction word {:#010x})",
+            self.pc, self.word
+        )
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The guest called `exit`/`exit_group` with this status (the full 32-bit `a0`).
+    Exited(u32),
+    Trapped(Trap),
+    /// The step limit was reached before the guest exited.
+    StepLimit,
+}
+
+/// Process exit code `poie run` uses when the step limit is reached (as `timeout(1)` does).
+pub const STEP_LIMIT_EXIT_CODE: u8 = 124;
+
+impl Outcome {
+    /// The exit code a process running this guest ends with.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Exited(code) => *code as u8,
+            Outcome::Trapped(t) => t.exit_code(),
+            Outcome::StepLimit => STEP_LIMIT_EXIT_CODE,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Exited(c) => write!(f, "exited with status {}", *c as u8),
+            Outcome::Trapped(t) => write!(f, "trapped: {t}"),
+            Outcome::StepLimit => write!(f, "stopped at the step limit"),
+        }
+    }
+}
+
+/// The result of [`Vm::run`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunResult {
+    /// Instructions retired (= chunks emitted) by this call.
+    pub steps: u64,
+    pub outcome: Outcome,
+}
+
+/// Where guest output goes.
+pub enum Output {
+    /// Kept in memory; read with [`Vm::stdout`] / [`Vm::stderr`].
+    Capture(Vec<u8>),
+    /// Streamed to a host writer. A host write error is remembered, not shown to the guest, so
+    /// the guest's behaviour cannot depend on the host.
+    Writer(Box<dyn Write + Send>),
+    Discard,
+}
+
+impl Output {
+    fn write(&mut self, bytes: &[u8]) {
+        match self {
+            Output::Capture(v) => v.extend_from_slice(bytes),
+            Output::Writer(w) => {
+                let _ = w.write_all(bytes).and_then(|_| w.flush());
+            }
+            Output::Discard => {}
+        }
+    }
+
+    fn captured(&self) -> &[u8] {
+        match self {
+            Output::Capture(v) => v,
+            _ => &[],
+        }
+    }
+}
+
+struct Io {
+    input: Vec<u8>,
+    input_pos: usize,
+    stdout: Output,
+    stderr: Output,
+}
+
+enum Stop {
+    Exit { status: u32, step: Step },
+    Trap(Trap),
+}
+
+/// A loaded guest program and its machine state.
+pub struct Vm {
+    regs: [u32; 32],
+    pc: u32,
+    mem: Memory,
+    code: Vec<Inst>,
+    code_base: u32,
+    brk_start: u32,
+    brk: u32,
+    io: Io,
+    retired: u64,
+    finished: Option<Outcome>,
+}
+
+impl Vm {
+    /// Loads an ELF executable with the given stdin bytes. Output is captured in memory.
+    pub fn new(elf_image: &[u8], input: Vec<u8>) -> Result<Vm, LoadError> {
+        let mut mem = Memory::new();
+        let stack = (STACK_TOP - STACK_SIZE, STACK_TOP);
+        let loaded = elf::load(elf_image, &mut mem, stack)?;
+        mem.map(stack.0, STACK_SIZE, true);
+
+        let code_base = loaded.code.iter().map(|c| c.0).min().unwrap_or(0) & !3;
+        let code_end = loaded.code.iter().map(|c| c.1).max().unwrap_or(0);
+        let span = code_end - code_base;
+        if span > MAX_CODE_SPAN {
+            return Err(LoadError::CodeTooLarge(span));
+        }
+        let code = (0..span / 4)
+            .map(|i| {
+                let pc = code_base + 4 * i;
+                let in_code = loaded.code.iter().any(|&(s, e)| pc >= s && pc + 4 <= e);
+                match mem.load_u32(pc) {
+                    Some(w) if in_code => decode(w),
+                    w => Inst::illegal(w.unwrap_or(0)),
+                }
+            })
+            .collect();
+
+        // Linux's initial stack for a static binary with argc = 0: argc, a NULL argv terminator,
+        // a NULL envp terminator and an AT_NULL auxv entry, all zero words. The stack is zeroed.
+        let sp = STACK_TOP - 32;
+        let mut regs = [0u32; 32];
+        regs[2] = sp;
+        let brk_start = loaded.end;
+        Ok(Vm {
+            regs,
+            pc: loaded.entry,
+            mem,
+            code,
+            code_base,
+            brk_start,
+            brk: brk_start,
+            io: Io {
+                input,
+                input_pos: 0,
+                stdout: Output::Capture(Vec::new()),
+                stderr: Output::Capture(Vec::new()),
+            },
+            retired: 0,
+            finished: None,
+        })
+    }
+
+    pub fn set_stdout(&mut self, out: Output) {
+        self.io.stdout = out;
+    }
+
+    pub fn set_stderr(&mut self, out: Output) {
+        self.io.stderr = out;
+    }
+
+    /// Guest stdout so far, if captured.
+    pub fn stdout(&self) -> &[u8] {
+        self.io.stdout.captured()
+    }
+
+    /// Guest stderr so far, if captured.
+    pub fn stderr(&self) -> &[u8] {
+        self.io.stderr.captured()
+    }
+
+    pub fn pc(&self) -> u32 {
+        self.pc
+    }
+
+    pub fn reg(&self, r: usize) -> u32 {
+        self.regs[r & 31]
+    }
+
+    /// Instructions retired since loading.
+    pub fn retired(&self) -> u64 {
+        self.retired
+    }
+
+    pub fn memory(&self) -> &Memory {
+        &self.mem
+    }
+
+    /// Runs with the default batch size. See [`Vm::run_batched`].
+    pub fn run<S: TraceSink>(&mut self, sink: &mut S, max_steps: u64) -> io::Result<RunResult> {
+        self.run_batched(sink, max_steps, DEFAULT_BATCH)
+    }
+
+    /// Runs until the guest exits or traps, or `max_steps` more instructions have retired,
+    /// handing the trace to `sink` in batches of `batch` chunks (the last may be shorter).
+    /// A sink error stops the run and is returned. Running again after the step limit continues
+    /// where the run stopped; after an exit or trap it returns the same outcome at once.
+    pub fn run_batched<S: TraceSink>(
+        &mut self,
+        sink: &mut S,
+        max_steps: u64,
+        batch: usize,
+    ) -> io::Result<RunResult> {
+        if let Some(outcome) = self.finished {
+            sink.finish()?;
+            return Ok(RunResult { steps: 0, outcome });
+        }
+        let batch = batch.max(1);
+        let mut buf: Vec<Chunk> = vec![[0; 32]; if S::RECORDS { batch } else { 0 }];
+        let mut steps = 0u64;
+        let outcome = loop {
+            let want = (max_steps - steps).min(batch as u64) as usize;
+            if want == 0 {
+                break Outcome::StepLimit;
+            }
+            let (done, stop) = if S::RECORDS {
+                self.exec(want, |i, s| buf[i] = s.to_chunk())
+            } else {
+                self.exec(want, |_, _| {})
+            };
+            steps += done as u64;
+            if S::RECORDS {
+                sink.consume(&buf[..done])?;
+            }
+            match stop {
+                None => {}
+                Some(Stop::Exit { status, .. }) => break Outcome::Exited(status),
+                Some(Stop::Trap(t)) => break Outcome::Trapped(t),
+            }
+        };
+        self.retired += steps;
+        if !matches!(outcome, Outcome::StepLimit) {
+            self.finished = Some(outcome);
+        }
+        sink.finish()?;
+        Ok(RunResult { steps, outcome })
+    }
+
+    /// Executes up to `n` instructions, calling `emit(i, step)` for each retired one. Returns
+    /// how many retired and why it stopped early, if it did.
+    #[inline(always)]
+    fn exec(&mut self, n: usize, mut emit: impl FnMut(usize, &Step)) -> (usize, Option<Stop>) {
+        for i in 0..n {
+            match self.step() {
+                Ok(s) => emit(i, &s),
+                Err(Stop::Exit { status, step }) => {
+                    emit(i, &step);
+                    return (i + 1, Some(Stop::Exit { status, step }));
+                }
+                Err(trap) => return (i, Some(trap)),
+            }
+        }
+        (n, None)
+    }
+
+    #[inline(always)]
+    fn fetch(&self, pc: u32) -> Result<Inst, Stop> {
+        let idx = (pc.wrapping_sub(self.code_base) >> 2) as usize;
+        match self.code.get(idx) {
+            Some(inst) => Ok(*inst),
+            None => Err(Stop::Trap(Trap {
+                pc,
+                word: self.mem.load_u32(pc).unwrap_or(0),
+                kind: TrapKind::FetchFault,
+            })),
+        }
+    }
+
+    /// A store into the predecoded range (writable code) must refresh the decoded copy.
+    #[cold]
+    fn redecode(&mut self, addr: u32, len: u32) {
+        let first = addr.wrapping_sub(self.code_base) & !3;
+        let last = addr.wrapping_add(len - 1).wrapping_sub(self.code_base) & !3;
+        for off in [first, last] {
+            if let Some(slot) = self.code.get_mut((off >> 2) as usize) {
+                let pc = self.code_base.wrapping_add(off);
+                *slot = decode(self.mem.load_u32(pc).unwrap_or(0));
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn step(&mut self) -> Result<Step, Stop> {
+        let pc = self.pc;
+        let inst = self.fetch(pc)?;
+        let r = &self.regs;
+        let a = r[(inst.rs1 & 31) as usize];
+        let b = r[(inst.rs2 & 31) as usize];
+        let imm = inst.imm;
+        let seq = pc.wrapping_add(4);
+        let trap = |kind| {
+            Stop::Trap(Trap {
+                pc,
+                word: inst.word,
+                kind,
+            })
+        };
+        let mut s = Step {
+            pc,
+            word: inst.word,
+            rs1_val: a,
+            rs2_val: b,
+            rd_val: 0,
+            mem_addr: 0,
+            mem_val: 0,
+            next_pc: seq,
+        };
+        // Formats without rs1/rs2 decode those fields as register 0, which reads as 0, so the
+        // chunk already holds 0 for them.
+        let rd_val: Option<u32> = match inst.op {
+            Op::Lui => Some(imm),
+            Op::Auipc => Some(pc.wrapping_add(imm)),
+            Op::Jal => {
+                let t = pc.wrapping_add(imm);
+                if t & 3 != 0 {
+                    return Err(trap(TrapKind::MisalignedJump { target: t }));
+                }
+                s.next_pc = t;
+                Some(seq)
+            }
+            Op::Jalr => {
+                let t = a.wrapping_add(imm) & !1;
+                if t & 3 != 0 {
+                    return Err(trap(TrapKind::MisalignedJump { target: t }));
+                }
+                s.next_pc = t;
+                Some(seq)
+            }
+            Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
+                let taken = match inst.op {
+                    Op::Beq => a == b,
+                    Op::Bne => a != b,
+                    Op::Blt => (a as i32) < (b as i32),
+                    Op::Bge => (a as i32) >= (b as i32),
+                    Op::Bltu => a < b,
+                    _ => a >= b,
+                };
+                if taken {
+                    let t = pc.wrapping_add(imm);
+                    if t & 3 != 0 {
+                        return Err(trap(TrapKind::MisalignedJump { target: t }));
+                    }
+                    s.next_pc = t;
+                }
+                None
+            }
+            Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu => {
+                let addr = a.wrapping_add(imm);
+                let raw = match inst.op {
+                    Op::Lb | Op::Lbu => self.mem.load_u8(addr),
+                    Op::Lh | Op::Lhu => self.mem.load_u16(addr),
+                    _ => self.mem.load_u32(addr),
+                };
+                let Some(raw) = raw else {
+                    return Err(trap(TrapKind::LoadFault { addr }));
+                };
+                s.mem_addr = addr;
+                s.mem_val = raw;
+                Some(match inst.op {
+                    Op::Lb => raw as u8 as i8 as i32 as u32,
+                    Op::Lh => raw as u16 as i16 as i32 as u32,
+                    _ => raw,
+                })
+            }
+            Op::Sb | Op::Sh | Op::Sw => {
+                let addr = a.wrapping_add(imm);
+                let (done, val, len) = match inst.op {
+                    Op::Sb => (self.mem.store_u8(addr, b), b & 0xff, 1),
+                    Op::Sh => (self.mem.store_u16(addr, b), b & 0xffff, 2),
+                    _ => (self.mem.store_u32(addr, b), b, 4),
+                };
+                if done.is_none() {
+                    return Err(trap(TrapKind::StoreFault { addr }));
+                }
+                if addr.wrapping_sub(self.code_base) < (self.code.len() as u32) << 2
+                    || addr.wrapping_add(len - 1).wrapping_sub(self.code_base)
+                        < (self.code.len() as u32) << 2
+                {
+                    self.redecode(addr, len);
+                }
+                s.mem_addr = addr;
+                s.mem_val = val;
+                None
+            }
+            Op::Addi => Some(a.wrapping_add(imm)),
+            Op::Slti => Some(((a as i32) < (imm as i32)) as u32),
+            Op::Sltiu => Some((a < imm) as u32),
+            Op::Xori => Some(a ^ imm),
+            Op::Ori => Some(a | imm),
+            Op::Andi => Some(a & imm),
+            Op::Slli => Some(a << imm),
+            Op::Srli => Some(a >> imm),
+            Op::Srai => Some(((a as i32) >> imm) as u32),
+            Op::Add => Some(a.wrapping_add(b)),
+            Op::Sub => Some(a.wrapping_sub(b)),
+            Op::Sll => Some(a << (b & 31)),
+            Op::Slt => Some(((a as i32) < (b as i32)) as u32),
+            Op::Sltu => Some((a < b) as u32),
+            Op::Xor => Some(a ^ b),
+            Op::Srl => Some(a >> (b & 31)),
+            Op::Sra => Some(((a as i32) >> (b & 31)) as u32),
+            Op::Or => Some(a | b),
+            Op::And => Some(a & b),
+            Op::Mul => Some(a.wrapping_mul(b)),
+            Op::Mulh => Some(((a as i32 as i64 * b as i32 as i64) >> 32) as u32),
+            Op::Mulhsu => Some(((a as i32 as i64 * b as i64) >> 32) as u32),
+            Op::Mulhu => Some(((a as u64 * b as u64) >> 32) as u32),
+            Op::Div => Some(match (a as i32, b as i32) {
+                (_, 0) => u32::MAX,
+                (x, y) => x.wrapping_div(y) as u32,
+            }),
+            Op::Divu => Some(a.checked_div(b).unwrap_or(u32::MAX)),
+            Op::Rem => Some(match (a as i32, b as i32) {
+                (x, 0) => x as u32,
+                (x, y) => x.wrapping_rem(y) as u32,
+            }),
+            Op::Remu => Some(if b == 0 { a } else { a % b }),
+            Op::Fence => None,
+            Op::Ecall => {
+                s.rs1_val = self.regs[17];
+                s.rs2_val = self.regs[10];
+                s.mem_addr = self.regs[11];
+                s.mem_val = self.regs[12];
+                let exit = self.syscall();
+                s.rd_val = self.regs[10];
+                self.pc = seq;
+                if let Some(status) = exit {
+                    return Err(Stop::Exit { status, step: s });
+                }
+                return Ok(s);
+            }
+            Op::Ebreak => return Err(trap(TrapKind::Breakpoint)),
+            Op::Illegal => return Err(trap(TrapKind::IllegalInstruction)),
+        };
+        if let Some(v) = rd_val {
+            s.rd_val = v;
+            self.regs[(inst.rd & 31) as usize] = v;
+            self.regs[0] = 0;
+        }
+        self.pc = s.next_pc;
+        Ok(s)
+    }
+}
