@@ -1,6 +1,6 @@
 //! Resolving a program argument (built-in guest name or ELF path) and its input.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{bail, Context, Result};
 use poie::guests::{self, GUESTS};
 use std::io::Read;
 use std::path::{Path, PathBuf};

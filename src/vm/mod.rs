@@ -10,7 +10,7 @@ mod elf;
 mod memory;
 mod syscall;
 
-pub use decode::{Inst, Op, decode};
+pub use decode::{decode, Inst, Op};
 pub use elf::ElfError;
 pub use memory::{Memory, PAGE_SIZE};
 
@@ -33,9 +33,15 @@ pub const DEFAULT_BATCH: usize = 1024;
 #[derive(Debug, Error)]
 pub enum LoadError {
     #[error("invalid ELF: {0}")]
-    Elf(#[from] ElfError),
+    Elf(ElfError),
     #[error("executable segments span {0:#x} bytes, more than the {MAX_CODE_SPAN:#x} supported")]
     CodeTooLarge(u32),
+}
+
+impl From<ElfError> for LoadError {
+    fn from(e: ElfError) -> Self {
+        LoadError::Elf(e)
+    }
 }
 
 /// What made the guest stop abnormally.
@@ -215,7 +221,10 @@ impl Vm {
         let code = (0..span / 4)
             .map(|i| {
                 let pc = code_base + 4 * i;
-                let in_code = loaded.code.iter().any(|&(s, e)| pc >= s && pc + 4 <= e);
+                let in_code = loaded
+                    .code
+                    .iter()
+                    .any(|&(s, e)| pc >= s && pc as u64 + 4 <= e as u64);
                 match mem.load_u32(pc) {
                     Some(w) if in_code => decode(w),
                     w => Inst::illegal(w.unwrap_or(0)),

@@ -1,0 +1,164 @@
+//! `poie run` end to end: exit codes, messages on bad input, trace files.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn poie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_poie"))
+        .args(args)
+        .output()
+        .expect("poie runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn ledger_runs_with_sample_block_and_stats() {
+    let o = poie(&["run", "ledger", "--stats"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("applied=18747 rejected=1253\nstate="),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("steps/s"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_elfs_give_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = elf(&exit(), &[]);
+    let mut wrong_machine = good.clone();
+    wrong_machine[18] = 62; // EM_X86_64
+    let mut elf64 = good.clone();
+    elf64[4] = 2;
+    let mut past_end = good.clone();
+    // Second segment's vaddr near the top of the address space with a 4 KiB memsz.
+    past_end[52 + 32 + 8..52 + 32 + 12].copy_from_slice(&0xffff_f800u32.to_le_bytes());
+    let mut out_of_file = good.clone();
+    out_of_file[52 + 16..52 + 20].copy_from_slice(&0x10_0000u32.to_le_bytes());
+    let cases: [(&str, Vec<u8>, &str); 6] = [
+        ("trunc", good[..40].to_vec(), "too short"),
+        (
+            "text",
+            b"#!/bin/sh\n# a shell script is not an executable for this VM\necho hi\n".to_vec(),
+            "not an ELF",
+        ),
+        ("x86", wrong_machine, "expected 243 (RISC-V)"),
+        ("elf64", elf64, "expected 1 (ELF32)"),
+        (
+            "past_end",
+            past_end,
+            "runs past the end of the 32-bit address space",
+        ),
+        ("out_of_file", out_of_file, "lies outside the"),
+    ];
+    for (name, bytes, msg) in cases {
+        let path = write(dir.path(), name, &bytes);
+        let o = poie(&["run", &path]);
+        assert_eq!(o.status.code(), Some(125), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains(msg), "{name}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{name}");
+    }
+}
+
+#[test]
+fn traps_and_step_limit_have_documented_exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let illegal = write(
+        dir.path(),
+        "illegal",
+        &elf(&[addi(0, 0, 0), 0xffff_ffff], &[]),
+    );
+    let o = poie(&["run", &illegal]);
+    assert_eq!(o.status.code(), Some(132));
+    let e = stderr(&o);
+    assert!(
+        e.contains("illegal instruction at pc 0x00010004 (instruction word 0xffffffff)"),
+        "{e}"
+    );
+
+    let wild = write(
+        dir.path(),
+        "wild",
+        &elf(&[lui(5, 0xdead_0000), i(0, 5, 2, 6, 0x03)], &[]),
+    );
+    let o = poie(&["run", &wild]);
+    assert_eq!(o.status.code(), Some(139));
+    assert!(
+        stderr(&o).contains("load from unmapped address 0xdead0000"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = poie(&["run", "sieve", "--max-steps", "1000"]);
+    assert_eq!(o.status.code(), Some(124));
+    assert!(stderr(&o).contains("step limit reached: stopped after 1000 instructions"));
+
+    let o = poie(&["run", "no-such-guest"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("neither a file nor a built-in guest"));
+
+    let o = poie(&["run", "hello", "--frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--frobnicate"));
+}
+
+#[test]
+fn exit_status_is_the_guests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(
+        dir.path(),
+        "exit7",
+        &elf(&prog(&[vec![addi(10, 0, 7)], exit()]), &[]),
+    );
+    assert_eq!(poie(&["run", &p]).status.code(), Some(7));
+}
+
+#[test]
+fn trace_out_writes_32_bytes_per_step_deterministically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.trace");
+    let b = dir.path().join("b.trace");
+    let input = write(dir.path(), "in", b"2000 5");
+    for p in [&a, &b] {
+        let o = poie(&[
+            "run",
+            "sort",
+            "--input",
+            &input,
+            "--trace-out",
+            p.to_str().expect("utf8"),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let ta = std::fs::read(&a).expect("trace");
+    assert_eq!(ta.len() % 32, 0);
+    assert!(!ta.is_empty());
+    assert_eq!(ta, std::fs::read(&b).expect("trace"));
+    // The library produces the same bytes.
+    let g = poie::guests::find("sort").expect("sort");
+    let mut vm = poie::vm::Vm::new(g.elf, b"2000 5".to_vec()).expect("loads");
+    let mut sink = poie::trace::VecSink::default();
+    vm.run(&mut sink, u64::MAX).expect("runs");
+    assert_eq!(ta, sink.0.as_flattened());
+}
+
+#[test]
+fn guests_lists_builtins() {
+    let o = poie(&["guests"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for name in ["hello", "sha256", "sort", "sieve", "ledger"] {
+        assert!(out.contains(name), "{out}");
+    }
+}

@@ -1,0 +1,249 @@
+//! The built-in guests: each prints what an independent Rust computation says it should, runs
+//! identically under qemu-riscv32 (the oracle), and rebuilds bit-for-bit from source.
+
+use poie::guests::{self, ledger, GUESTS};
+use poie::trace::{NoTrace, VecSink};
+use poie::vm::{Outcome, Vm};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn run(name: &str, input: &[u8]) -> (String, u8) {
+    let g = guests::find(name).expect("built-in guest");
+    let mut vm = Vm::new(g.elf, input.to_vec()).expect("guest loads");
+    let r = vm.run(&mut NoTrace, 2_000_000_000).expect("runs");
+    assert!(
+        matches!(r.outcome, Outcome::Exited(_)),
+        "{name}: {}",
+        r.outcome
+    );
+    (
+        String::from_utf8_lossy(vm.stdout()).into_owned(),
+        r.outcome.exit_code(),
+    )
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn hello_greets() {
+    assert_eq!(run("hello", b""), ("Hello from rv32im!\n".into(), 0));
+}
+
+#[test]
+fn sha256_matches_sha2_crate() {
+    for input in [&b""[..], b"abc", &[0x5a; 1000][..]] {
+        let mut d = Sha256::digest(input).to_vec();
+        let first = hex(&d);
+        for _ in 0..1000 {
+            d = Sha256::digest(&d).to_vec();
+        }
+        assert_eq!(run("sha256", input).0, format!("{first}\n{}\n", hex(&d)));
+    }
+}
+
+fn xorshift_sorted(n: u32, seed: u32) -> (u32, u32) {
+    let mut x = if seed == 0 { 1 } else { seed };
+    let mut v: Vec<u32> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        })
+        .collect();
+    v.sort_unstable();
+    (
+        n,
+        v.iter()
+            .fold(0u32, |s, &a| s.wrapping_mul(31).wrapping_add(a)),
+    )
+}
+
+#[test]
+fn sort_matches_reference() {
+    for (input, n, seed) in [
+        (&b"100000 1"[..], 100000, 1),
+        (b"1000 42", 1000, 42),
+        (b"", 100000, 1),
+    ] {
+        let (n, sum) = xorshift_sorted(n, seed);
+        assert_eq!(
+            run("sort", input),
+            (format!("n={n} sorted=1 checksum={sum}\n"), 0)
+        );
+    }
+}
+
+#[test]
+fn sieve_matches_reference() {
+    for limit in [2u32, 3, 100, 1_000_000] {
+        let mut comp = vec![false; limit as usize];
+        let (mut count, mut largest) = (0, 0);
+        for i in 2..limit as usize {
+            if !comp[i] {
+                count += 1;
+                largest = i;
+                (i * i..limit as usize)
+                    .step_by(i)
+                    .for_each(|j| comp[j] = true);
+            }
+        }
+        let out = run("sieve", limit.to_string().as_bytes()).0;
+        assert_eq!(
+            out,
+            format!("primes below {limit}: {count}, largest {largest}\n")
+        );
+    }
+}
+
+#[test]
+fn ledger_matches_reference_state_transition() {
+    let generated = ledger::generate_block(7, 3000);
+    let blocks: [&[u8]; 4] = [
+        guests::find("ledger").expect("ledger").sample_input,
+        generated.as_bytes(),
+        b"1 2 30\n# comment\n\n5 5 1\n4096 1 1\n3 4 99999999999\n7 8 2000000\n1 2 3 4\nx y z\r\n9 8 7\r\n",
+        b"",
+    ];
+    for block in blocks {
+        let (applied, rejected, bal) = ledger::apply(block);
+        let le: Vec<u8> = bal.iter().flat_map(|b| b.to_le_bytes()).collect();
+        let expect = format!(
+            "applied={applied} rejected={rejected}\nstate={}\n",
+            hex(&Sha256::digest(&le))
+        );
+        assert_eq!(run("ledger", block), (expect, 0));
+    }
+}
+
+#[test]
+fn sample_ledger_block_is_the_generated_one() {
+    let sample = guests::find("ledger").expect("ledger").sample_input;
+    assert_eq!(sample, ledger::generate_block(1, 20_000).as_bytes());
+}
+
+/// Runs under qemu-riscv32 when it is installed. The README's test command installs it, and in
+/// CI (`CI` set) its absence is a failure rather than a skip.
+fn qemu_available() -> bool {
+    let found = Command::new("qemu-riscv32")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "qemu-riscv32 is required in CI"
+        );
+        eprintln!("qemu-riscv32 not installed: skipping the differential test");
+    }
+    found
+}
+
+fn qemu(elf: &[u8], input: &[u8]) -> (Vec<u8>, i32) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("guest.elf");
+    std::fs::write(&path, elf).expect("write elf");
+    // qemu-user refuses (silently, status 1) to load a file without execute permission.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut child = Command::new("qemu-riscv32")
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("qemu starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("feed stdin");
+    let out = child.wait_with_output().expect("qemu runs");
+    (out.stdout, out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn differential_against_qemu() {
+    if !qemu_available() {
+        return;
+    }
+    let extra: &[(&str, &[u8])] = &[
+        ("sort", b"5000 99"),
+        ("sieve", b"30000"),
+        ("sha256", b"poie"),
+        ("ledger", b"1 2 30\nbad line\n3 4 5000000\n"),
+    ];
+    let cases = GUESTS
+        .iter()
+        .flat_map(|g| [(g.name, g.sample_input), (g.name, &b""[..])])
+        .chain(extra.iter().copied());
+    for (name, input) in cases {
+        let g = guests::find(name).expect("guest");
+        let mut vm = Vm::new(g.elf, input.to_vec()).expect("loads");
+        let r = vm.run(&mut NoTrace, u64::MAX).expect("runs");
+        let (q_out, q_code) = qemu(g.elf, input);
+        assert_eq!(vm.stdout(), &q_out[..], "{name}: stdout differs from qemu");
+        assert_eq!(
+            i32::from(r.outcome.exit_code()),
+            q_code,
+            "{name}: exit code differs"
+        );
+    }
+}
+
+#[test]
+fn traces_are_deterministic_across_runs_and_batch_sizes() {
+    let g = guests::find("ledger").expect("ledger");
+    let input = ledger::generate_block(3, 200);
+    let trace = |batch| {
+        let mut vm = Vm::new(g.elf, input.as_bytes().to_vec()).expect("loads");
+        let mut sink = VecSink::default();
+        vm.run_batched(&mut sink, u64::MAX, batch).expect("runs");
+        sink.0
+    };
+    let a = trace(1024);
+    assert!(a.len() > 10_000);
+    assert_eq!(a, trace(1024));
+    assert_eq!(a, trace(1));
+    assert_eq!(a, trace(777));
+}
+
+#[test]
+fn committed_elfs_rebuild_bit_for_bit() {
+    let cc = Command::new("riscv64-unknown-elf-gcc")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !cc {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "riscv64-unknown-elf-gcc is required in CI"
+        );
+        eprintln!("riscv64-unknown-elf-gcc not installed: skipping the rebuild check");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/build-guests.sh"
+        ))
+        .arg(dir.path())
+        .status()
+        .expect("build script runs");
+    assert!(status.success());
+    for g in GUESTS {
+        let rebuilt = std::fs::read(dir.path().join(format!("{}.elf", g.name))).expect("built");
+        assert!(
+            rebuilt == g.elf,
+            "{}: rebuilt ELF differs from guests/bin",
+            g.name
+        );
+    }
+}

@@ -1,0 +1,314 @@
+//! Per-instruction behaviour of the VM, edge cases included, and what each step records.
+
+mod common;
+use common::*;
+use poie::trace::{Step, VecSink};
+use poie::vm::{Outcome, TrapKind, Vm};
+
+/// Runs `code` followed by `exit(a0)`; returns the VM and its trace.
+fn run(code: Vec<u32>) -> (Vm, Vec<Step>) {
+    run_with_data(code, &[])
+}
+
+fn run_with_data(mut code: Vec<u32>, data: &[u8]) -> (Vm, Vec<Step>) {
+    code.extend(exit());
+    let mut vm = Vm::new(&elf(&code, data), Vec::new()).expect("test ELF loads");
+    let mut sink = VecSink::default();
+    let r = vm.run(&mut sink, 10_000).expect("vec sink cannot fail");
+    assert!(matches!(r.outcome, Outcome::Exited(_)), "{:?}", r.outcome);
+    let steps = sink.0.iter().map(Step::from_chunk).collect();
+    (vm, steps)
+}
+
+/// `rd = op(x5 = a, x6 = b)` for an R-type op.
+fn rtype(f7: u32, f3: u32, a: u32, bv: u32) -> u32 {
+    let (vm, _) = run(prog(&[li(5, a), li(6, bv), vec![r(f7, 6, 5, f3, 7, 0x33)]]));
+    vm.reg(7)
+}
+
+const MIN: u32 = 0x8000_0000;
+const NEG1: u32 = u32::MAX;
+
+#[test]
+fn add_sub_logic_compare() {
+    assert_eq!(rtype(0, 0, 7, NEG1), 6); // add wraps
+    assert_eq!(rtype(0x20, 0, 3, 5), (-2i32) as u32); // sub
+    assert_eq!(rtype(0, 4, 0b1100, 0b1010), 0b0110); // xor
+    assert_eq!(rtype(0, 6, 0b1100, 0b1010), 0b1110); // or
+    assert_eq!(rtype(0, 7, 0b1100, 0b1010), 0b1000); // and
+    assert_eq!(rtype(0, 2, NEG1, 1), 1); // slt: -1 < 1
+    assert_eq!(rtype(0, 3, NEG1, 1), 0); // sltu: 0xffffffff > 1
+}
+
+#[test]
+fn shifts_use_low_five_bits_of_register() {
+    assert_eq!(rtype(0, 1, 1, 33), 2); // sll by 33 = by 1
+    assert_eq!(rtype(0, 5, MIN, 32), MIN); // srl by 32 = by 0
+    assert_eq!(rtype(0x20, 5, MIN, 63), NEG1); // sra by 63 = by 31
+    assert_eq!(rtype(0, 5, MIN, 31), 1);
+    // Immediate forms.
+    let (vm, _) = run(prog(&[
+        li(5, MIN),
+        vec![i(4, 5, 5, 7, 0x13), i(0x400 | 4, 5, 5, 8, 0x13)],
+    ]));
+    assert_eq!(vm.reg(7), 0x0800_0000); // srli
+    assert_eq!(vm.reg(8), 0xf800_0000); // srai
+}
+
+#[test]
+fn multiply_high_variants() {
+    assert_eq!(rtype(1, 0, 0x1234_5678, 0x10), 0x2345_6780); // mul
+    assert_eq!(rtype(1, 1, NEG1, NEG1), 0); // mulh: (-1*-1)>>32
+    assert_eq!(rtype(1, 1, MIN, MIN), 0x4000_0000); // mulh
+    assert_eq!(rtype(1, 2, NEG1, NEG1), NEG1); // mulhsu: -1 * 0xffffffff
+    assert_eq!(rtype(1, 3, NEG1, NEG1), 0xffff_fffe); // mulhu
+}
+
+#[test]
+fn division_edge_cases() {
+    assert_eq!(rtype(1, 4, 7, 0), NEG1); // div by zero = -1
+    assert_eq!(rtype(1, 5, 7, 0), NEG1); // divu by zero = all ones
+    assert_eq!(rtype(1, 6, 7, 0), 7); // rem by zero = dividend
+    assert_eq!(rtype(1, 7, 7, 0), 7); // remu by zero = dividend
+    assert_eq!(rtype(1, 4, MIN, NEG1), MIN); // INT_MIN / -1 overflows to INT_MIN
+    assert_eq!(rtype(1, 6, MIN, NEG1), 0); // INT_MIN % -1 = 0
+    assert_eq!(rtype(1, 4, (-7i32) as u32, 2), (-3i32) as u32); // rounds toward zero
+    assert_eq!(rtype(1, 6, (-7i32) as u32, 2), NEG1); // remainder takes dividend's sign
+    assert_eq!(rtype(1, 5, NEG1, 2), 0x7fff_ffff);
+}
+
+#[test]
+fn writes_to_x0_are_discarded_but_recorded() {
+    let (vm, steps) = run(vec![addi(0, 0, 5), addi(1, 0, 0)]);
+    assert_eq!(vm.reg(0), 0);
+    assert_eq!(vm.reg(1), 0);
+    assert_eq!(steps[0].rd_val, 5, "the trace records the discarded result");
+    assert_eq!(steps[1].rs1_val, 0, "x0 reads as zero after the write");
+}
+
+#[test]
+fn lui_auipc() {
+    let (vm, steps) = run(vec![lui(5, 0xabcd_e000), addi(0, 0, 0), auipc(6, 0x1000)]);
+    assert_eq!(vm.reg(5), 0xabcd_e000);
+    assert_eq!(vm.reg(6), TEXT + 8 + 0x1000);
+    assert_eq!(steps[2].pc, TEXT + 8);
+}
+
+#[test]
+fn loads_sign_and_zero_extend() {
+    let data = [0x80, 0xff, 0x7f, 0x01, 0, 0, 0, 0];
+    let (vm, steps) = run_with_data(
+        prog(&[
+            li(5, DATA),
+            vec![
+                i(0, 5, 0, 10, 0x03), // lb
+                i(0, 5, 4, 11, 0x03), // lbu
+                i(0, 5, 1, 12, 0x03), // lh 0xff80
+                i(0, 5, 5, 13, 0x03), // lhu
+                i(0, 5, 2, 14, 0x03), // lw
+                i(1, 5, 2, 15, 0x03), // lw, misaligned
+            ],
+        ]),
+        &data,
+    );
+    assert_eq!(vm.reg(10), 0xffff_ff80);
+    assert_eq!(vm.reg(11), 0x80);
+    assert_eq!(vm.reg(12), 0xffff_ff80);
+    assert_eq!(vm.reg(13), 0xff80);
+    assert_eq!(vm.reg(14), 0x017f_ff80);
+    assert_eq!(vm.reg(15), 0x0001_7fff);
+    let lb = steps[2];
+    assert_eq!(
+        (lb.mem_addr, lb.mem_val, lb.rd_val),
+        (DATA, 0x80, 0xffff_ff80)
+    );
+}
+
+#[test]
+fn stores_write_bytes_and_record_value() {
+    let (vm, steps) = run(prog(&[
+        li(5, DATA),
+        li(6, 0x1122_3344),
+        vec![
+            s(0, 6, 5, 2), // sw
+            s(4, 6, 5, 1), // sh
+            s(7, 6, 5, 0), // sb
+            i(0, 5, 2, 10, 0x03),
+            i(4, 5, 2, 11, 0x03),
+        ],
+    ]));
+    assert_eq!(vm.reg(10), 0x1122_3344);
+    assert_eq!(vm.reg(11), 0x4400_3344);
+    let sb = steps[6];
+    assert_eq!((sb.mem_addr, sb.mem_val, sb.rd_val), (DATA + 7, 0x44, 0));
+    assert_eq!((sb.rs1_val, sb.rs2_val), (DATA, 0x1122_3344));
+}
+
+#[test]
+fn jal_and_jalr_link_and_clear_bit_zero() {
+    // 0: jal x1, +8 ; 4: addi x5, x0, 1 (skipped) ; 8: auipc x6, 0 ; 12: jalr x7, 13(x6) -> 24
+    // 16: addi x5, x0, 2 (skipped) ; 20: addi x5, x0, 3 (skipped) ; 24: addi x8, x0, 9
+    let (vm, steps) = run(vec![
+        j(8, 1),
+        addi(5, 0, 1),
+        auipc(6, 0),
+        jalr(7, 6, 17), // 8 + 17 = 25, bit 0 cleared -> 24
+        addi(5, 0, 2),
+        addi(5, 0, 3),
+        addi(8, 0, 9),
+    ]);
+    assert_eq!(vm.reg(1), TEXT + 4);
+    assert_eq!(vm.reg(7), TEXT + 16);
+    assert_eq!(vm.reg(5), 0);
+    assert_eq!(vm.reg(8), 9);
+    assert_eq!(steps[0].next_pc, TEXT + 8);
+    assert_eq!(steps[2].next_pc, TEXT + 24);
+}
+
+#[test]
+fn branches_taken_and_not_taken() {
+    // (f3, a, b, taken)
+    let cases = [
+        (0, 1, 1, true),
+        (0, 1, 2, false),
+        (1, 1, 2, true),
+        (1, 2, 2, false),
+        (4, NEG1, 1, true), // blt signed
+        (4, 1, NEG1, false),
+        (5, 1, NEG1, true), // bge signed
+        (5, NEG1, 1, false),
+        (6, 1, NEG1, true), // bltu
+        (6, NEG1, 1, false),
+        (7, NEG1, 1, true), // bgeu
+        (7, 1, NEG1, false),
+    ];
+    for (f3, a, bv, taken) in cases {
+        // branch +8 skips "addi x7, x0, 1".
+        let (vm, steps) = run(prog(&[
+            li(5, a),
+            li(6, bv),
+            vec![b(8, 6, 5, f3), addi(7, 0, 1)],
+        ]));
+        assert_eq!(vm.reg(7) == 0, taken, "f3={f3} a={a:#x} b={bv:#x}");
+        let br = steps[4];
+        assert_eq!(br.next_pc, br.pc + if taken { 8 } else { 4 });
+        // Backward branch: loop three times.
+    }
+    let (vm, _) = run(prog(&[vec![
+        addi(5, 0, 3),
+        addi(5, 5, -1),
+        addi(6, 6, 1),
+        b(-8, 0, 5, 1),
+    ]]));
+    assert_eq!(vm.reg(6), 3);
+}
+
+#[test]
+fn traps_report_pc_word_and_reason() {
+    let cases: [(Vec<u32>, TrapKind); 5] = [
+        (
+            vec![addi(0, 0, 0), 0xffff_ffff],
+            TrapKind::IllegalInstruction,
+        ),
+        (vec![EBREAK], TrapKind::Breakpoint),
+        (
+            vec![lui(5, 0x5000_0000), i(0, 5, 2, 6, 0x03)],
+            TrapKind::LoadFault { addr: 0x5000_0000 },
+        ),
+        (vec![s(0, 0, 0, 2)], TrapKind::StoreFault { addr: 0 }),
+        (vec![j(6, 0)], TrapKind::MisalignedJump { target: TEXT + 6 }),
+    ];
+    for (code, kind) in cases {
+        let last = *code.last().expect("non-empty");
+        let pc = TEXT + 4 * (code.len() as u32 - 1);
+        let mut vm = Vm::new(&elf(&code, &[]), Vec::new()).expect("loads");
+        let r = vm.run(&mut VecSink::default(), 100).expect("runs");
+        let Outcome::Trapped(t) = r.outcome else {
+            panic!("{:?}", r.outcome)
+        };
+        assert_eq!((t.pc, t.word, t.kind), (pc, last, kind));
+        assert_eq!(
+            r.steps,
+            code.len() as u64 - 1,
+            "the faulting instruction does not retire"
+        );
+    }
+}
+
+#[test]
+fn store_to_code_faults_and_fetch_outside_code_faults() {
+    // Text is mapped read-only.
+    let code = prog(&[li(5, TEXT), vec![s(0, 0, 5, 2)]]);
+    let mut vm = Vm::new(&elf(&code, &[]), Vec::new()).expect("loads");
+    let r = vm.run(&mut VecSink::default(), 100).expect("runs");
+    assert!(
+        matches!(r.outcome, Outcome::Trapped(t) if t.kind == TrapKind::StoreFault { addr: TEXT })
+    );
+    // Jump into the data segment.
+    let code = prog(&[li(5, DATA), vec![jalr(0, 5, 0)]]);
+    let mut vm = Vm::new(&elf(&code, &[]), Vec::new()).expect("loads");
+    let r = vm.run(&mut VecSink::default(), 100).expect("runs");
+    assert!(
+        matches!(r.outcome, Outcome::Trapped(t) if t.kind == TrapKind::FetchFault && t.pc == DATA)
+    );
+}
+
+#[test]
+fn step_limit_stops_and_resumes() {
+    // An endless loop: jal x0, 0.
+    let mut vm = Vm::new(&elf(&[j(0, 0)], &[]), Vec::new()).expect("loads");
+    let r = vm.run(&mut VecSink::default(), 5000).expect("runs");
+    assert_eq!((r.steps, r.outcome), (5000, Outcome::StepLimit));
+    let r = vm.run(&mut VecSink::default(), 7).expect("runs");
+    assert_eq!((r.steps, vm.retired()), (7, 5007));
+    // A program exiting exactly at the limit has exited.
+    let code = prog(&[vec![addi(10, 0, 3)], exit()]);
+    let mut vm = Vm::new(&elf(&code, &[]), Vec::new()).expect("loads");
+    let r = vm.run(&mut VecSink::default(), 3).expect("runs");
+    assert_eq!((r.steps, r.outcome), (3, Outcome::Exited(3)));
+}
+
+#[test]
+fn syscalls_write_read_brk_enosys() {
+    // read(0, DATA, 16) -> a0; write(1, DATA, a0); brk(0); unknown syscall 1234.
+    let code = prog(&[
+        li(11, DATA),
+        vec![
+            addi(10, 0, 0),
+            addi(12, 0, 16),
+            addi(17, 0, 63),
+            ECALL,
+            addi(20, 10, 0),
+        ],
+        vec![addi(12, 10, 0), addi(10, 0, 1), addi(17, 0, 64), ECALL],
+        vec![addi(10, 0, 0), addi(17, 0, 214), ECALL, addi(21, 10, 0)],
+        vec![addi(10, 0, 7), addi(17, 0, 1234), ECALL, addi(22, 10, 0)],
+        vec![addi(10, 0, 3), addi(17, 0, 64), ECALL, addi(23, 10, 0)], // write to fd 3
+        vec![addi(10, 0, 0)],
+    ]);
+    let mut bin = code.clone();
+    bin.extend(exit());
+    let mut vm = Vm::new(&elf(&bin, &[]), b"hello".to_vec()).expect("loads");
+    let mut sink = VecSink::default();
+    let r = vm.run(&mut sink, 1000).expect("runs");
+    assert_eq!(r.outcome, Outcome::Exited(0));
+    assert_eq!(vm.reg(20), 5);
+    assert_eq!(vm.stdout(), b"hello");
+    assert_eq!(
+        vm.reg(21),
+        DATA + 0x1000,
+        "initial break is the end of the data segment"
+    );
+    assert_eq!(vm.reg(22) as i32, -38, "ENOSYS");
+    assert_eq!(vm.reg(23) as i32, -9, "EBADF");
+    let ecall = Step::from_chunk(&sink.0[5]);
+    assert_eq!((ecall.rs1_val, ecall.rs2_val, ecall.rd_val), (63, 0, 5));
+    assert_eq!((ecall.mem_addr, ecall.mem_val), (DATA, 16));
+}
+
+#[test]
+fn stack_starts_like_linux() {
+    let (vm, _) = run(vec![addi(10, 2, 0), i(0, 2, 2, 11, 0x03)]);
+    assert_eq!(vm.reg(10) % 16, 0, "sp is 16-byte aligned");
+    assert_eq!(vm.reg(11), 0, "argc = 0");
+}
