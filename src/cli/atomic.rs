@@ -7,8 +7,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A file being written; [`AtomicFile::commit`] makes it visible under its final name.
+///
+/// A destination that exists and is not a regular file (`/dev/null`, a pipe) is written in
+/// place: renaming over it would replace the device.
 pub struct AtomicFile {
-    tmp: PathBuf,
+    /// `None` when writing in place.
+    tmp: Option<PathBuf>,
     dest: PathBuf,
     file: Option<File>,
 }
@@ -16,6 +20,13 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// With `secret`, the file is created with mode 0600 from the start.
     pub fn create(dest: &Path, secret: bool) -> Result<Self> {
+        if fs::metadata(dest).is_ok_and(|m| !m.is_file()) {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(dest)
+                .with_context(|| format!("opening {}", dest.display()))?;
+            return Ok(AtomicFile { tmp: None, dest: dest.to_path_buf(), file: Some(file) });
+        }
         let name = dest.file_name().context("output path has no file name")?;
         let tmp = dest.with_file_name(format!(
             ".{}.tmp{}",
@@ -34,7 +45,7 @@ impl AtomicFile {
             .open(&tmp)
             .with_context(|| format!("creating {}", tmp.display()))?;
         Ok(AtomicFile {
-            tmp,
+            tmp: Some(tmp),
             dest: dest.to_path_buf(),
             file: Some(file),
         })
@@ -45,20 +56,24 @@ impl AtomicFile {
     }
 
     pub fn commit(mut self) -> Result<()> {
-        if let Some(mut f) = self.file.take() {
-            f.flush()?;
-            f.sync_all()
-                .with_context(|| format!("syncing {}", self.tmp.display()))?;
-        }
-        fs::rename(&self.tmp, &self.dest)
+        let Some(mut f) = self.file.take() else {
+            return Ok(());
+        };
+        f.flush()?;
+        let Some(tmp) = &self.tmp else {
+            return Ok(());
+        };
+        f.sync_all()
+            .with_context(|| format!("syncing {}", tmp.display()))?;
+        fs::rename(tmp, &self.dest)
             .with_context(|| format!("renaming into {}", self.dest.display()))
     }
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = fs::remove_file(&self.tmp);
+        if let (Some(_), Some(tmp)) = (self.file.take(), &self.tmp) {
+            let _ = fs::remove_file(tmp);
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod decode;
 mod elf;
+mod exec;
 mod memory;
 mod syscall;
 
@@ -14,7 +15,7 @@ pub use decode::{decode, Inst, Op};
 pub use elf::ElfError;
 pub use memory::{Memory, PAGE_SIZE};
 
-use crate::trace::{Chunk, Step, TraceSink};
+use crate::trace::{Chunk, TraceSink};
 use std::fmt;
 use std::io::{self, Write};
 use thiserror::Error;
@@ -186,7 +187,7 @@ struct Io {
 }
 
 enum Stop {
-    Exit { status: u32, step: Step },
+    Exit(u32),
     Trap(Trap),
 }
 
@@ -320,9 +321,9 @@ impl Vm {
                 break Outcome::StepLimit;
             }
             let (done, stop) = if S::RECORDS {
-                self.exec(want, |i, s| buf[i] = s.to_chunk())
+                self.exec(&mut buf[..want])
             } else {
-                self.exec(want, |_, _| {})
+                self.exec_untraced(want)
             };
             steps += done as u64;
             if S::RECORDS {
@@ -330,7 +331,7 @@ impl Vm {
             }
             match stop {
                 None => {}
-                Some(Stop::Exit { status, .. }) => break Outcome::Exited(status),
+                Some(Stop::Exit(status)) => break Outcome::Exited(status),
                 Some(Stop::Trap(t)) => break Outcome::Trapped(t),
             }
         };
@@ -340,210 +341,5 @@ impl Vm {
         }
         sink.finish()?;
         Ok(RunResult { steps, outcome })
-    }
-
-    /// Executes up to `n` instructions, calling `emit(i, step)` for each retired one. Returns
-    /// how many retired and why it stopped early, if it did.
-    #[inline(always)]
-    fn exec(&mut self, n: usize, mut emit: impl FnMut(usize, &Step)) -> (usize, Option<Stop>) {
-        for i in 0..n {
-            match self.step() {
-                Ok(s) => emit(i, &s),
-                Err(Stop::Exit { status, step }) => {
-                    emit(i, &step);
-                    return (i + 1, Some(Stop::Exit { status, step }));
-                }
-                Err(trap) => return (i, Some(trap)),
-            }
-        }
-        (n, None)
-    }
-
-    #[inline(always)]
-    fn fetch(&self, pc: u32) -> Result<Inst, Stop> {
-        let idx = (pc.wrapping_sub(self.code_base) >> 2) as usize;
-        match self.code.get(idx) {
-            Some(inst) => Ok(*inst),
-            None => Err(Stop::Trap(Trap {
-                pc,
-                word: self.mem.load_u32(pc).unwrap_or(0),
-                kind: TrapKind::FetchFault,
-            })),
-        }
-    }
-
-    /// A store into the predecoded range (writable code) must refresh the decoded copy.
-    #[cold]
-    fn redecode(&mut self, addr: u32, len: u32) {
-        let first = addr.wrapping_sub(self.code_base) & !3;
-        let last = addr.wrapping_add(len - 1).wrapping_sub(self.code_base) & !3;
-        for off in [first, last] {
-            if let Some(slot) = self.code.get_mut((off >> 2) as usize) {
-                let pc = self.code_base.wrapping_add(off);
-                *slot = decode(self.mem.load_u32(pc).unwrap_or(0));
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn step(&mut self) -> Result<Step, Stop> {
-        let pc = self.pc;
-        let inst = self.fetch(pc)?;
-        let r = &self.regs;
-        let a = r[(inst.rs1 & 31) as usize];
-        let b = r[(inst.rs2 & 31) as usize];
-        let imm = inst.imm;
-        let seq = pc.wrapping_add(4);
-        let trap = |kind| {
-            Stop::Trap(Trap {
-                pc,
-                word: inst.word,
-                kind,
-            })
-        };
-        let mut s = Step {
-            pc,
-            word: inst.word,
-            rs1_val: a,
-            rs2_val: b,
-            rd_val: 0,
-            mem_addr: 0,
-            mem_val: 0,
-            next_pc: seq,
-        };
-        // Formats without rs1/rs2 decode those fields as register 0, which reads as 0, so the
-        // chunk already holds 0 for them.
-        let rd_val: Option<u32> = match inst.op {
-            Op::Lui => Some(imm),
-            Op::Auipc => Some(pc.wrapping_add(imm)),
-            Op::Jal => {
-                let t = pc.wrapping_add(imm);
-                if t & 3 != 0 {
-                    return Err(trap(TrapKind::MisalignedJump { target: t }));
-                }
-                s.next_pc = t;
-                Some(seq)
-            }
-            Op::Jalr => {
-                let t = a.wrapping_add(imm) & !1;
-                if t & 3 != 0 {
-                    return Err(trap(TrapKind::MisalignedJump { target: t }));
-                }
-                s.next_pc = t;
-                Some(seq)
-            }
-            Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu => {
-                let taken = match inst.op {
-                    Op::Beq => a == b,
-                    Op::Bne => a != b,
-                    Op::Blt => (a as i32) < (b as i32),
-                    Op::Bge => (a as i32) >= (b as i32),
-                    Op::Bltu => a < b,
-                    _ => a >= b,
-                };
-                if taken {
-                    let t = pc.wrapping_add(imm);
-                    if t & 3 != 0 {
-                        return Err(trap(TrapKind::MisalignedJump { target: t }));
-                    }
-                    s.next_pc = t;
-                }
-                None
-            }
-            Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu => {
-                let addr = a.wrapping_add(imm);
-                let raw = match inst.op {
-                    Op::Lb | Op::Lbu => self.mem.load_u8(addr),
-                    Op::Lh | Op::Lhu => self.mem.load_u16(addr),
-                    _ => self.mem.load_u32(addr),
-                };
-                let Some(raw) = raw else {
-                    return Err(trap(TrapKind::LoadFault { addr }));
-                };
-                s.mem_addr = addr;
-                s.mem_val = raw;
-                Some(match inst.op {
-                    Op::Lb => raw as u8 as i8 as i32 as u32,
-                    Op::Lh => raw as u16 as i16 as i32 as u32,
-                    _ => raw,
-                })
-            }
-            Op::Sb | Op::Sh | Op::Sw => {
-                let addr = a.wrapping_add(imm);
-                let (done, val, len) = match inst.op {
-                    Op::Sb => (self.mem.store_u8(addr, b), b & 0xff, 1),
-                    Op::Sh => (self.mem.store_u16(addr, b), b & 0xffff, 2),
-                    _ => (self.mem.store_u32(addr, b), b, 4),
-                };
-                if done.is_none() {
-                    return Err(trap(TrapKind::StoreFault { addr }));
-                }
-                if addr.wrapping_sub(self.code_base) < (self.code.len() as u32) << 2
-                    || addr.wrapping_add(len - 1).wrapping_sub(self.code_base)
-                        < (self.code.len() as u32) << 2
-                {
-                    self.redecode(addr, len);
-                }
-                s.mem_addr = addr;
-                s.mem_val = val;
-                None
-            }
-            Op::Addi => Some(a.wrapping_add(imm)),
-            Op::Slti => Some(((a as i32) < (imm as i32)) as u32),
-            Op::Sltiu => Some((a < imm) as u32),
-            Op::Xori => Some(a ^ imm),
-            Op::Ori => Some(a | imm),
-            Op::Andi => Some(a & imm),
-            Op::Slli => Some(a << imm),
-            Op::Srli => Some(a >> imm),
-            Op::Srai => Some(((a as i32) >> imm) as u32),
-            Op::Add => Some(a.wrapping_add(b)),
-            Op::Sub => Some(a.wrapping_sub(b)),
-            Op::Sll => Some(a << (b & 31)),
-            Op::Slt => Some(((a as i32) < (b as i32)) as u32),
-            Op::Sltu => Some((a < b) as u32),
-            Op::Xor => Some(a ^ b),
-            Op::Srl => Some(a >> (b & 31)),
-            Op::Sra => Some(((a as i32) >> (b & 31)) as u32),
-            Op::Or => Some(a | b),
-            Op::And => Some(a & b),
-            Op::Mul => Some(a.wrapping_mul(b)),
-            Op::Mulh => Some(((a as i32 as i64 * b as i32 as i64) >> 32) as u32),
-            Op::Mulhsu => Some(((a as i32 as i64 * b as i64) >> 32) as u32),
-            Op::Mulhu => Some(((a as u64 * b as u64) >> 32) as u32),
-            Op::Div => Some(match (a as i32, b as i32) {
-                (_, 0) => u32::MAX,
-                (x, y) => x.wrapping_div(y) as u32,
-            }),
-            Op::Divu => Some(a.checked_div(b).unwrap_or(u32::MAX)),
-            Op::Rem => Some(match (a as i32, b as i32) {
-                (x, 0) => x as u32,
-                (x, y) => x.wrapping_rem(y) as u32,
-            }),
-            Op::Remu => Some(if b == 0 { a } else { a % b }),
-            Op::Fence => None,
-            Op::Ecall => {
-                s.rs1_val = self.regs[17];
-                s.rs2_val = self.regs[10];
-                s.mem_addr = self.regs[11];
-                s.mem_val = self.regs[12];
-                let exit = self.syscall();
-                s.rd_val = self.regs[10];
-                self.pc = seq;
-                if let Some(status) = exit {
-                    return Err(Stop::Exit { status, step: s });
-                }
-                return Ok(s);
-            }
-            Op::Ebreak => return Err(trap(TrapKind::Breakpoint)),
-            Op::Illegal => return Err(trap(TrapKind::IllegalInstruction)),
-        };
-        if let Some(v) = rd_val {
-            s.rd_val = v;
-            self.regs[(inst.rd & 31) as usize] = v;
-            self.regs[0] = 0;
-        }
-        self.pc = s.next_pc;
-        Ok(s)
     }
 }
