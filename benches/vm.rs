@@ -19,8 +19,15 @@ fn run_once<S: TraceSink>(elf: &[u8], input: &[u8], sink: &mut S) -> u64 {
 
 fn vm(c: &mut Criterion) {
     let mut group = c.benchmark_group("vm");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
-    for (name, input) in [("sort", &b"200000 1"[..]), ("sieve", b"2000000"), ("sha256", b"")] {
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    for (name, input) in [
+        ("sort", &b"200000 1"[..]),
+        ("sieve", b"2000000"),
+        ("sha256", b""),
+    ] {
         let g = guests::find(name).expect("guest");
         group.throughput(Throughput::Elements(steps_of(g.elf, input)));
         group.bench_function(BenchmarkId::new("no_trace", name), |b| {

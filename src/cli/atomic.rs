@@ -25,7 +25,11 @@ impl AtomicFile {
                 .write(true)
                 .open(dest)
                 .with_context(|| format!("opening {}", dest.display()))?;
-            return Ok(AtomicFile { tmp: None, dest: dest.to_path_buf(), file: Some(file) });
+            return Ok(AtomicFile {
+                tmp: None,
+                dest: dest.to_path_buf(),
+                file: Some(file),
+            });
         }
         let name = dest.file_name().context("output path has no file name")?;
         let tmp = dest.with_file_name(format!(

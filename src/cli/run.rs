@@ -2,7 +2,7 @@
 
 use super::{atomic::AtomicFile, program};
 use anyhow::{Context, Result};
-use poie::trace::{NoTrace, TraceSink, WriterSink};
+use poie::trace::{NoTrace, NullSink, TraceSink, WriterSink};
 use poie::vm::{Outcome, Output, RunResult, Vm};
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -27,6 +27,9 @@ pub struct Args {
     /// Write the raw trace (32 bytes per instruction, see docs/SPEC.md) to this file.
     #[arg(long, value_name = "FILE")]
     trace_out: Option<PathBuf>,
+    /// Build the trace and drop it (measures the cost of tracing without any I/O).
+    #[arg(long, conflicts_with = "trace_out")]
+    discard_trace: bool,
     /// Print steps, time and steps/s to stderr.
     #[arg(long)]
     stats: bool,
@@ -50,6 +53,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             file.commit()?;
             r
         }
+        None if args.discard_trace => run_into(&mut vm, &mut NullSink, args.max_steps)?,
         None => run_into(&mut vm, &mut NoTrace, args.max_steps)?,
     };
     let secs = start.elapsed().as_secs_f64();

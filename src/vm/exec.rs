@@ -2,17 +2,19 @@
 //! into the batch buffer.
 //!
 //! Each operation has its own match arm (no second-level dispatch), and every arm writes all
-//! 32 chunk bytes as eight 4-byte stores, so a reused buffer never needs clearing.
+//! 32 chunk bytes, so a reused buffer never needs clearing.
 
 use super::{decode, Inst, Op, Stop, Trap, TrapKind, Vm};
 use crate::trace::Chunk;
 
-/// Writes chunk words `2i` and `2i + 1` (bytes `8i..8i + 8`), little-endian: one plain store
-/// each on a little-endian host.
+/// Writes chunk words `2i` and `2i + 1` (bytes `8i..8i + 8`), little-endian; compiled out for
+/// an untraced run.
 #[inline(always)]
-fn put(slot: &mut Chunk, i: usize, lo: u32, hi: u32) {
-    slot[8 * i..8 * i + 4].copy_from_slice(&lo.to_le_bytes());
-    slot[8 * i + 4..8 * i + 8].copy_from_slice(&hi.to_le_bytes());
+fn put<const TRACE: bool>(slot: &mut Chunk, i: usize, lo: u32, hi: u32) {
+    if TRACE {
+        slot[8 * i..8 * i + 4].copy_from_slice(&lo.to_le_bytes());
+        slot[8 * i + 4..8 * i + 8].copy_from_slice(&hi.to_le_bytes());
+    }
 }
 
 impl Vm {
@@ -25,7 +27,7 @@ impl Vm {
         let mut pc = self.pc;
         let mut result = (out.len(), None);
         for (i, slot) in out.iter_mut().enumerate() {
-            match self.step(pc, slot) {
+            match self.step::<true>(pc, slot) {
                 Ok(next) => pc = next,
                 Err(stop) => {
                     result = self.stopped(i, &mut pc, stop);
@@ -37,15 +39,14 @@ impl Vm {
         result
     }
 
-    /// As [`Vm::exec`] for `n` instructions, building no chunks (the stores into the scratch
-    /// slot are dead and optimised away).
+    /// As [`Vm::exec`] for `n` instructions, building no chunks.
     #[inline(always)]
     pub(super) fn exec_untraced(&mut self, n: usize) -> (usize, Option<Stop>) {
         let mut scratch = [0u8; 32];
         let mut pc = self.pc;
         let mut result = (n, None);
         for i in 0..n {
-            match self.step(pc, &mut scratch) {
+            match self.step::<false>(pc, &mut scratch) {
                 Ok(next) => pc = next,
                 Err(stop) => {
                     result = self.stopped(i, &mut pc, stop);
@@ -107,7 +108,7 @@ impl Vm {
     }
 
     #[inline(always)]
-    fn step(&mut self, pc: u32, slot: &mut Chunk) -> Result<u32, Stop> {
+    fn step<const TRACE: bool>(&mut self, pc: u32, slot: &mut Chunk) -> Result<u32, Stop> {
         let inst = self.fetch(pc)?;
         // Formats without rs1/rs2 decode those fields as x0, which reads as 0: exactly what
         // the chunk records for them.
@@ -116,9 +117,15 @@ impl Vm {
         let rd = (inst.rd & 31) as usize;
         let imm = inst.imm;
         let seq = pc.wrapping_add(4);
-        put(slot, 0, pc, inst.word);
-        put(slot, 1, a, b);
-        let trap = |kind| Err(Stop::Trap(Trap { pc, word: inst.word, kind }));
+        put::<TRACE>(slot, 0, pc, inst.word);
+        put::<TRACE>(slot, 1, a, b);
+        let trap = |kind| {
+            Err(Stop::Trap(Trap {
+                pc,
+                word: inst.word,
+                kind,
+            }))
+        };
 
         // Writes rd (x0 stays zero) and finishes a sequential step.
         macro_rules! alu {
@@ -126,8 +133,8 @@ impl Vm {
                 let v: u32 = $v;
                 self.regs[rd] = v;
                 self.regs[0] = 0;
-                put(slot, 2, v, 0);
-                put(slot, 3, 0, seq);
+                put::<TRACE>(slot, 2, v, 0);
+                put::<TRACE>(slot, 3, 0, seq);
                 Ok(seq)
             }};
         }
@@ -142,8 +149,8 @@ impl Vm {
                     self.regs[rd] = v;
                     self.regs[0] = 0;
                 }
-                put(slot, 2, link.unwrap_or(0), 0);
-                put(slot, 3, 0, t);
+                put::<TRACE>(slot, 2, link.unwrap_or(0), 0);
+                put::<TRACE>(slot, 3, 0, t);
                 Ok(t)
             }};
         }
@@ -161,8 +168,8 @@ impl Vm {
                 let v: u32 = $extend(raw);
                 self.regs[rd] = v;
                 self.regs[0] = 0;
-                put(slot, 2, v, addr);
-                put(slot, 3, raw, seq);
+                put::<TRACE>(slot, 2, v, addr);
+                put::<TRACE>(slot, 3, raw, seq);
                 Ok(seq)
             }};
         }
@@ -175,8 +182,8 @@ impl Vm {
                 if self.in_code(addr) || self.in_code(addr.wrapping_add($len - 1)) {
                     self.redecode(addr, $len);
                 }
-                put(slot, 2, 0, addr);
-                put(slot, 3, b & $mask, seq);
+                put::<TRACE>(slot, 2, 0, addr);
+                put::<TRACE>(slot, 3, b & $mask, seq);
                 Ok(seq)
             }};
         }
@@ -234,11 +241,11 @@ impl Vm {
             }),
             Op::Remu => alu!(if b == 0 { a } else { a % b }),
             Op::Fence => {
-                put(slot, 2, 0, 0);
-                put(slot, 3, 0, seq);
+                put::<TRACE>(slot, 2, 0, 0);
+                put::<TRACE>(slot, 3, 0, seq);
                 Ok(seq)
             }
-            Op::Ecall => self.ecall(slot, seq),
+            Op::Ecall => self.ecall::<TRACE>(slot, seq),
             Op::Ebreak => trap(TrapKind::Breakpoint),
             Op::Illegal => trap(TrapKind::IllegalInstruction),
         }
@@ -247,12 +254,12 @@ impl Vm {
     /// ECALL's chunk: rs1 = a7 (the call number), rs2 = a0 and the memory fields = a1, a2 on
     /// entry; the result = a0 on return.
     #[inline(never)]
-    fn ecall(&mut self, slot: &mut Chunk, seq: u32) -> Result<u32, Stop> {
-        put(slot, 1, self.regs[17], self.regs[10]);
+    fn ecall<const TRACE: bool>(&mut self, slot: &mut Chunk, seq: u32) -> Result<u32, Stop> {
+        put::<TRACE>(slot, 1, self.regs[17], self.regs[10]);
         let (a1, a2) = (self.regs[11], self.regs[12]);
         let exit = self.syscall();
-        put(slot, 2, self.regs[10], a1);
-        put(slot, 3, a2, seq);
+        put::<TRACE>(slot, 2, self.regs[10], a1);
+        put::<TRACE>(slot, 3, a2, seq);
         match exit {
             Some(status) => Err(Stop::Exit(status)),
             None => Ok(seq),
