@@ -5,5 +5,6 @@
 //! - [`guests`]: the built-in guest programs embedded in the binary.
 
 pub mod guests;
+pub mod proof;
 pub mod trace;
 pub mod vm;

@@ -1,0 +1,206 @@
+//! The hashing kernel shared by every mode: leaves of a block for a range of lanes, perfect
+//! subtrees reduced level by level, and the per-lane state ([`LaneGroup`]) that folds blocks
+//! into streaming frontiers.
+//!
+//! A *block* is `rows x lanes` consecutive chunks (rows a power of two), aligned in the trace,
+//! so each lane gets a perfect, aligned subtree of `rows` leaves. Leaves are hashed row by row
+//! when chained (each row is one SIMD call across the group's lanes: that is the parallelism
+//! bound) and all at once when unchained; subtree nodes are hashed across all lanes and
+//! positions of a level in one call either way.
+
+use super::hash::{Digest32, Hasher};
+use super::tree::Frontier;
+use crate::trace::Chunk;
+use std::ops::Range;
+
+/// Reused buffers, so a worker allocates nothing per block in steady state.
+#[derive(Default)]
+pub struct Scratch {
+    inputs: Vec<[u8; 64]>,
+    out: Vec<u8>,
+    /// Lane-major: local lane `k`, row `r` at `k * rows + r`.
+    leaves: Vec<Digest32>,
+    next: Vec<Digest32>,
+}
+
+/// Hashes the leaves of `rows` full rows for `lanes` (a range of the `total` lanes) into
+/// `s.leaves`, lane-major. With `links` (chained), `links[k]` is lane `k`'s previous leaf and
+/// is advanced row by row.
+pub fn hash_leaves(
+    h: &Hasher,
+    block: &[Chunk],
+    total: usize,
+    rows: usize,
+    lanes: Range<usize>,
+    links: Option<&mut [Digest32]>,
+    s: &mut Scratch,
+) {
+    let nl = lanes.len();
+    s.leaves.clear();
+    s.leaves.resize(nl * rows, [0; 32]);
+    match links {
+        None => {
+            s.inputs.clear();
+            for k in 0..nl {
+                for r in 0..rows {
+                    let mut inp = [0u8; 64];
+                    inp[..32].copy_from_slice(&block[r * total + lanes.start + k]);
+                    s.inputs.push(inp);
+                }
+            }
+            s.out.resize(32 * nl * rows, 0);
+            h.leaves(&s.inputs, &mut s.out);
+            for (leaf, o) in s.leaves.iter_mut().zip(s.out.chunks_exact(32)) {
+                leaf.copy_from_slice(o);
+            }
+        }
+        Some(links) => {
+            s.inputs.resize(nl, [0; 64]);
+            s.out.resize(32 * nl, 0);
+            for r in 0..rows {
+                let row = &block[r * total + lanes.start..r * total + lanes.end];
+                for ((inp, c), link) in s.inputs.iter_mut().zip(row).zip(links.iter()) {
+                    inp[..32].copy_from_slice(c);
+                    inp[32..].copy_from_slice(link);
+                }
+                h.leaves(&s.inputs, &mut s.out);
+                for (k, (o, link)) in s.out.chunks_exact(32).zip(links.iter_mut()).enumerate() {
+                    link.copy_from_slice(o);
+                    s.leaves[k * rows + r] = *link;
+                }
+            }
+        }
+    }
+}
+
+/// Reduces `s.leaves` (`nl` lanes of `rows` leaves each, `rows` a power of two) to one subtree
+/// root per lane, left in `s.leaves[..nl]`.
+pub fn reduce_subtrees(h: &Hasher, nl: usize, rows: usize, s: &mut Scratch) {
+    debug_assert!(rows.is_power_of_two());
+    let mut width = rows;
+    while width > 1 {
+        // Sibling pairs are adjacent in the lane-major layout, so the level's inputs are the
+        // level itself, read as 64-byte blocks.
+        let (pairs, rest) = s.leaves.as_flattened().as_chunks::<64>();
+        debug_assert!(rest.is_empty());
+        s.out.resize(32 * pairs.len(), 0);
+        h.nodes(pairs, &mut s.out);
+        s.next.clear();
+        s.next.extend(s.out.chunks_exact(32).map(|o| {
+            let mut d = [0u8; 32];
+            d.copy_from_slice(o);
+            d
+        }));
+        std::mem::swap(&mut s.leaves, &mut s.next);
+        width /= 2;
+    }
+    debug_assert_eq!(s.leaves.len(), nl);
+}
+
+/// The state of a set of lanes: their links (chained) and frontiers. Owned by one worker.
+pub struct LaneGroup {
+    pub lanes: Range<usize>,
+    total: usize,
+    chained: bool,
+    links: Vec<Digest32>,
+    frontiers: Vec<Frontier>,
+    scratch: Scratch,
+}
+
+impl LaneGroup {
+    pub fn new(lanes: Range<usize>, total: usize, chained: bool) -> Self {
+        LaneGroup {
+            links: vec![[0; 32]; lanes.len()],
+            frontiers: vec![Frontier::new(); lanes.len()],
+            lanes,
+            total,
+            chained,
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Folds a block into the group's lanes. A full block (`rows * total` chunks) becomes one
+    /// perfect subtree per lane; a shorter one (the trace's last) is pushed leaf by leaf.
+    pub fn process(&mut self, h: &Hasher, block: &[Chunk], rows: usize) {
+        let nl = self.lanes.len();
+        if nl == 0 {
+            return;
+        }
+        let links = self.chained.then_some(&mut self.links[..]);
+        if block.len() == rows * self.total {
+            hash_leaves(
+                h,
+                block,
+                self.total,
+                rows,
+                self.lanes.clone(),
+                links,
+                &mut self.scratch,
+            );
+            reduce_subtrees(h, nl, rows, &mut self.scratch);
+            let height = rows.trailing_zeros();
+            for (f, root) in self.frontiers.iter_mut().zip(&self.scratch.leaves) {
+                f.push_subtree(h, height, *root);
+            }
+            return;
+        }
+        // The final, partial block: full rows, then the lanes the last row reaches.
+        let full = block.len() / self.total;
+        let rem = block.len() % self.total;
+        for r in 0..=full {
+            let end = if r < full {
+                self.lanes.end
+            } else {
+                self.lanes.end.min(rem)
+            };
+            if end <= self.lanes.start {
+                break;
+            }
+            let lanes = self.lanes.start..end;
+            let row = &block[r * self.total..];
+            let links = self.chained.then_some(&mut self.links[..lanes.len()]);
+            hash_leaves(
+                h,
+                row,
+                self.total,
+                1,
+                lanes.clone(),
+                links,
+                &mut self.scratch,
+            );
+            for (f, leaf) in self.frontiers.iter_mut().zip(&self.scratch.leaves) {
+                f.push(h, *leaf);
+            }
+        }
+    }
+
+    /// Pushes externally computed subtree roots (one per lane, unchained workers).
+    pub fn push_roots(&mut self, h: &Hasher, height: u32, roots: &[Digest32]) {
+        for (f, root) in self.frontiers.iter_mut().zip(roots) {
+            f.push_subtree(h, height, *root);
+        }
+    }
+
+    /// Lane roots of the group's non-empty lanes, in lane order.
+    pub fn roots(&self, h: &Hasher) -> Vec<Digest32> {
+        self.frontiers.iter().filter_map(|f| f.root(h)).collect()
+    }
+
+    pub fn frontier(&self, k: usize) -> &Frontier {
+        &self.frontiers[k]
+    }
+}
+
+/// Subtree roots of a full block for all lanes, unchained (stateless: any worker can take any
+/// block).
+pub fn unchained_block_roots(
+    h: &Hasher,
+    block: &[Chunk],
+    total: usize,
+    rows: usize,
+    s: &mut Scratch,
+) -> Vec<Digest32> {
+    hash_leaves(h, block, total, rows, 0..total, None, s);
+    reduce_subtrees(h, total, rows, s);
+    s.leaves.clone()
+}

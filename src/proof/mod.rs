@@ -1,0 +1,25 @@
+//! The proof of independent execution: salted leaves over the trace, striped over lanes
+//! (optionally hash-chained), Merkleised while the trace streams. `docs/SPEC.md` has the bytes.
+//!
+//! - [`hash`]: unique secret, leaf, node and commitment hashing for blake3 and keccak256.
+//! - [`backend`]: blake3 SIMD backend selection.
+//! - [`layout`]: lanes, parameters and their committed encoding.
+//! - [`tree`]: RFC 6962 trees, the streaming frontier, audit paths.
+//! - [`engine`]: the block hashing kernel and per-lane state.
+//! - [`pipeline`]: the threaded streaming prover.
+//! - [`opening`]: opening one leaf and verifying it.
+//! - [`reference`]: the naive whole-trace implementation tests compare against.
+
+pub mod backend;
+pub mod engine;
+pub mod hash;
+pub mod layout;
+pub mod opening;
+pub mod pipeline;
+pub mod reference;
+pub mod tree;
+
+pub use backend::{Simd, SimdChoice};
+pub use hash::{unique_secret, Digest32, HashId, Hasher};
+pub use layout::{Layout, Params};
+pub use pipeline::{Proof, Prover, ProverConfig};

@@ -1,0 +1,218 @@
+//! RFC 6962 Merkle trees: the shape (split at the largest power of two below n), a streaming
+//! frontier that builds the root in O(log n) memory, audit paths and their verification.
+
+use super::hash::{Digest32, Hasher};
+
+/// The largest power of two strictly below `n` (n >= 2).
+pub fn split_point(n: u64) -> u64 {
+    debug_assert!(n >= 2);
+    1 << (63 - (n - 1).leading_zeros())
+}
+
+/// Builds a tree's root from its leaves in order. Perfect subtrees can be pushed whole when the
+/// count is a multiple of their size, which is how the pipeline pushes blocks.
+///
+/// `pending[h]` holds the root of a complete subtree of `2^h` leaves when bit `h` of `count` is
+/// set: the binary decomposition of `count`.
+#[derive(Clone, Debug, Default)]
+pub struct Frontier {
+    pending: Vec<Digest32>,
+    count: u64,
+}
+
+impl Frontier {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Leaves pushed so far.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Pushes the root of a perfect subtree of `2^height` leaves. The current count must be a
+    /// multiple of `2^height` (blocks are aligned).
+    pub fn push_subtree(&mut self, h: &Hasher, height: u32, root: Digest32) {
+        assert!(
+            self.count.trailing_zeros() >= height,
+            "unaligned subtree push"
+        );
+        let mut carry = root;
+        let mut level = height as usize;
+        if self.pending.len() <= level {
+            self.pending.resize(level + 1, [0; 32]);
+        }
+        while self.count >> level & 1 == 1 {
+            carry = h.node(&self.pending[level], &carry);
+            level += 1;
+            if self.pending.len() <= level {
+                self.pending.resize(level + 1, [0; 32]);
+            }
+        }
+        self.pending[level] = carry;
+        self.count += 1 << height;
+    }
+
+    pub fn push(&mut self, h: &Hasher, leaf: Digest32) {
+        self.push_subtree(h, 0, leaf);
+    }
+
+    /// The root of the leaves pushed so far: pending subtrees folded from the smallest up,
+    /// which is exactly the RFC 6962 shape. `None` for no leaves.
+    pub fn root(&self, h: &Hasher) -> Option<Digest32> {
+        let mut acc: Option<Digest32> = None;
+        for level in 0..self.pending.len() {
+            if self.count >> level & 1 == 1 {
+                let sub = &self.pending[level];
+                acc = Some(match acc {
+                    None => *sub,
+                    Some(right) => h.node(sub, &right),
+                });
+            }
+        }
+        acc
+    }
+}
+
+/// Root of `leaves` by the recursive definition (reference for tests and small trees).
+pub fn root_of(h: &Hasher, leaves: &[Digest32]) -> Option<Digest32> {
+    match leaves.len() {
+        0 => None,
+        1 => Some(leaves[0]),
+        n => {
+            let k = split_point(n as u64) as usize;
+            let l = root_of(h, &leaves[..k])?;
+            let r = root_of(h, &leaves[k..])?;
+            Some(h.node(&l, &r))
+        }
+    }
+}
+
+/// The leaf ranges whose subtree roots form the audit path of leaf `m` in a tree of `n` leaves,
+/// listed from the leaf upwards. Each range is a complete RFC 6962 subtree.
+pub fn path_ranges(m: u64, n: u64) -> Vec<(u64, u64)> {
+    assert!(m < n);
+    let mut out = Vec::new();
+    let (mut lo, mut hi) = (0u64, n);
+    while hi - lo > 1 {
+        let k = split_point(hi - lo);
+        if m - lo < k {
+            out.push((lo + k, hi));
+            hi = lo + k;
+        } else {
+            out.push((lo, lo + k));
+            lo += k;
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// Audit path of leaf `m` from all leaves in memory.
+pub fn audit_path(h: &Hasher, leaves: &[Digest32], m: u64) -> Vec<Digest32> {
+    path_ranges(m, leaves.len() as u64)
+        .into_iter()
+        .filter_map(|(a, b)| root_of(h, &leaves[a as usize..b as usize]))
+        .collect()
+}
+
+/// Recomputes the root from leaf `m` of `n` and its audit path (RFC 9162, 2.1.3.2).
+/// `None` if the path has the wrong length for `(m, n)`.
+pub fn root_from_path(
+    h: &Hasher,
+    leaf: &Digest32,
+    m: u64,
+    n: u64,
+    path: &[Digest32],
+) -> Option<Digest32> {
+    if m >= n {
+        return None;
+    }
+    let (mut fnode, mut snode) = (m, n - 1);
+    let mut r = *leaf;
+    for p in path {
+        if snode == 0 {
+            return None;
+        }
+        if fnode & 1 == 1 || fnode == snode {
+            r = h.node(p, &r);
+            while fnode & 1 == 0 && fnode != 0 {
+                fnode >>= 1;
+                snode >>= 1;
+            }
+        } else {
+            r = h.node(&r, p);
+        }
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    (snode == 0).then_some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proof::backend::Simd;
+    use crate::proof::hash::HashId;
+
+    fn hasher() -> Hasher {
+        Hasher::new(HashId::Blake3, [5; 32], Simd::Portable).expect("portable")
+    }
+
+    fn leaves(n: usize) -> Vec<Digest32> {
+        (0..n)
+            .map(|i| *blake3::hash(&i.to_le_bytes()).as_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn frontier_matches_recursive_definition() {
+        let h = hasher();
+        for n in 0..70 {
+            let ls = leaves(n);
+            let mut f = Frontier::new();
+            ls.iter().for_each(|l| f.push(&h, *l));
+            assert_eq!(f.root(&h), root_of(&h, &ls), "n={n}");
+        }
+    }
+
+    #[test]
+    fn subtree_pushes_equal_leaf_pushes() {
+        let h = hasher();
+        let ls = leaves(8 * 5 + 3);
+        let mut f = Frontier::new();
+        for block in ls[..40].chunks(8) {
+            f.push_subtree(&h, 3, root_of(&h, block).expect("non-empty"));
+        }
+        ls[40..].iter().for_each(|l| f.push(&h, *l));
+        assert_eq!(f.root(&h), root_of(&h, &ls));
+    }
+
+    #[test]
+    fn audit_paths_verify_and_reject() {
+        let h = hasher();
+        for n in 1..40u64 {
+            let ls = leaves(n as usize);
+            let root = root_of(&h, &ls).expect("non-empty");
+            for m in 0..n {
+                let path = audit_path(&h, &ls, m);
+                assert_eq!(root_from_path(&h, &ls[m as usize], m, n, &path), Some(root));
+                if n > 1 {
+                    let other = (m + 1) % n;
+                    assert_ne!(
+                        root_from_path(&h, &ls[m as usize], other, n, &path),
+                        Some(root)
+                    );
+                    let mut bad = path.clone();
+                    bad[0][0] ^= 1;
+                    assert_ne!(root_from_path(&h, &ls[m as usize], m, n, &bad), Some(root));
+                    assert_eq!(root_from_path(&h, &ls[m as usize], m, n, &path[1..]), None);
+                }
+            }
+        }
+    }
+}
