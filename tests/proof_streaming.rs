@@ -68,7 +68,7 @@ fn streaming_equals_reference_across_layouts_and_configs() {
                     layout: Layout::new(lanes, chained).expect("lanes"),
                 };
                 for _ in 0..4 {
-                    let n = if rng.next() % 2 == 0 {
+                    let n = if rng.next().is_multiple_of(2) {
                         rng.pick(&sizes)
                     } else {
                         rng.next() as usize % 5001
@@ -79,7 +79,7 @@ fn streaming_equals_reference_across_layouts_and_configs() {
                         threads: rng.pick(&[0, 1, 2, 3, 4]),
                         simd: rng.pick(&simds),
                         batch: rng.pick(&[1, 7, 64, 256, 1000, 8192]),
-                        pin: rng.next() % 4 == 0,
+                        pin: rng.next().is_multiple_of(4),
                     };
                     let feed = rng.pick(&[1, 5, 100, 1024, 5000]);
                     assert_eq!(

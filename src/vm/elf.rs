@@ -220,7 +220,7 @@ pub fn load(image: &[u8], mem: &mut Memory, reserved: (u32, u32)) -> Result<Load
     if code.is_empty() {
         return Err(ElfError::NoCode);
     }
-    if entry % 4 != 0 || !code.iter().any(|&(s, e)| entry >= s && entry < e) {
+    if !entry.is_multiple_of(4) || !code.iter().any(|&(s, e)| entry >= s && entry < e) {
         return Err(ElfError::BadEntry(entry));
     }
     Ok(Loaded { entry, code, end })
