@@ -5,6 +5,8 @@
 //! - [`guests`]: the built-in guest programs embedded in the binary.
 
 pub mod guests;
+pub mod hexser;
 pub mod proof;
+pub mod source;
 pub mod trace;
 pub mod vm;

@@ -151,6 +151,21 @@ impl TraceSink for VecSink {
     }
 }
 
+/// Feeds the same trace to two sinks (e.g. the prover and an opening collector).
+pub struct Tee<A, B>(pub A, pub B);
+
+impl<A: TraceSink, B: TraceSink> TraceSink for Tee<A, B> {
+    const RECORDS: bool = A::RECORDS || B::RECORDS;
+    fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()> {
+        self.0.consume(chunks)?;
+        self.1.consume(chunks)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.finish()?;
+        self.1.finish()
+    }
+}
+
 /// Writes raw chunks, back to back, to any writer.
 pub struct WriterSink<W: Write>(pub W);
 

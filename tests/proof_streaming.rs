@@ -29,7 +29,7 @@ fn prove(
     for part in trace.chunks(feed.max(1)) {
         p.consume(part).expect("consume");
     }
-    let proof = p.finish().expect("finish");
+    let proof = p.into_proof().expect("finish");
     assert_eq!(proof.n, trace.len() as u64);
     proof.root
 }

@@ -2,7 +2,9 @@
 
 mod atomic;
 mod program;
+mod prove;
 mod run;
+mod secret;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,6 +23,15 @@ enum Command {
     Run(run::Args),
     /// List the built-in guest programs.
     Guests,
+    /// Manage salt files.
+    #[command(subcommand)]
+    Salt(secret::SaltCommand),
+    /// Prove a trace: print or write its commitment (salted, lane-bounded Merkle root).
+    Prove(Box<prove::ProveArgs>),
+    /// Open one chunk of a committed trace (re-executes with the salt).
+    Open(Box<prove::OpenArgs>),
+    /// Check an opening against a commitment and the revealed salt.
+    VerifyOpening(prove::VerifyOpeningArgs),
     /// Generate a deterministic ledger block (input for the `ledger` guest).
     GenLedger(GenLedgerArgs),
 }
@@ -47,6 +58,10 @@ pub fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::GenLedger(a) => gen_ledger(a),
+        Command::Salt(c) => secret::salt(c),
+        Command::Prove(a) => prove::prove(*a),
+        Command::Open(a) => prove::open(*a),
+        Command::VerifyOpening(a) => prove::verify_opening(a),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,7 @@
 //! - [`reference`]: the naive whole-trace implementation tests compare against.
 
 pub mod backend;
+pub mod commitment;
 pub mod engine;
 pub mod hash;
 pub mod layout;

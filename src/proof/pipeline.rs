@@ -92,7 +92,7 @@ enum Mode {
     },
 }
 
-/// The streaming prover. Feed it chunks (it is a [`TraceSink`]), then call [`Prover::finish`].
+/// The streaming prover. Feed it chunks (it is a [`TraceSink`]), then call [`Prover::into_proof`].
 pub struct Prover {
     params: Params,
     hasher: Hasher,
@@ -295,7 +295,7 @@ impl Prover {
     }
 
     /// Waits for the workers and computes the commitment.
-    pub fn finish(mut self) -> io::Result<Proof> {
+    pub fn into_proof(mut self) -> io::Result<Proof> {
         let partial = self.current.len() < self.block_len && !self.current.is_empty();
         self.dispatch()?;
         let h = self.hasher.clone();

@@ -1,0 +1,292 @@
+//! `poie prove`, `poie open` and `poie verify-opening`.
+
+use super::{atomic, program, secret};
+use anyhow::{bail, Context, Result};
+use poie::proof::commitment::{Commitment, SourceInfo, COMMITMENT_VERSION};
+use poie::proof::opening::{self, Opening, OpeningCollector, OPENING_VERSION};
+use poie::proof::{
+    unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, SimdChoice,
+};
+use poie::source::{Fed, Source};
+use poie::trace::Tee;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Where the trace comes from: a guest (default), a recorded trace file, or a synthetic trace.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// Built-in guest name or RV32IM ELF path.
+    #[arg(required_unless_present_any = ["trace_file", "synthetic"])]
+    program: Option<String>,
+    /// The guest's stdin: a file or `-`. Default: a built-in guest's sample input.
+    #[arg(long, value_name = "FILE|-")]
+    input: Option<PathBuf>,
+    /// Stop the guest after N instructions (the trace up to there is proved).
+    #[arg(long, value_name = "N", default_value_t = u64::MAX, hide_default_value = true)]
+    max_steps: u64,
+    /// Prove a recorded trace (from `poie run --trace-out`) instead of running a guest.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["program", "synthetic"])]
+    trace_file: Option<PathBuf>,
+    /// Prove a synthetic trace of N chunks (measures the Merkleisation alone).
+    #[arg(long, value_name = "N", conflicts_with = "program")]
+    synthetic: Option<u64>,
+    /// Seed of the synthetic trace.
+    #[arg(long, default_value_t = 0, requires = "synthetic")]
+    seed: u64,
+}
+
+/// How to run the prover; none of these change the root.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Hashing worker threads (0: hash in the producer thread). Default: all cores.
+    #[arg(long, value_name = "P")]
+    threads: Option<usize>,
+    /// blake3 SIMD backend: auto, portable, sse41, avx2 or avx512.
+    #[arg(long, default_value = "auto", value_parser = parse_simd)]
+    simd: SimdChoice,
+    /// Pin worker threads to cores.
+    #[arg(long)]
+    pin: bool,
+    /// Target chunks per block handed to the workers.
+    #[arg(long, value_name = "N", default_value_t = poie::proof::pipeline::DEFAULT_BATCH)]
+    batch: usize,
+}
+
+fn parse_simd(s: &str) -> Result<SimdChoice, String> {
+    s.parse()
+        .map_err(|e: poie::proof::backend::SimdError| e.to_string())
+}
+
+impl RunArgs {
+    fn config(&self) -> Result<ProverConfig> {
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Ok(ProverConfig {
+            threads,
+            simd: self.simd.resolve()?,
+            batch: self.batch.max(1),
+            pin: self.pin,
+        })
+    }
+}
+
+impl SourceArgs {
+    fn resolve(&self) -> Result<(Source, SourceInfo)> {
+        if let Some(path) = &self.trace_file {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading trace {}", path.display()))?;
+            let info = SourceInfo::File {
+                trace_blake3: *blake3::hash(&bytes).as_bytes(),
+            };
+            return Ok((Source::File(path.clone()), info));
+        }
+        if let Some(n) = self.synthetic {
+            return Ok((
+                Source::Synthetic { n, seed: self.seed },
+                SourceInfo::Synthetic { seed: self.seed },
+            ));
+        }
+        let name = self.program.as_deref().context("no program given")?;
+        let prog = program::resolve(name)?;
+        let input = program::input(&prog, self.input.as_ref())?;
+        let info = SourceInfo::Vm {
+            program: prog.label.clone(),
+            program_blake3: *blake3::hash(&prog.elf).as_bytes(),
+            input_blake3: *blake3::hash(&input).as_bytes(),
+            outcome: String::new(),
+            exit_code: 0,
+            max_steps: self.max_steps,
+        };
+        Ok((
+            Source::Vm {
+                elf: prog.elf,
+                input,
+                max_steps: self.max_steps,
+            },
+            info,
+        ))
+    }
+}
+
+/// Computes the salted, lane-bounded Merkle root of a trace and writes the commitment.
+#[derive(clap::Args, Debug)]
+pub struct ProveArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// File holding the executor's secret salt (see `poie salt new`).
+    #[arg(long, value_name = "FILE")]
+    salt_file: PathBuf,
+    /// The executor's 20-byte address, 0x + 40 hex digits.
+    #[arg(long, value_parser = secret::parse_address)]
+    address: [u8; 20],
+    /// Number of lanes L: at most L-way parallelism can help build the proof (when chained).
+    #[arg(long, default_value_t = 16)]
+    lanes: u32,
+    /// Do not chain the leaves of a lane (unbounded parallelism; L = 1 unchained is the
+    /// original proposal's construction).
+    #[arg(long)]
+    unchained: bool,
+    /// Hash function: blake3 or keccak.
+    #[arg(long, default_value = "blake3")]
+    hash: HashId,
+    #[command(flatten)]
+    run: RunArgs,
+    /// Write the commitment JSON here (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+pub fn prove(a: ProveArgs) -> Result<ExitCode> {
+    let layout = Layout::new(a.lanes, !a.unchained).map_err(anyhow::Error::msg)?;
+    let params = Params {
+        hash: a.hash,
+        layout,
+    };
+    let cfg = a.run.config()?;
+    let salt = secret::read_salt(&a.salt_file)?;
+    let (source, mut info) = a.source.resolve()?;
+    let hasher = Hasher::new(
+        params.hash,
+        unique_secret(params.hash, &salt, &a.address),
+        cfg.simd,
+    )?;
+    let mut prover = Prover::new(params, hasher, cfg);
+    let start = Instant::now();
+    let fed = source.feed(&mut prover)?;
+    let proof = prover.into_proof()?;
+    let secs = start.elapsed().as_secs_f64();
+    fill_outcome(&mut info, &fed);
+    let c = Commitment {
+        version: COMMITMENT_VERSION,
+        params,
+        address: format!("0x{}", hex::encode(a.address)),
+        n: proof.n,
+        root: proof.root,
+        source: info,
+    };
+    let json = serde_json::to_string_pretty(&c)? + "\n";
+    match &a.out {
+        Some(path) => atomic::write(path, json.as_bytes(), false)?,
+        None => print!("{json}"),
+    }
+    eprintln!(
+        "poie: proved {} chunks ({layout}, {}, {} threads, {}) in {secs:.3} s: {:.1} M chunks/s; root {}",
+        proof.n,
+        params.hash,
+        cfg.threads,
+        cfg.simd,
+        proof.n as f64 / secs.max(1e-9) / 1e6,
+        hex::encode(proof.root)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fill_outcome(info: &mut SourceInfo, fed: &Fed) {
+    if let (
+        SourceInfo::Vm {
+            outcome, exit_code, ..
+        },
+        Some(o),
+    ) = (info, fed.outcome)
+    {
+        *outcome = o.to_string();
+        *exit_code = o.exit_code();
+    }
+}
+
+/// Re-executes with the secret and writes the opening of one chunk.
+#[derive(clap::Args, Debug)]
+pub struct OpenArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The commitment to open (layout, hash, length and address come from it).
+    #[arg(long, value_name = "FILE")]
+    commitment: PathBuf,
+    /// File holding the executor's secret salt.
+    #[arg(long, value_name = "FILE")]
+    salt_file: PathBuf,
+    /// Index of the chunk (step) to open.
+    #[arg(long, value_name = "I")]
+    index: u64,
+    #[command(flatten)]
+    run: RunArgs,
+    /// Write the opening JSON here (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+fn hasher_for(c: &Commitment, salt_file: &PathBuf, simd: SimdChoice) -> Result<Hasher> {
+    let salt = secret::read_salt(salt_file)?;
+    let address = secret::parse_address(&c.address).map_err(anyhow::Error::msg)?;
+    Ok(Hasher::new(
+        c.params.hash,
+        unique_secret(c.params.hash, &salt, &address),
+        simd.resolve()?,
+    )?)
+}
+
+pub fn open(a: OpenArgs) -> Result<ExitCode> {
+    let c = Commitment::load(&a.commitment)?;
+    let cfg = a.run.config()?;
+    let h = hasher_for(&c, &a.salt_file, a.run.simd)?;
+    let (source, _) = a.source.resolve()?;
+    let prover = Prover::new(c.params, h.clone(), cfg);
+    let collector = OpeningCollector::new(h, c.params, c.n, a.index)?;
+    let mut tee = Tee(prover, collector);
+    source.feed(&mut tee)?;
+    let Tee(prover, collector) = tee;
+    let proof = prover.into_proof()?;
+    if proof.root != c.root {
+        bail!(
+            "re-execution gives root {} but the commitment has {}: wrong salt, program, input or limits",
+            hex::encode(proof.root),
+            hex::encode(c.root)
+        );
+    }
+    let o = collector.into_opening(&proof.lane_roots)?;
+    let json = serde_json::to_string_pretty(&o)? + "\n";
+    match &a.out {
+        Some(path) => atomic::write(path, json.as_bytes(), false)?,
+        None => print!("{json}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks an opening against a commitment (needs the revealed salt).
+#[derive(clap::Args, Debug)]
+pub struct VerifyOpeningArgs {
+    #[arg(long, value_name = "FILE")]
+    commitment: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    opening: PathBuf,
+    /// The executor's revealed salt.
+    #[arg(long, value_name = "FILE")]
+    salt_file: PathBuf,
+}
+
+pub fn verify_opening(a: VerifyOpeningArgs) -> Result<ExitCode> {
+    let c = Commitment::load(&a.commitment)?;
+    let o: Opening = poie::proof::commitment::load_json(
+        &a.opening,
+        "opening",
+        OPENING_VERSION,
+        |o: &Opening| o.version,
+    )?;
+    let h = hasher_for(&c, &a.salt_file, SimdChoice::Auto)?;
+    match opening::verify(&h, &o, &c.params, c.n, &c.root) {
+        Ok(()) => {
+            println!(
+                "valid: chunk {} opens against root {}",
+                o.index,
+                hex::encode(c.root)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("invalid: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
