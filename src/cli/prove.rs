@@ -217,7 +217,7 @@ pub struct OpenArgs {
     out: Option<PathBuf>,
 }
 
-fn hasher_for(c: &Commitment, salt_file: &PathBuf, simd: SimdChoice) -> Result<Hasher> {
+fn hasher_for(c: &Commitment, salt_file: &std::path::Path, simd: SimdChoice) -> Result<Hasher> {
     let salt = secret::read_salt(salt_file)?;
     let address = secret::parse_address(&c.address).map_err(anyhow::Error::msg)?;
     Ok(Hasher::new(
