@@ -132,7 +132,7 @@ impl Prover {
             }
         };
         // Enough blocks in flight to keep every worker busy while the producer fills the next.
-        let depth = 2;
+        let depth = 4;
         let (mode, pool_cap) = if cfg.threads == 0 {
             (
                 Mode::Inline(LaneGroup::new(0..lanes, lanes, params.layout.chained)),
@@ -161,7 +161,7 @@ impl Prover {
                 }));
                 txs.push(tx);
             }
-            (Mode::Chained { txs, workers }, depth + 2)
+            (Mode::Chained { txs, workers }, 2 * depth + 2)
         } else {
             let p = cfg.threads;
             let (tx, rx) = bounded::<(u64, Block)>(depth * p);
