@@ -17,7 +17,9 @@ fn hasher(hash: HashId, simd: Simd) -> Hasher {
 /// backend gets a lucky alignment.
 fn leaf(c: &mut Criterion) {
     let mut g = c.benchmark_group("leaf");
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
     let n = 4096;
     let inputs: Vec<[u8; 64]> = (0..n + 1).map(|i| [(i % 251) as u8; 64]).collect();
     let mut out = vec![0u8; 32 * n];
@@ -33,7 +35,9 @@ fn leaf(c: &mut Criterion) {
         });
     }
     let h = hasher(HashId::Keccak, Simd::Portable);
-    g.bench_function(BenchmarkId::new("keccak", "scalar"), |b| b.iter(|| h.leaves(&inputs[..n], &mut out)));
+    g.bench_function(BenchmarkId::new("keccak", "scalar"), |b| {
+        b.iter(|| h.leaves(&inputs[..n], &mut out))
+    });
     g.finish();
 }
 
@@ -44,13 +48,25 @@ fn trace(n: usize) -> Vec<Chunk> {
 /// One thread, blocks already in memory: leaves + nodes for each layout.
 fn merkle(c: &mut Criterion) {
     let mut g = c.benchmark_group("merkle");
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
     let t = trace(1 << 16);
     g.throughput(Throughput::Elements(t.len() as u64));
     let simd = Simd::detect();
-    for (lanes, chained) in [(1u32, false), (16, false), (1, true), (4, true), (16, true), (64, true)] {
+    for (lanes, chained) in [
+        (1u32, false),
+        (16, false),
+        (1, true),
+        (4, true),
+        (16, true),
+        (64, true),
+    ] {
         let h = hasher(HashId::Blake3, simd);
-        let name = format!("{}{lanes}", if chained { "chained-L" } else { "unchained-L" });
+        let name = format!(
+            "{}{lanes}",
+            if chained { "chained-L" } else { "unchained-L" }
+        );
         let rows = poie::proof::pipeline::rows_per_block(8192, lanes as usize);
         g.bench_function(BenchmarkId::new(format!("blake3-{simd}"), name), |b| {
             b.iter(|| {
@@ -68,18 +84,31 @@ fn merkle(c: &mut Criterion) {
 /// The threaded pipeline on a synthetic trace (generation included, as `poie prove --synthetic`).
 fn pipeline(c: &mut Criterion) {
     let mut g = c.benchmark_group("pipeline");
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
     let n = 1u64 << 21;
     g.throughput(Throughput::Elements(n));
     for (lanes, chained) in [(1u32, false), (16, true), (4, true)] {
         for threads in [1, 2] {
-            let params = Params { hash: HashId::Blake3, layout: Layout { lanes, chained } };
-            let id = format!("L{lanes}-{}-t{threads}", if chained { "chained" } else { "unchained" });
+            let params = Params {
+                hash: HashId::Blake3,
+                layout: Layout { lanes, chained },
+            };
+            let id = format!(
+                "L{lanes}-{}-t{threads}",
+                if chained { "chained" } else { "unchained" }
+            );
             g.bench_function(BenchmarkId::new("synthetic", id), |b| {
                 b.iter(|| {
-                    let cfg = ProverConfig { threads, ..ProverConfig::default() };
+                    let cfg = ProverConfig {
+                        threads,
+                        ..ProverConfig::default()
+                    };
                     let mut p = Prover::new(params, hasher(HashId::Blake3, cfg.simd), cfg);
-                    Source::Synthetic { n, seed: 1 }.feed(&mut p).expect("feeds");
+                    Source::Synthetic { n, seed: 1 }
+                        .feed(&mut p)
+                        .expect("feeds");
                     p.finish().expect("finish");
                     p.into_proof().expect("proof").root
                 })

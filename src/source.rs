@@ -51,7 +51,9 @@ pub fn synthetic_chunk(seed: u64, i: u64) -> Chunk {
     let mut c = [0u8; CHUNK_LEN];
     let base = seed.wrapping_add(i.wrapping_mul(4));
     for (k, part) in c.chunks_exact_mut(8).enumerate() {
-        let mut z = base.wrapping_add(k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut z = base
+            .wrapping_add(k as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
         z ^= z >> 29;
         z = z.wrapping_mul(0xbf58_476d_1ce4_e5b9);
         part.copy_from_slice(&(z ^ (z >> 32)).to_le_bytes());

@@ -162,3 +162,17 @@ fn guests_lists_builtins() {
         assert!(out.contains(name), "{out}");
     }
 }
+
+#[test]
+fn trace_out_to_a_device_writes_in_place() {
+    let o = poie(&["run", "hello", "--trace-out", "/dev/null"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let ft = std::fs::metadata("/dev/null")
+            .expect("/dev/null")
+            .file_type();
+        assert!(ft.is_char_device(), "/dev/null must stay a device");
+    }
+}

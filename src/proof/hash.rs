@@ -85,7 +85,8 @@ pub fn unique_secret(hash: HashId, salt: &[u8; 32], address: &[u8; 20]) -> Diges
 
 /// The fixed blake3 key for internal nodes: `blake3::derive_key("poie/v1/node", "")`.
 pub fn blake3_node_key() -> Digest32 {
-    blake3::derive_key(DS_NODE_KEY, b"")
+    static KEY: std::sync::OnceLock<Digest32> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| blake3::derive_key(DS_NODE_KEY, b""))
 }
 
 /// Hashes leaves (`H_s~(chunk || link)`) and nodes (`H_node(left || right)`), many at a time.
