@@ -133,11 +133,8 @@ fn prove_open_verify_round_trip_and_tampering() {
     let text = std::fs::read_to_string(d.join("o.json")).expect("o");
     let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
     let chunk = v["chunk"].as_str().expect("hex").to_string();
-    let flipped = if chunk.starts_with('0') {
-        format!("1{}", &chunk[1..])
-    } else {
-        format!("0{}", &chunk[1..])
-    };
+    let first = if chunk.starts_with('0') { '1' } else { '0' };
+    let flipped = format!("{first}{}", &chunk[1..]);
     v["chunk"] = serde_json::Value::String(flipped);
     std::fs::write(d.join("bad.json"), v.to_string()).expect("write");
     let o = poie(
