@@ -60,7 +60,10 @@ fn compute(
     (proof.n, proof.root)
 }
 
-fn cases() -> Vec<(String, String, [u8; 32], [u8; 20], Params)> {
+/// (guest, input, salt, address, params)
+type Case = (String, String, [u8; 32], [u8; 20], Params);
+
+fn cases() -> Vec<Case> {
     // Small runs: the reference and keccak (scalar) are slow, and the suite runs on 2 cores.
     let inputs = [("hello", ""), ("sort", "300 7"), ("sieve", "3000")];
     let mut out = Vec::new();
