@@ -18,9 +18,20 @@ use std::ops::Range;
 pub struct Scratch {
     inputs: Vec<[u8; 64]>,
     out: Vec<u8>,
-    /// Lane-major: local lane `k`, row `r` at `k * rows + r`.
-    leaves: Vec<Digest32>,
-    next: Vec<Digest32>,
+    /// Digests, flattened and lane-major: local lane `k`, row `r` at bytes
+    /// `32 (k * rows + r)..`. Kept as bytes so each tree level is read directly as the next
+    /// level's 64-byte inputs, with no copying between levels.
+    leaves: Vec<u8>,
+    next: Vec<u8>,
+}
+
+impl Scratch {
+    /// The `i`-th digest of the current level.
+    fn digest(&self, i: usize) -> Digest32 {
+        let mut d = [0u8; 32];
+        d.copy_from_slice(&self.leaves[32 * i..32 * i + 32]);
+        d
+    }
 }
 
 /// Hashes the leaves of `rows` full rows for `lanes` (a range of the `total` lanes) into
@@ -36,8 +47,7 @@ pub fn hash_leaves(
     s: &mut Scratch,
 ) {
     let nl = lanes.len();
-    s.leaves.clear();
-    s.leaves.resize(nl * rows, [0; 32]);
+    s.leaves.resize(32 * nl * rows, 0);
     match links {
         None => {
             s.inputs.clear();
@@ -48,11 +58,7 @@ pub fn hash_leaves(
                     s.inputs.push(inp);
                 }
             }
-            s.out.resize(32 * nl * rows, 0);
-            h.leaves(&s.inputs, &mut s.out);
-            for (leaf, o) in s.leaves.iter_mut().zip(s.out.chunks_exact(32)) {
-                leaf.copy_from_slice(o);
-            }
+            h.leaves(&s.inputs, &mut s.leaves);
         }
         Some(links) => {
             s.inputs.resize(nl, [0; 64]);
@@ -66,7 +72,7 @@ pub fn hash_leaves(
                 h.leaves(&s.inputs, &mut s.out);
                 for (k, (o, link)) in s.out.chunks_exact(32).zip(links.iter_mut()).enumerate() {
                     link.copy_from_slice(o);
-                    s.leaves[k * rows + r] = *link;
+                    s.leaves[32 * (k * rows + r)..32 * (k * rows + r + 1)].copy_from_slice(o);
                 }
             }
         }
@@ -81,20 +87,14 @@ pub fn reduce_subtrees(h: &Hasher, nl: usize, rows: usize, s: &mut Scratch) {
     while width > 1 {
         // Sibling pairs are adjacent in the lane-major layout, so the level's inputs are the
         // level itself, read as 64-byte blocks.
-        let (pairs, rest) = s.leaves.as_flattened().as_chunks::<64>();
+        let (pairs, rest) = s.leaves.as_chunks::<64>();
         debug_assert!(rest.is_empty());
-        s.out.resize(32 * pairs.len(), 0);
-        h.nodes(pairs, &mut s.out);
-        s.next.clear();
-        s.next.extend(s.out.chunks_exact(32).map(|o| {
-            let mut d = [0u8; 32];
-            d.copy_from_slice(o);
-            d
-        }));
+        s.next.resize(32 * pairs.len(), 0);
+        h.nodes(pairs, &mut s.next);
         std::mem::swap(&mut s.leaves, &mut s.next);
         width /= 2;
     }
-    debug_assert_eq!(s.leaves.len(), nl);
+    debug_assert_eq!(s.leaves.len(), 32 * nl);
 }
 
 /// The state of a set of lanes: their links (chained) and frontiers. Owned by one worker.
@@ -139,8 +139,8 @@ impl LaneGroup {
             );
             reduce_subtrees(h, nl, rows, &mut self.scratch);
             let height = rows.trailing_zeros();
-            for (f, root) in self.frontiers.iter_mut().zip(&self.scratch.leaves) {
-                f.push_subtree(h, height, *root);
+            for (k, f) in self.frontiers.iter_mut().enumerate() {
+                f.push_subtree(h, height, self.scratch.digest(k));
             }
             return;
         }
@@ -168,8 +168,8 @@ impl LaneGroup {
                 links,
                 &mut self.scratch,
             );
-            for (f, leaf) in self.frontiers.iter_mut().zip(&self.scratch.leaves) {
-                f.push(h, *leaf);
+            for (k, f) in self.frontiers[..lanes.len()].iter_mut().enumerate() {
+                f.push(h, self.scratch.digest(k));
             }
         }
     }
@@ -202,5 +202,5 @@ pub fn unchained_block_roots(
 ) -> Vec<Digest32> {
     hash_leaves(h, block, total, rows, 0..total, None, s);
     reduce_subtrees(h, total, rows, s);
-    s.leaves.clone()
+    (0..total).map(|k| s.digest(k)).collect()
 }
