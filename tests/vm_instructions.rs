@@ -312,3 +312,18 @@ fn stack_starts_like_linux() {
     assert_eq!(vm.reg(10) % 16, 0, "sp is 16-byte aligned");
     assert_eq!(vm.reg(11), 0, "argc = 0");
 }
+
+#[test]
+fn spec_example_chunk() {
+    // docs/SPEC.md, section 2.
+    let code = prog(&[li(10, 0x1122_3344), vec![r(0, 10, 10, 0, 10, 0x33)]]);
+    assert_eq!(code[2], 0x00a5_0533);
+    let mut bin = code;
+    bin.extend(exit());
+    let mut vm = Vm::new(&elf(&bin, &[]), Vec::new()).expect("loads");
+    let mut sink = VecSink::default();
+    vm.run(&mut sink, 100).expect("runs");
+    let expect = "08000100 3305a500 44332211 44332211 88664422 00000000 00000000 0c000100";
+    let got: String = sink.0[2].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(got, expect.replace(' ', ""));
+}
