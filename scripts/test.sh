@@ -13,4 +13,4 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo_ apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-cargo test --locked "$@"
+cargo test --locked --lib --bins --tests "$@"
