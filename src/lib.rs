@@ -4,6 +4,7 @@
 //! - [`trace`]: the 32-byte trace chunk and the [`trace::TraceSink`] trait the VM streams into.
 //! - [`guests`]: the built-in guest programs embedded in the binary.
 
+pub mod atomic;
 pub mod guests;
 pub mod hexser;
 pub mod proof;

@@ -1,6 +1,5 @@
 //! Argument parsing and dispatch. Each subcommand has one module with one `run` function.
 
-mod atomic;
 mod program;
 mod prove;
 mod run;
@@ -79,7 +78,7 @@ pub const ERROR_EXIT_CODE: u8 = 125;
 fn gen_ledger(a: GenLedgerArgs) -> anyhow::Result<ExitCode> {
     let block = poie::guests::ledger::generate_block(a.seed, a.transfers);
     match a.out {
-        Some(path) => atomic::write(&path, block.as_bytes(), false)?,
+        Some(path) => poie::atomic::write(&path, block.as_bytes(), false)?,
         None => print!("{block}"),
     }
     Ok(ExitCode::SUCCESS)

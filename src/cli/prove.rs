@@ -1,7 +1,8 @@
 //! `poie prove`, `poie open` and `poie verify-opening`.
 
-use super::{atomic, program, secret};
+use super::{program, secret};
 use anyhow::{bail, Context, Result};
+use poie::atomic;
 use poie::proof::commitment::{Commitment, SourceInfo, COMMITMENT_VERSION};
 use poie::proof::opening::{self, Opening, OpeningCollector, OPENING_VERSION};
 use poie::proof::{

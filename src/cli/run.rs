@@ -1,7 +1,8 @@
 //! `poie run`: execute a guest, stream its output, optionally save its trace.
 
-use super::{atomic::AtomicFile, program};
+use super::program;
 use anyhow::{Context, Result};
+use poie::atomic::AtomicFile;
 use poie::trace::{NoTrace, NullSink, TraceSink, WriterSink};
 use poie::vm::{Outcome, Output, RunResult, Vm};
 use std::io::BufWriter;

@@ -1,8 +1,8 @@
 //! Salt files and executor addresses. A salt never appears on the command line or in output;
 //! its file is created with mode 0600.
 
-use super::atomic;
 use anyhow::{bail, Context, Result};
+use poie::atomic;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand, Debug)]

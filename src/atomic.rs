@@ -1,10 +1,13 @@
 //! Files written whole or not at all: contents go to a temporary file beside the target, which
 //! is renamed over it only once complete, so a failure never leaves a half-written file.
 
-use anyhow::{Context, Result};
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+fn ctx(e: io::Error, what: &str, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+}
 
 /// A file being written; [`AtomicFile::commit`] makes it visible under its final name.
 ///
@@ -19,19 +22,24 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// With `secret`, the file is created with mode 0600 from the start.
-    pub fn create(dest: &Path, secret: bool) -> Result<Self> {
+    pub fn create(dest: &Path, secret: bool) -> io::Result<Self> {
         if fs::metadata(dest).is_ok_and(|m| !m.is_file()) {
             let file = OpenOptions::new()
                 .write(true)
                 .open(dest)
-                .with_context(|| format!("opening {}", dest.display()))?;
+                .map_err(|e| ctx(e, "opening", dest))?;
             return Ok(AtomicFile {
                 tmp: None,
                 dest: dest.to_path_buf(),
                 file: Some(file),
             });
         }
-        let name = dest.file_name().context("output path has no file name")?;
+        let name = dest.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} has no file name", dest.display()),
+            )
+        })?;
         let tmp = dest.with_file_name(format!(
             ".{}.tmp{}",
             name.to_string_lossy(),
@@ -45,9 +53,7 @@ impl AtomicFile {
             opts.mode(0o600);
         }
         let _ = secret;
-        let file = opts
-            .open(&tmp)
-            .with_context(|| format!("creating {}", tmp.display()))?;
+        let file = opts.open(&tmp).map_err(|e| ctx(e, "creating", &tmp))?;
         Ok(AtomicFile {
             tmp: Some(tmp),
             dest: dest.to_path_buf(),
@@ -59,7 +65,7 @@ impl AtomicFile {
         self.file.as_mut().expect("file is present until commit")
     }
 
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(mut self) -> io::Result<()> {
         let Some(mut f) = self.file.take() else {
             return Ok(());
         };
@@ -67,10 +73,8 @@ impl AtomicFile {
         let Some(tmp) = &self.tmp else {
             return Ok(());
         };
-        f.sync_all()
-            .with_context(|| format!("syncing {}", tmp.display()))?;
-        fs::rename(tmp, &self.dest)
-            .with_context(|| format!("renaming into {}", self.dest.display()))
+        f.sync_all().map_err(|e| ctx(e, "syncing", tmp))?;
+        fs::rename(tmp, &self.dest).map_err(|e| ctx(e, "renaming into", &self.dest))
     }
 }
 
@@ -83,10 +87,10 @@ impl Drop for AtomicFile {
 }
 
 /// Writes `bytes` to `dest` atomically.
-pub fn write(dest: &Path, bytes: &[u8], secret: bool) -> Result<()> {
+pub fn write(dest: &Path, bytes: &[u8], secret: bool) -> io::Result<()> {
     let mut f = AtomicFile::create(dest, secret)?;
     f.file()
         .write_all(bytes)
-        .with_context(|| format!("writing {}", dest.display()))?;
+        .map_err(|e| ctx(e, "writing", dest))?;
     f.commit()
 }
