@@ -5,6 +5,7 @@
 //! - [`guests`]: the built-in guest programs embedded in the binary.
 
 pub mod atomic;
+pub mod bench;
 pub mod guests;
 pub mod hexser;
 pub mod proof;

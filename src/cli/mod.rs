@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch. Each subcommand has one module with one `run` function.
 
+mod bench;
 mod program;
 mod prove;
 mod run;
@@ -20,6 +21,12 @@ struct Cli {
 enum Command {
     /// Run a guest program in the VM.
     Run(run::Args),
+    /// Benchmark this machine: the unfair-parallelism bound, with a report under results/.
+    Bench(bench::BenchArgs),
+    /// Compare benchmark reports from several machines.
+    Report(bench::ReportArgs),
+    /// Recommend a lane count from the performance model.
+    Tune(bench::TuneArgs),
     /// List the built-in guest programs.
     Guests,
     /// Manage salt files.
@@ -52,6 +59,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Bench(a) => bench::bench(a),
+        Command::Report(a) => bench::report(a),
+        Command::Tune(a) => bench::tune(a),
         Command::Guests => {
             program::list_guests();
             Ok(ExitCode::SUCCESS)

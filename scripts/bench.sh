@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The full benchmark sweep with pinned workers; writes results/<machine-id>/<timestamp>/.
+# Usage: scripts/bench.sh [extra poie bench arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked
+exec target/release/poie bench --full --pin "$@"

@@ -1,0 +1,188 @@
+//! `poie bench`, `poie report` and `poie tune`.
+
+use anyhow::{bail, Context, Result};
+use poie::bench::model::{self, Machine};
+use poie::bench::report::{self, Mode, Report};
+use poie::bench::{self as harness, compare, plot};
+use poie::proof::{HashId, Simd};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Measures the unfair-parallelism bound on this machine and writes a report.
+///
+/// Sweeps hash (blake3, keccak), blake3 SIMD backend, lanes (chained 1..64 and unchained),
+/// worker threads (1, 2, 4, ... cores, plus one oversubscribed point) and trace source
+/// (synthetic, VM end to end), after measuring the machine's primitives. Writes
+/// results/<machine-id>/<timestamp>/{report.json, report.md, *.svg}.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// About a minute: fewer points and shorter samples.
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// The long sweep: more lanes, layouts and samples.
+    #[arg(long)]
+    full: bool,
+    /// Pin worker threads to cores.
+    #[arg(long)]
+    pin: bool,
+    /// Directory under which the report folder is created.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    out_dir: PathBuf,
+}
+
+pub fn bench(a: BenchArgs) -> Result<ExitCode> {
+    let mode = if a.quick {
+        Mode::Quick
+    } else if a.full {
+        Mode::Full
+    } else {
+        Mode::Default
+    };
+    let progress = std::io::stderr().is_terminal();
+    eprintln!(
+        "poie: benchmarking ({mode:?} sweep); this takes {}",
+        match mode {
+            Mode::Quick => "about a minute",
+            Mode::Default => "a few minutes",
+            Mode::Full => "a long while",
+        }
+    );
+    let r = harness::run(harness::Options {
+        mode,
+        pin: a.pin,
+        progress,
+    })?;
+    let dir = harness::report_dir(&a.out_dir, &r);
+    let files = harness::write_report(&r, &dir)?;
+    for row in &r.fairness {
+        let lanes = row
+            .lanes
+            .map_or("unchained".to_string(), |l| format!("L={l}"));
+        eprintln!(
+            "poie: {} {lanes}: best speedup over one lane on one core {:.2}x",
+            row.hash, row.best_speedup
+        );
+    }
+    eprintln!(
+        "poie: wrote {}",
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Merges reports from several machines into one comparison (Markdown and SVG).
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// report.json files (two or more to compare; one just re-renders).
+    #[arg(required = true, value_name = "REPORT.json")]
+    reports: Vec<PathBuf>,
+    /// Write comparison.md and machines.svg here; otherwise the Markdown goes to stdout.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+}
+
+fn load(path: &PathBuf) -> Result<Report> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Report::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+pub fn report(a: ReportArgs) -> Result<ExitCode> {
+    let reports = a.reports.iter().map(load).collect::<Result<Vec<_>>>()?;
+    let md = compare::markdown(&reports);
+    match a.out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            poie::atomic::write(&dir.join("comparison.md"), md.as_bytes(), false)?;
+            poie::atomic::write(
+                &dir.join("machines.svg"),
+                plot::machines(&reports).as_bytes(),
+                false,
+            )?;
+            eprintln!(
+                "poie: wrote {}/comparison.md and machines.svg",
+                dir.display()
+            );
+        }
+        None => print!("{md}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Recommends a lane count from the performance model.
+///
+/// Picks the smallest L at which the reference machine keeps at least --keep of its unbounded
+/// (unchained) throughput, and shows how much more the modelled big machines gain with it.
+#[derive(clap::Args, Debug)]
+pub struct TuneArgs {
+    /// A report.json whose fitted model to use; without one, the primitives are measured now
+    /// and the model's efficiency is taken as 1.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Cores of the reference (mainstream) machine.
+    #[arg(long, default_value_t = 4)]
+    reference_cores: usize,
+    /// SIMD of the reference machine: portable, sse41, avx2 or avx512.
+    #[arg(long, default_value = "avx2")]
+    reference_simd: String,
+    /// Core counts of the big machines to bound (they are given AVX-512 width).
+    #[arg(long, value_delimiter = ',', default_values_t = [32usize, 64])]
+    big_cores: Vec<usize>,
+    /// Fraction of unbounded throughput the reference must keep.
+    #[arg(long, default_value_t = 0.9)]
+    keep: f64,
+}
+
+pub fn tune(a: TuneArgs) -> Result<ExitCode> {
+    let simd = match a.reference_simd.parse::<poie::proof::SimdChoice>() {
+        Ok(poie::proof::SimdChoice::Fixed(s)) => s,
+        Ok(poie::proof::SimdChoice::Auto) => Simd::detect(),
+        Err(e) => bail!("{e}"),
+    };
+    if !(0.0..=1.0).contains(&a.keep) {
+        bail!("--keep must be between 0 and 1");
+    }
+    let model = match &a.report {
+        Some(p) => {
+            let r = load(p)?;
+            r.models
+                .iter()
+                .find(|m| m.hash == HashId::Blake3)
+                .map(|m| m.model.clone())
+                .context("the report has no blake3 model")?
+        }
+        None => {
+            eprintln!(
+                "poie: no --report given: measuring primitives now (model efficiency taken as 1)"
+            );
+            report::model_for(&harness::measure_primitives(true), HashId::Blake3)
+        }
+    };
+    let big: Vec<Machine> = a
+        .big_cores
+        .iter()
+        .map(|&c| Machine {
+            cores: c,
+            simd: Simd::Avx512,
+        })
+        .collect();
+    let t = model::tune(
+        &model,
+        Machine {
+            cores: a.reference_cores,
+            simd,
+        },
+        &big,
+        a.keep,
+    );
+    print!(
+        "Modelled (not measured).\n\n{}",
+        report::tuning_markdown(&t)
+    );
+    Ok(ExitCode::SUCCESS)
+}
