@@ -42,11 +42,13 @@ fn line_chart(
         let Ok(mut chart) = chart else {
             return svg_fallback(title);
         };
+        // Only whole ticks are labelled (plotters may place ticks at halves).
         let xfmt = |x: &f64| {
-            if log2_x {
-                format!("{}", 2f64.powf(*x).round())
+            let v = if log2_x { 2f64.powf(*x) } else { *x };
+            if (v - v.round()).abs() < 1e-6 {
+                format!("{}", v.round())
             } else {
-                format!("{x:.0}")
+                String::new()
             }
         };
         let _ = chart
@@ -67,6 +69,7 @@ fn line_chart(
         }
         let _ = chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
             .border_style(BLACK)
             .background_style(WHITE.mix(0.8))
             .draw();
