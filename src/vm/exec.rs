@@ -17,6 +17,14 @@ fn put<const TRACE: bool>(slot: &mut Chunk, i: usize, lo: u32, hi: u32) {
     }
 }
 
+/// Builds a trap result out of line: traps are rare, and keeping their construction out of the
+/// step's arms leaves more registers for the common path.
+#[cold]
+#[inline(never)]
+fn trap(pc: u32, word: u32, kind: TrapKind) -> Result<u32, Stop> {
+    Err(Stop::Trap(Trap { pc, word, kind }))
+}
+
 impl Vm {
     /// Executes up to `out.len()` instructions, one chunk each. Returns how many retired and
     /// why execution stopped early, if it did.
@@ -119,13 +127,7 @@ impl Vm {
         let seq = pc.wrapping_add(4);
         put::<TRACE>(slot, 0, pc, inst.word);
         put::<TRACE>(slot, 1, a, b);
-        let trap = |kind| {
-            Err(Stop::Trap(Trap {
-                pc,
-                word: inst.word,
-                kind,
-            }))
-        };
+        let trap = |kind| trap(pc, inst.word, kind);
 
         // Writes rd (x0 stays zero) and finishes a sequential step.
         macro_rules! alu {
