@@ -327,3 +327,24 @@ fn spec_example_chunk() {
     let got: String = sink.0[2].iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(got, expect.replace(' ', ""));
 }
+
+#[test]
+fn stores_into_writable_code_are_executed() {
+    // auipc x7, 0 ; sw x5, 12(x7) ; addi x0, x0, 0 ; [addi x6, x0, 1 -> replaced by addi x6, x0, 42]
+    let patched = addi(6, 0, 42);
+    let code = prog(&[
+        li(5, patched),
+        vec![auipc(7, 0), s(12, 5, 7, 2), addi(0, 0, 0), addi(6, 0, 1)],
+        exit(),
+    ]);
+    let mut vm = Vm::new(&elf_rwx(&code, &[]), Vec::new()).expect("loads");
+    let mut sink = VecSink::default();
+    let r = vm.run(&mut sink, 100).expect("runs");
+    assert!(matches!(r.outcome, Outcome::Exited(_)), "{:?}", r.outcome);
+    assert_eq!(
+        vm.reg(6),
+        42,
+        "the stored instruction ran, not the stale decode"
+    );
+    assert_eq!(Step::from_chunk(&sink.0[5]).word, patched);
+}

@@ -181,7 +181,9 @@ impl Vm {
                 if self.mem.$store(addr, b).is_none() {
                     return trap(TrapKind::StoreFault { addr });
                 }
-                if self.in_code(addr) || self.in_code(addr.wrapping_add($len - 1)) {
+                if self.code_writable
+                    && (self.in_code(addr) || self.in_code(addr.wrapping_add($len - 1)))
+                {
                     self.redecode(addr, $len);
                 }
                 put::<TRACE>(slot, 2, 0, addr);

@@ -94,6 +94,19 @@ impl Memory {
         self.page(addr).is_some()
     }
 
+    /// Whether any page touching `[start, start + len)` is mapped writable.
+    pub fn any_writable(&self, start: u32, len: u32) -> bool {
+        if len == 0 {
+            return false;
+        }
+        let last = ((start as u64 + len as u64 - 1).min(u32::MAX as u64) as u32) >> PAGE_BITS;
+        (start >> PAGE_BITS..=last).any(|p| {
+            self.pages[p as usize]
+                .as_deref()
+                .is_some_and(|pg| pg.writable)
+        })
+    }
+
     /// Whether every byte of `[start, start + len)` is mapped (and writable, if asked).
     pub fn range_ok(&self, start: u32, len: u32, need_write: bool) -> bool {
         if len == 0 {

@@ -198,6 +198,8 @@ pub struct Vm {
     mem: Memory,
     code: Vec<Inst>,
     code_base: u32,
+    /// Whether any code page is writable; only then can a store change code.
+    code_writable: bool,
     brk_start: u32,
     brk: u32,
     io: Io,
@@ -232,6 +234,7 @@ impl Vm {
                 }
             })
             .collect();
+        let code_writable = mem.any_writable(code_base, span);
 
         // Linux's initial stack for a static binary with argc = 0: argc, a NULL argv terminator,
         // a NULL envp terminator and an AT_NULL auxv entry, all zero words. The stack is zeroed.
@@ -245,6 +248,7 @@ impl Vm {
             mem,
             code,
             code_base,
+            code_writable,
             brk_start,
             brk: brk_start,
             io: Io {

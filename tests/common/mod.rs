@@ -67,6 +67,15 @@ pub fn exit() -> Vec<u32> {
 
 /// An ELF32 RISC-V executable: `code` at TEXT (R+X), `data` at DATA (R+W, 4 KiB at least).
 pub fn elf(code: &[u32], data: &[u8]) -> Vec<u8> {
+    elf_with_text_flags(code, data, 5)
+}
+
+/// As [`elf`] with a writable text segment (R+W+X), for self-modifying code.
+pub fn elf_rwx(code: &[u32], data: &[u8]) -> Vec<u8> {
+    elf_with_text_flags(code, data, 7)
+}
+
+fn elf_with_text_flags(code: &[u32], data: &[u8], text_flags: u32) -> Vec<u8> {
     let text: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
     let mut f = vec![0u8; 0x1000];
     f[..4].copy_from_slice(b"\x7fELF");
@@ -85,7 +94,13 @@ pub fn elf(code: &[u32], data: &[u8]) -> Vec<u8> {
     put16(&mut f, 44, 2); // phnum
     let data_off = 0x1000 + text.len().div_ceil(0x1000) * 0x1000;
     let phdrs = [
-        (0x1000u32, TEXT, text.len() as u32, text.len() as u32, 5u32),
+        (
+            0x1000u32,
+            TEXT,
+            text.len() as u32,
+            text.len() as u32,
+            text_flags,
+        ),
         (
             data_off as u32,
             DATA,
