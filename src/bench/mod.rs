@@ -396,12 +396,10 @@ pub fn run(opts: Options) -> io::Result<Report> {
             });
         }
     }
+    // Keccak and the VM end to end: one thread and all cores.
+    let one_and_all: Vec<usize> = if cores > 1 { vec![1, cores] } else { vec![1] };
     for &(lanes, chained) in &plan.keccak_layouts {
-        let mut ts = vec![1];
-        if cores > 1 {
-            ts.push(cores);
-        }
-        for threads in ts {
+        for &threads in &one_and_all {
             specs.push(Spec {
                 hash: HashId::Keccak,
                 simd: Simd::Portable,
@@ -413,11 +411,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
         }
     }
     for &(lanes, chained) in &plan.vm_layouts {
-        let mut ts = vec![1];
-        if cores > 1 {
-            ts.push(cores);
-        }
-        for threads in ts {
+        for &threads in &one_and_all {
             specs.push(Spec {
                 hash: HashId::Blake3,
                 simd: best,
