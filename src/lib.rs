@@ -9,6 +9,7 @@ pub mod bench;
 pub mod guests;
 pub mod hexser;
 pub mod proof;
+pub mod protocol;
 pub mod source;
 pub mod trace;
 pub mod vm;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod program;
+mod protocol;
 mod prove;
 mod run;
 mod secret;
@@ -38,6 +39,15 @@ enum Command {
     Open(Box<prove::OpenArgs>),
     /// Check an opening against a commitment and the revealed salt.
     VerifyOpening(prove::VerifyOpeningArgs),
+    /// Manage executor keys.
+    #[command(subcommand)]
+    Key(protocol::KeyCommand),
+    /// Execute a windback, prove it with a fresh salt and write a signed vote.
+    Vote(Box<protocol::VoteArgs>),
+    /// Write the reveal (salt) of a vote.
+    Reveal(protocol::RevealArgs),
+    /// Check a revealed vote by re-execution.
+    Check(protocol::CheckArgs),
     /// Generate a deterministic ledger block (input for the `ledger` guest).
     GenLedger(GenLedgerArgs),
 }
@@ -68,6 +78,10 @@ pub fn main() -> ExitCode {
         }
         Command::GenLedger(a) => gen_ledger(a),
         Command::Salt(c) => secret::salt(c),
+        Command::Key(c) => protocol::key(c),
+        Command::Vote(a) => protocol::vote(*a),
+        Command::Reveal(a) => protocol::reveal(a),
+        Command::Check(a) => protocol::check(a),
         Command::Prove(a) => prove::prove(*a),
         Command::Open(a) => prove::open(*a),
         Command::VerifyOpening(a) => prove::verify_opening(a),

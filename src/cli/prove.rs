@@ -60,7 +60,7 @@ fn parse_simd(s: &str) -> Result<SimdChoice, String> {
 }
 
 impl RunArgs {
-    fn config(&self) -> Result<ProverConfig> {
+    pub fn config(&self) -> Result<ProverConfig> {
         let threads = self
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -111,6 +111,31 @@ impl SourceArgs {
     }
 }
 
+/// The proof's parameters: they determine the root.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LayoutArgs {
+    /// Number of lanes L: at most L-way parallelism can help build the proof (when chained).
+    #[arg(long, default_value_t = 16)]
+    lanes: u32,
+    /// Do not chain the leaves of a lane (unbounded parallelism; L = 1 unchained is the
+    /// original proposal's construction).
+    #[arg(long)]
+    unchained: bool,
+    /// Hash function: blake3 or keccak.
+    #[arg(long, default_value = "blake3")]
+    hash: HashId,
+}
+
+impl LayoutArgs {
+    pub fn params(&self) -> Result<Params> {
+        let layout = Layout::new(self.lanes, !self.unchained).map_err(anyhow::Error::msg)?;
+        Ok(Params {
+            hash: self.hash,
+            layout,
+        })
+    }
+}
+
 /// Computes the salted, lane-bounded Merkle root of a trace and writes the commitment.
 #[derive(clap::Args, Debug)]
 pub struct ProveArgs {
@@ -122,16 +147,8 @@ pub struct ProveArgs {
     /// The executor's 20-byte address, 0x + 40 hex digits.
     #[arg(long, value_parser = secret::parse_address)]
     address: [u8; 20],
-    /// Number of lanes L: at most L-way parallelism can help build the proof (when chained).
-    #[arg(long, default_value_t = 16)]
-    lanes: u32,
-    /// Do not chain the leaves of a lane (unbounded parallelism; L = 1 unchained is the
-    /// original proposal's construction).
-    #[arg(long)]
-    unchained: bool,
-    /// Hash function: blake3 or keccak.
-    #[arg(long, default_value = "blake3")]
-    hash: HashId,
+    #[command(flatten)]
+    layout: LayoutArgs,
     #[command(flatten)]
     run: RunArgs,
     /// Write the commitment JSON here (atomically) instead of stdout.
@@ -140,11 +157,8 @@ pub struct ProveArgs {
 }
 
 pub fn prove(a: ProveArgs) -> Result<ExitCode> {
-    let layout = Layout::new(a.lanes, !a.unchained).map_err(anyhow::Error::msg)?;
-    let params = Params {
-        hash: a.hash,
-        layout,
-    };
+    let params = a.layout.params()?;
+    let layout = params.layout;
     let cfg = a.run.config()?;
     let salt = secret::read_salt(&a.salt_file)?;
     let (source, mut info) = a.source.resolve()?;

@@ -1,0 +1,7 @@
+//! The protocol around the proof (in progress): executor keys and addresses, windbacks, signed
+//! votes, reveals and the full check. The spot-check audit, the challenge game, leak claims and
+//! the simulator are still to come.
+
+pub mod keys;
+pub mod vote;
+pub mod windback;

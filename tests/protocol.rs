@@ -1,0 +1,329 @@
+//! Votes, reveals and checks: the honest path and the cheating strategies a full check catches.
+
+use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig};
+use poie::protocol::keys::Key;
+use poie::protocol::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
+use poie::protocol::windback::{self, Job};
+use std::process::Command;
+
+fn jobs() -> Vec<Job> {
+    let sort = poie::guests::find("sort").expect("sort").elf.to_vec();
+    let block = poie::guests::ledger::generate_block(4, 50).into_bytes();
+    vec![
+        Job {
+            program: "sort".into(),
+            elf: sort.clone(),
+            input: b"300 7".to_vec(),
+        },
+        Job {
+            program: "ledger".into(),
+            elf: poie::guests::find("ledger").expect("ledger").elf.to_vec(),
+            input: block,
+        },
+        Job {
+            program: "sort".into(),
+            elf: sort,
+            input: b"500 9".to_vec(),
+        },
+    ]
+}
+
+fn params() -> Params {
+    Params {
+        hash: HashId::Blake3,
+        layout: Layout {
+            lanes: 4,
+            chained: true,
+        },
+    }
+}
+
+fn cfg() -> ProverConfig {
+    ProverConfig {
+        threads: 2,
+        ..ProverConfig::default()
+    }
+}
+
+fn reveal(v: &Vote, salt: [u8; 32]) -> Reveal {
+    Reveal {
+        version: VOTE_VERSION,
+        address: v.address,
+        root: v.root,
+        salt,
+    }
+}
+
+#[test]
+fn honest_vote_checks_valid() {
+    let (key, salt, jobs) = (Key::from_seed(&[1; 32]), [2u8; 32], jobs());
+    let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    assert!(v.authentic());
+    assert_eq!(v.state_roots.len(), 3);
+    assert_eq!(
+        check(&v, &reveal(&v, salt), &jobs, cfg(), u64::MAX).expect("checks"),
+        Verdict::Valid
+    );
+    // The vote survives its JSON form.
+    let back: Vote =
+        serde_json::from_str(&serde_json::to_string(&v).expect("json")).expect("parses");
+    assert_eq!(back, v);
+}
+
+#[test]
+fn copycat_is_caught() {
+    let jobs = jobs();
+    let honest = vote::vote(
+        &Key::from_seed(&[1; 32]),
+        &jobs,
+        params(),
+        cfg(),
+        &[2; 32],
+        u64::MAX,
+    )
+    .expect("votes");
+    // The copycat re-signs the honest executor's results under its own key without executing.
+    let copycat = Key::from_seed(&[3; 32]);
+    let mut copied = honest.clone();
+    copied.address = copycat.address();
+    copied.public_key = copycat.public();
+    copied.sign(&copycat);
+    assert!(copied.authentic());
+    let own_salt = [4u8; 32];
+    let verdict =
+        check(&copied, &reveal(&copied, own_salt), &jobs, cfg(), u64::MAX).expect("checks");
+    assert_eq!(
+        verdict,
+        Verdict::BadProof {
+            first_divergent: None,
+            expected_n: honest.n
+        }
+    );
+    // Passing the vote off unchanged fails on the signature's key.
+    let mut stolen = honest.clone();
+    stolen.address = copycat.address();
+    assert_eq!(
+        check(&stolen, &reveal(&stolen, own_salt), &jobs, cfg(), u64::MAX).expect("checks"),
+        Verdict::BadSignature
+    );
+}
+
+#[test]
+fn windback_skipping_is_caught_with_the_first_missing_index() {
+    let jobs = jobs();
+    let key = Key::from_seed(&[5; 32]);
+    let salt = [6u8; 32];
+    let honest = vote::vote(
+        &Key::from_seed(&[1; 32]),
+        &jobs,
+        params(),
+        cfg(),
+        &[2; 32],
+        u64::MAX,
+    )
+    .expect("votes");
+    // The skipper executes only the first job, copies the later state roots, and proves the
+    // shorter trace under the full windback's digest.
+    let h = Hasher::new(
+        params().hash,
+        unique_secret(params().hash, &salt, &key.address()),
+        cfg().simd,
+    )
+    .expect("backend");
+    let mut prover = Prover::new(params(), h, cfg());
+    let mut roots = windback::execute(&jobs[..1], &mut prover, u64::MAX).expect("runs");
+    roots.extend_from_slice(&honest.state_roots[1..]);
+    let proof = prover.into_proof().expect("proof");
+    let mut v = Vote {
+        state_roots: roots,
+        n: proof.n,
+        root: proof.root,
+        ..honest.clone()
+    };
+    v.address = key.address();
+    v.public_key = key.public();
+    v.sign(&key);
+    let verdict = check(&v, &reveal(&v, salt), &jobs, cfg(), u64::MAX).expect("checks");
+    assert_eq!(
+        verdict,
+        Verdict::BadProof {
+            first_divergent: Some(proof.n),
+            expected_n: honest.n
+        }
+    );
+}
+
+#[test]
+fn wrong_state_root_signature_reveal_and_windback_are_caught() {
+    let (key, salt, jobs) = (Key::from_seed(&[7; 32]), [8u8; 32], jobs());
+    let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    let mut wrong = v.clone();
+    wrong.state_roots[1][0] ^= 1;
+    wrong.sign(&key);
+    assert_eq!(
+        check(&wrong, &reveal(&wrong, salt), &jobs, cfg(), u64::MAX).expect("checks"),
+        Verdict::WrongStateRoot { job: 1 }
+    );
+
+    let mut forged = v.clone();
+    forged.signature[10] ^= 1;
+    assert_eq!(
+        check(&forged, &reveal(&v, salt), &jobs, cfg(), u64::MAX).expect("checks"),
+        Verdict::BadSignature
+    );
+
+    let mut other_reveal = reveal(&v, salt);
+    other_reveal.root[0] ^= 1;
+    assert_eq!(
+        check(&v, &other_reveal, &jobs, cfg(), u64::MAX).expect("checks"),
+        Verdict::RevealMismatch
+    );
+
+    let wrong_salt = reveal(&v, [9; 32]);
+    assert!(matches!(
+        check(&v, &wrong_salt, &jobs, cfg(), u64::MAX).expect("checks"),
+        Verdict::BadProof { .. }
+    ));
+
+    assert_eq!(
+        check(&v, &reveal(&v, salt), &jobs[..2], cfg(), u64::MAX).expect("checks"),
+        Verdict::WindbackMismatch
+    );
+}
+
+#[test]
+fn cli_key_vote_reveal_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let poie = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_poie"))
+            .current_dir(d)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    std::fs::write(d.join("in.txt"), "400 3").expect("write");
+    std::fs::write(d.join("wb.txt"), "# a windback\nsort in.txt\nhello\n").expect("write");
+    let o = poie(&["key", "new", "k.key"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.join("k.key"))
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let o = poie(&[
+        "vote",
+        "--key",
+        "k.key",
+        "--windback",
+        "wb.txt",
+        "--salt-out",
+        "v.salt",
+        "--lanes",
+        "8",
+        "--out",
+        "vote.json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(d.join("v.salt"))
+                .expect("salt")
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+    assert!(poie(&[
+        "reveal",
+        "--vote",
+        "vote.json",
+        "--salt-file",
+        "v.salt",
+        "--out",
+        "reveal.json"
+    ])
+    .status
+    .success());
+    let o = poie(&[
+        "check",
+        "--vote",
+        "vote.json",
+        "--reveal",
+        "reveal.json",
+        "--windback",
+        "wb.txt",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "valid");
+    // A second vote refuses to reuse a salt file.
+    let o = poie(&[
+        "vote",
+        "--key",
+        "k.key",
+        "--windback",
+        "wb.txt",
+        "--salt-out",
+        "v.salt",
+    ]);
+    assert!(!o.status.success());
+    // A tampered vote file is invalid (exit 1); a malformed one is an error (125).
+    let text = std::fs::read_to_string(d.join("vote.json")).expect("vote");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let n = v["n"].as_u64().expect("n");
+    std::fs::write(
+        d.join("bad.json"),
+        text.replace(&format!("\"n\": {n}"), &format!("\"n\": {}", n + 1)),
+    )
+    .expect("write");
+    let o = poie(&[
+        "check",
+        "--vote",
+        "bad.json",
+        "--reveal",
+        "reveal.json",
+        "--windback",
+        "wb.txt",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bad signature"));
+    std::fs::write(d.join("junk.json"), "{\"version\": 1}").expect("write");
+    let o = poie(&[
+        "check",
+        "--vote",
+        "junk.json",
+        "--reveal",
+        "reveal.json",
+        "--windback",
+        "wb.txt",
+    ]);
+    assert_eq!(o.status.code(), Some(125));
+    std::fs::write(d.join("wb2.txt"), "sort a b c\n").expect("write");
+    let o = poie(&[
+        "check",
+        "--vote",
+        "vote.json",
+        "--reveal",
+        "reveal.json",
+        "--windback",
+        "wb2.txt",
+    ]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("line 1"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
