@@ -327,3 +327,134 @@ fn cli_key_vote_reveal_check() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn audit_passes_honest_openings_and_catches_bad_ones() {
+    use poie::protocol::audit::{audit, respond, sample_indices, AuditVerdict};
+    let (key, salt, jobs) = (Key::from_seed(&[11; 32]), [12u8; 32], jobs());
+    let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    let r = reveal(&v, salt);
+    let idx = sample_indices(&v.root, v.n, 8);
+    assert_eq!(idx.len(), 8);
+    assert!(idx.iter().all(|&i| i < v.n));
+    assert_ne!(
+        idx,
+        sample_indices(&[0; 32], v.n, 8),
+        "indices follow the root"
+    );
+    let resp = respond(&v, &salt, &jobs, 8, cfg(), u64::MAX).expect("responds");
+    assert_eq!(
+        audit(&v, &r, &jobs, &resp, 8, u64::MAX).expect("audits"),
+        AuditVerdict::Passed { samples: 8 }
+    );
+
+    let mut bad = resp.clone();
+    bad.openings[3].chunk[0] ^= 1;
+    assert!(
+        matches!(audit(&v, &r, &jobs, &bad, 8, u64::MAX).expect("audits"), AuditVerdict::BadOpening { index, .. } if index == idx[3])
+    );
+    let mut bad = resp.clone();
+    bad.openings[5].lane_branch[0][0] ^= 1;
+    assert!(matches!(
+        audit(&v, &r, &jobs, &bad, 8, u64::MAX).expect("audits"),
+        AuditVerdict::BadOpening { .. }
+    ));
+    let mut bad = resp.clone();
+    bad.openings.truncate(7);
+    assert!(matches!(
+        audit(&v, &r, &jobs, &bad, 8, u64::MAX).expect("audits"),
+        AuditVerdict::BadOpening { .. }
+    ));
+    // Openings of an executor that proved another trace cannot match this execution.
+    let lazy_jobs = vec![jobs[0].clone(), jobs[0].clone(), jobs[2].clone()];
+    let mut lazy = vote::vote(&key, &lazy_jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    lazy.windback = v.windback;
+    lazy.state_roots = v.state_roots.clone();
+    lazy.sign(&key);
+    let lazy_resp = respond(&lazy, &salt, &lazy_jobs, 8, cfg(), u64::MAX).expect("responds");
+    let verdict =
+        audit(&lazy, &reveal(&lazy, salt), &jobs, &lazy_resp, 8, u64::MAX).expect("audits");
+    assert!(!matches!(verdict, AuditVerdict::Passed { .. }), "{verdict}");
+}
+
+#[test]
+fn outsourcing_is_caught_by_a_leak_claim_and_false_or_late_claims_are_rejected() {
+    use poie::protocol::leak::{claim, judge, LeakVerdict};
+    let (key, salt, jobs) = (Key::from_seed(&[13; 32]), [14u8; 32], jobs());
+    let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    let r = reveal(&v, salt);
+    // To outsource, the executor must hand the worker its unique secret; the worker blows the
+    // whistle before the reveal period (which starts at 10).
+    let leaked = unique_secret(v.params.hash, &salt, &v.address);
+    let worker = Key::from_seed(&[15; 32]).address();
+    assert_eq!(
+        judge(&claim(&v, leaked, worker, 5), &v, &r, 10),
+        LeakVerdict::Slash {
+            executor: v.address,
+            claimant: worker
+        }
+    );
+    // A guessed secret, a late claim and a claim against another vote are rejected: an honest
+    // executor is never slashed.
+    assert!(matches!(
+        judge(&claim(&v, [0; 32], worker, 5), &v, &r, 10),
+        LeakVerdict::Rejected(_)
+    ));
+    assert!(
+        matches!(judge(&claim(&v, leaked, worker, 10), &v, &r, 10), LeakVerdict::Rejected(w) if w.contains("expired"))
+    );
+    let mut other = claim(&v, leaked, worker, 5);
+    other.root[0] ^= 1;
+    assert!(matches!(
+        judge(&other, &v, &r, 10),
+        LeakVerdict::Rejected(_)
+    ));
+}
+
+#[test]
+fn self_pooling_works_one_execution_feeds_two_identities() {
+    // Not prevented by design (docs/PROTOCOL.md): the owner of two identities executes once and
+    // hashes the same trace once per secret. Both votes check valid.
+    let jobs = jobs();
+    let (a, b) = (Key::from_seed(&[21; 32]), Key::from_seed(&[22; 32]));
+    let (sa, sb) = ([23u8; 32], [24u8; 32]);
+    let ha = Hasher::new(
+        params().hash,
+        unique_secret(params().hash, &sa, &a.address()),
+        cfg().simd,
+    )
+    .expect("backend");
+    let hb = Hasher::new(
+        params().hash,
+        unique_secret(params().hash, &sb, &b.address()),
+        cfg().simd,
+    )
+    .expect("backend");
+    let mut both = poie::trace::Tee(
+        Prover::new(params(), ha, cfg()),
+        Prover::new(params(), hb, cfg()),
+    );
+    let roots = windback::execute(&jobs, &mut both, u64::MAX).expect("one execution");
+    let poie::trace::Tee(pa, pb) = both;
+    for (key, salt, proof) in [
+        (&a, sa, pa.into_proof().expect("proof")),
+        (&b, sb, pb.into_proof().expect("proof")),
+    ] {
+        let mut v = Vote {
+            version: VOTE_VERSION,
+            address: key.address(),
+            public_key: key.public(),
+            windback: windback::digest(&jobs),
+            state_roots: roots.clone(),
+            n: proof.n,
+            params: params(),
+            root: proof.root,
+            signature: [0; 64],
+        };
+        v.sign(key);
+        assert_eq!(
+            check(&v, &reveal(&v, salt), &jobs, cfg(), u64::MAX).expect("checks"),
+            Verdict::Valid
+        );
+    }
+}

@@ -48,6 +48,16 @@ enum Command {
     Reveal(protocol::RevealArgs),
     /// Check a revealed vote by re-execution.
     Check(protocol::CheckArgs),
+    /// Executor side of an audit: open the leaves sampled from the vote's root.
+    AuditRespond(Box<protocol::AuditRespondArgs>),
+    /// Spot-check a revealed vote: one execution plus K sampled openings.
+    Audit(Box<protocol::AuditArgs>),
+    /// Write a vote's unique secret (what an outsourcing executor would hand a worker).
+    DeriveSecret(protocol::DeriveSecretArgs),
+    /// Claim that an executor leaked its unique secret before the reveal.
+    LeakClaim(protocol::LeakClaimArgs),
+    /// Judge a leak claim at reveal time.
+    JudgeLeak(protocol::JudgeLeakArgs),
     /// Generate a deterministic ledger block (input for the `ledger` guest).
     GenLedger(GenLedgerArgs),
 }
@@ -82,6 +92,11 @@ pub fn main() -> ExitCode {
         Command::Vote(a) => protocol::vote(*a),
         Command::Reveal(a) => protocol::reveal(a),
         Command::Check(a) => protocol::check(a),
+        Command::AuditRespond(a) => protocol::audit_respond(*a),
+        Command::Audit(a) => protocol::audit(*a),
+        Command::DeriveSecret(a) => protocol::derive_secret(a),
+        Command::LeakClaim(a) => protocol::leak_claim(a),
+        Command::JudgeLeak(a) => protocol::judge_leak(a),
         Command::Prove(a) => prove::prove(*a),
         Command::Open(a) => prove::open(*a),
         Command::VerifyOpening(a) => prove::verify_opening(a),

@@ -175,3 +175,171 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         ExitCode::from(1)
     })
 }
+
+/// Executor side of an audit: opens the leaf indices derived from its vote's root.
+#[derive(clap::Args, Debug)]
+pub struct AuditRespondArgs {
+    #[arg(long, value_name = "FILE")]
+    vote: PathBuf,
+    /// The vote's salt.
+    #[arg(long, value_name = "FILE")]
+    salt_file: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    windback: PathBuf,
+    /// Number of sampled leaves.
+    #[arg(long, default_value_t = 16)]
+    samples: u32,
+    #[command(flatten)]
+    run: RunArgs,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+pub fn audit_respond(a: AuditRespondArgs) -> Result<ExitCode> {
+    let v = load_vote(&a.vote)?;
+    let salt = secret::read_salt(&a.salt_file)?;
+    let jobs = windback::load(&a.windback)?;
+    let resp =
+        poie::protocol::audit::respond(&v, &salt, &jobs, a.samples, a.run.config()?, u64::MAX)?;
+    atomic::write(
+        &a.out,
+        (serde_json::to_string_pretty(&resp)? + "\n").as_bytes(),
+        false,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Spot-checks a revealed vote: executes the windback once (no hashing of the trace) and checks
+/// the executor's openings of leaves sampled from its own root. Exit 0 when it passes.
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    #[arg(long, value_name = "FILE")]
+    vote: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    reveal: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    windback: PathBuf,
+    /// The executor's openings (`poie audit-respond`).
+    #[arg(long, value_name = "FILE")]
+    openings: PathBuf,
+    #[arg(long, default_value_t = 16)]
+    samples: u32,
+    /// Also run the full check and print how much cheaper the audit was.
+    #[arg(long)]
+    compare_full: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+pub fn audit(a: AuditArgs) -> Result<ExitCode> {
+    let v = load_vote(&a.vote)?;
+    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    let jobs = windback::load(&a.windback)?;
+    let resp: poie::protocol::audit::AuditResponse = load_json(
+        &a.openings,
+        "audit response",
+        1,
+        |r: &poie::protocol::audit::AuditResponse| r.version,
+    )?;
+    let start = std::time::Instant::now();
+    let verdict = poie::protocol::audit::audit(&v, &r, &jobs, &resp, a.samples, u64::MAX)?;
+    let audit_secs = start.elapsed().as_secs_f64();
+    println!("{verdict}");
+    eprintln!("poie: audit took {audit_secs:.3} s");
+    if a.compare_full {
+        let start = std::time::Instant::now();
+        let full = vote::check(&v, &r, &jobs, a.run.config()?, u64::MAX)?;
+        let full_secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "poie: full check ({full}) took {full_secs:.3} s: the audit cost {:.1}% of it ({:.1}x cheaper)",
+            100.0 * audit_secs / full_secs,
+            full_secs / audit_secs
+        );
+    }
+    let passed = matches!(verdict, poie::protocol::audit::AuditVerdict::Passed { .. });
+    Ok(if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Writes an executor's unique secret `s~` (mode 0600), e.g. to hand to an outsourced worker,
+/// which is exactly what leak claims punish.
+#[derive(clap::Args, Debug)]
+pub struct DeriveSecretArgs {
+    #[arg(long, value_name = "FILE")]
+    vote: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    salt_file: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+pub fn derive_secret(a: DeriveSecretArgs) -> Result<ExitCode> {
+    let v = load_vote(&a.vote)?;
+    let salt = secret::read_salt(&a.salt_file)?;
+    let s = poie::proof::unique_secret(v.params.hash, &salt, &v.address);
+    atomic::write(&a.out, format!("{}\n", hex::encode(s)).as_bytes(), true)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Claims that an executor leaked its unique secret before the reveal.
+#[derive(clap::Args, Debug)]
+pub struct LeakClaimArgs {
+    #[arg(long, value_name = "FILE")]
+    vote: PathBuf,
+    /// File holding the leaked unique secret (hex).
+    #[arg(long, value_name = "FILE")]
+    secret_file: PathBuf,
+    /// Address to reward.
+    #[arg(long, value_parser = secret::parse_address)]
+    claimant: [u8; 20],
+    /// Submission time on the protocol's clock (must precede the reveal period).
+    #[arg(long, value_name = "T")]
+    at: u64,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+pub fn leak_claim(a: LeakClaimArgs) -> Result<ExitCode> {
+    let v = load_vote(&a.vote)?;
+    let s = secret::read_salt(&a.secret_file)?;
+    let c = poie::protocol::leak::claim(&v, s, a.claimant, a.at);
+    atomic::write(
+        &a.out,
+        (serde_json::to_string_pretty(&c)? + "\n").as_bytes(),
+        false,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Judges a leak claim at reveal time. Prints `slash: ...` (exit 0) or `rejected: ...` (exit 1).
+#[derive(clap::Args, Debug)]
+pub struct JudgeLeakArgs {
+    #[arg(long, value_name = "FILE")]
+    claim: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    vote: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    reveal: PathBuf,
+    /// When the reveal period started; claims submitted at or after it have expired.
+    #[arg(long, value_name = "T")]
+    reveal_start: u64,
+}
+
+pub fn judge_leak(a: JudgeLeakArgs) -> Result<ExitCode> {
+    use poie::protocol::leak::{judge, LeakClaim, LeakVerdict, CLAIM_VERSION};
+    let c: LeakClaim = load_json(&a.claim, "leak claim", CLAIM_VERSION, |c: &LeakClaim| {
+        c.version
+    })?;
+    let v = load_vote(&a.vote)?;
+    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    let verdict = judge(&c, &v, &r, a.reveal_start);
+    println!("{verdict}");
+    Ok(if matches!(verdict, LeakVerdict::Slash { .. }) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -2,6 +2,8 @@
 //! votes, reveals and the full check. The spot-check audit, the challenge game, leak claims and
 //! the simulator are still to come.
 
+pub mod audit;
 pub mod keys;
+pub mod leak;
 pub mod vote;
 pub mod windback;

@@ -1,0 +1,214 @@
+//! Spot-check audits: openings of leaf indices derived from the vote's own root (so the executor
+//! cannot pick them), checked against the auditor's execution. The auditor executes once without
+//! hashing the trace and verifies K branches, instead of re-hashing all n chunks.
+
+use super::vote::{Reveal, Vote};
+use super::windback::{self, Job, WindbackError};
+use crate::proof::opening::{verify, Opening, OpeningCollector};
+use crate::proof::{unique_secret, Hasher, Prover, ProverConfig};
+use crate::trace::{Chunk, TraceSink};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io;
+
+pub const DS_AUDIT: &[u8] = b"poie/v1/audit";
+
+/// `k` indices in `[0, n)`: `u64 LE of blake3(DS_AUDIT || root || i (u32 LE))[0..8] mod n`.
+pub fn sample_indices(root: &[u8; 32], n: u64, k: u32) -> Vec<u64> {
+    if n == 0 {
+        return Vec::new();
+    }
+    (0..k)
+        .map(|i| {
+            let h = blake3::Hasher::new()
+                .update(DS_AUDIT)
+                .update(root)
+                .update(&i.to_le_bytes())
+                .finalize();
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&h.as_bytes()[..8]);
+            u64::from_le_bytes(b) % n
+        })
+        .collect()
+}
+
+/// The executor's answer to an audit: one opening per sampled index, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditResponse {
+    pub version: u32,
+    #[serde(with = "crate::hexser::bytes")]
+    pub root: [u8; 32],
+    pub openings: Vec<Opening>,
+}
+
+/// Feeds many opening collectors at once.
+struct Collectors(Vec<OpeningCollector>);
+
+impl TraceSink for Collectors {
+    fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()> {
+        self.0.iter_mut().try_for_each(|c| c.consume(chunks))
+    }
+}
+
+/// Executor side: re-executes with the salt and opens the sampled indices of its own vote.
+pub fn respond(
+    v: &Vote,
+    salt: &[u8; 32],
+    jobs: &[Job],
+    samples: u32,
+    cfg: ProverConfig,
+    max_steps: u64,
+) -> Result<AuditResponse, WindbackError> {
+    let h = Hasher::new(
+        v.params.hash,
+        unique_secret(v.params.hash, salt, &v.address),
+        cfg.simd,
+    )
+    .map_err(|e| io::Error::other(e.to_string()))?;
+    let collectors = sample_indices(&v.root, v.n, samples)
+        .into_iter()
+        .map(|i| {
+            OpeningCollector::new(h.clone(), v.params, v.n, i)
+                .map_err(|e| io::Error::other(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut tee = crate::trace::Tee(Prover::new(v.params, h, cfg), Collectors(collectors));
+    windback::execute(jobs, &mut tee, max_steps)?;
+    let crate::trace::Tee(prover, Collectors(collectors)) = tee;
+    let proof = prover.into_proof()?;
+    let openings = collectors
+        .into_iter()
+        .map(|c| c.into_opening(&proof.lane_roots))
+        .collect::<io::Result<Vec<_>>>()?;
+    Ok(AuditResponse {
+        version: 1,
+        root: v.root,
+        openings,
+    })
+}
+
+/// Records the chunks at a set of indices, and nothing else.
+struct Picker {
+    wanted: Vec<u64>,
+    next: usize,
+    seen: u64,
+    found: BTreeMap<u64, Chunk>,
+}
+
+impl TraceSink for Picker {
+    fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()> {
+        let end = self.seen + chunks.len() as u64;
+        while let Some(&i) = self.wanted.get(self.next) {
+            if i >= end {
+                break;
+            }
+            self.found.insert(i, chunks[(i - self.seen) as usize]);
+            self.next += 1;
+        }
+        self.seen = end;
+        Ok(())
+    }
+}
+
+/// What an audit concluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditVerdict {
+    Passed {
+        samples: usize,
+    },
+    BadSignature,
+    WrongStateRoot {
+        job: usize,
+    },
+    /// The executor's trace length differs from the auditor's execution.
+    WrongLength {
+        expected: u64,
+    },
+    /// Opening `k` (for sampled index `index`) is missing, for another index, or invalid.
+    BadOpening {
+        index: u64,
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for AuditVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditVerdict::Passed { samples } => {
+                write!(f, "passed: {samples} sampled leaves open correctly")
+            }
+            AuditVerdict::BadSignature => write!(f, "failed: bad signature or address"),
+            AuditVerdict::WrongStateRoot { job } => {
+                write!(f, "failed: wrong state root at job {job}")
+            }
+            AuditVerdict::WrongLength { expected } => write!(
+                f,
+                "failed: the execution has {expected} chunks, the vote says otherwise"
+            ),
+            AuditVerdict::BadOpening { index, reason } => {
+                write!(f, "failed: leaf {index}: {reason}")
+            }
+        }
+    }
+}
+
+/// Auditor side: executes without hashing the trace, then checks each sampled opening's chunk
+/// against its own execution and its branches against the vote's root.
+pub fn audit(
+    v: &Vote,
+    r: &Reveal,
+    jobs: &[Job],
+    resp: &AuditResponse,
+    samples: u32,
+    max_steps: u64,
+) -> Result<AuditVerdict, WindbackError> {
+    if !v.authentic() || r.address != v.address || r.root != v.root {
+        return Ok(AuditVerdict::BadSignature);
+    }
+    let indices = sample_indices(&v.root, v.n, samples);
+    let mut wanted = indices.clone();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut picker = Picker {
+        wanted,
+        next: 0,
+        seen: 0,
+        found: BTreeMap::new(),
+    };
+    let roots = windback::execute(jobs, &mut picker, max_steps)?;
+    if let Some(job) =
+        (0..roots.len().max(v.state_roots.len())).find(|&k| roots.get(k) != v.state_roots.get(k))
+    {
+        return Ok(AuditVerdict::WrongStateRoot { job });
+    }
+    if picker.seen != v.n {
+        return Ok(AuditVerdict::WrongLength {
+            expected: picker.seen,
+        });
+    }
+    let h = Hasher::new(
+        v.params.hash,
+        unique_secret(v.params.hash, &r.salt, &v.address),
+        crate::proof::Simd::detect(),
+    )
+    .map_err(|e| io::Error::other(e.to_string()))?;
+    for (k, &index) in indices.iter().enumerate() {
+        let bad = |reason: String| Ok(AuditVerdict::BadOpening { index, reason });
+        let Some(o) = resp.openings.get(k) else {
+            return bad("no opening given".into());
+        };
+        if o.index != index {
+            return bad(format!("opening is for index {}", o.index));
+        }
+        if picker.found.get(&index) != Some(&o.chunk) {
+            return bad("the opened chunk is not this step of the execution".into());
+        }
+        if let Err(e) = verify(&h, o, &v.params, v.n, &v.root) {
+            return bad(e.to_string());
+        }
+    }
+    Ok(AuditVerdict::Passed {
+        samples: indices.len(),
+    })
+}
