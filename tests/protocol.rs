@@ -458,3 +458,135 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
         );
     }
 }
+
+#[test]
+fn cli_serve_challenge_referee_over_loopback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let bin = env!("CARGO_BIN_EXE_poie");
+    let poie = |args: &[&str]| {
+        Command::new(bin)
+            .current_dir(d)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    std::fs::write(d.join("in.txt"), "300 3").expect("write");
+    std::fs::write(d.join("wb.txt"), "sort in.txt\nhello\n").expect("write");
+    assert!(poie(&["key", "new", "k.key"]).status.success());
+    // A lying executor: votes on (and later serves) a trace with step 1234 corrupted.
+    let o = poie(&[
+        "vote",
+        "--key",
+        "k.key",
+        "--windback",
+        "wb.txt",
+        "--salt-out",
+        "s",
+        "--lanes",
+        "4",
+        "--lie-at",
+        "1234",
+        "--out",
+        "v.json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(poie(&[
+        "reveal",
+        "--vote",
+        "v.json",
+        "--salt-file",
+        "s",
+        "--out",
+        "r.json"
+    ])
+    .status
+    .success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(bin)
+        .current_dir(d)
+        .args([
+            "serve",
+            "--vote",
+            "v.json",
+            "--salt-file",
+            "s",
+            "--windback",
+            "wb.txt",
+            "--listen",
+            &addr,
+            "--lie-at",
+            "1234",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The probe connection above was the server's one session; start a fresh one.
+    let _ = server.wait();
+    let mut server = Command::new(bin)
+        .current_dir(d)
+        .args([
+            "serve",
+            "--vote",
+            "v.json",
+            "--salt-file",
+            "s",
+            "--windback",
+            "wb.txt",
+            "--listen",
+            &addr,
+            "--lie-at",
+            "1234",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let o = loop {
+        let o = poie(&[
+            "challenge",
+            "--connect",
+            &addr,
+            "--vote",
+            "v.json",
+            "--reveal",
+            "r.json",
+            "--windback",
+            "wb.txt",
+            "--transcript",
+            "t.json",
+        ]);
+        if o.status.success() || std::time::Instant::now() > deadline {
+            break o;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let _ = server.wait();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("executor loses: wrong chunk at step 1234"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = poie(&[
+        "referee",
+        "--transcript",
+        "t.json",
+        "--vote",
+        "v.json",
+        "--reveal",
+        "r.json",
+        "--windback",
+        "wb.txt",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("executor loses: wrong chunk at step 1234"));
+}

@@ -58,6 +58,12 @@ enum Command {
     LeakClaim(protocol::LeakClaimArgs),
     /// Judge a leak claim at reveal time.
     JudgeLeak(protocol::JudgeLeakArgs),
+    /// Executor side of the challenge game (TCP).
+    Serve(Box<protocol::ServeArgs>),
+    /// Challenger side of the challenge game (TCP); writes a transcript.
+    Challenge(Box<protocol::ChallengeArgs>),
+    /// Re-judge a challenge transcript offline.
+    Referee(Box<protocol::RefereeArgs>),
     /// Generate a deterministic ledger block (input for the `ledger` guest).
     GenLedger(GenLedgerArgs),
 }
@@ -97,6 +103,9 @@ pub fn main() -> ExitCode {
         Command::DeriveSecret(a) => protocol::derive_secret(a),
         Command::LeakClaim(a) => protocol::leak_claim(a),
         Command::JudgeLeak(a) => protocol::judge_leak(a),
+        Command::Serve(a) => protocol::serve(*a),
+        Command::Challenge(a) => protocol::challenge(*a),
+        Command::Referee(a) => protocol::referee(*a),
         Command::Prove(a) => prove::prove(*a),
         Command::Open(a) => prove::open(*a),
         Command::VerifyOpening(a) => prove::verify_opening(a),

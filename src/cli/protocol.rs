@@ -72,6 +72,9 @@ pub struct VoteArgs {
     /// Stop each job after N instructions.
     #[arg(long, value_name = "N", default_value_t = u64::MAX, hide_default_value = true)]
     max_steps: u64,
+    /// Drill: prove a trace with step I corrupted (a lying executor; see `poie serve --lie-at`).
+    #[arg(long, value_name = "I", hide = true)]
+    lie_at: Option<u64>,
     /// Write the vote here (atomically); stdout if absent.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -87,13 +90,14 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
     let key = read_key(&a.key)?;
     let jobs = windback::load(&a.windback)?;
     let salt = random32()?;
-    let v = vote::vote(
+    let v = vote::vote_with_lie(
         &key,
         &jobs,
         a.layout.params()?,
         a.run.config()?,
         &salt,
         a.max_steps,
+        a.lie_at,
     )?;
     atomic::write(
         &a.salt_out,
@@ -342,4 +346,179 @@ pub fn judge_leak(a: JudgeLeakArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The executor's tree for a vote: executes the windback and hashes it with the secret.
+fn build_tree(
+    v: &Vote,
+    salt: &[u8; 32],
+    jobs: &[windback::Job],
+    corrupt_at: Option<u64>,
+) -> Result<poie::protocol::challenge::Tree> {
+    use poie::protocol::challenge::{ChunkCollector, Tree};
+    let mut c = ChunkCollector {
+        chunks: Vec::new(),
+        corrupt_at,
+    };
+    windback::execute(jobs, &mut c, u64::MAX)?;
+    let h = poie::proof::Hasher::new(
+        v.params.hash,
+        poie::proof::unique_secret(v.params.hash, salt, &v.address),
+        poie::proof::Simd::detect(),
+    )?;
+    Ok(Tree::new(v.params, h, c.chunks))
+}
+
+/// The executor's side of the challenge game: answers one challenger over TCP.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, value_name = "FILE")]
+    vote: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    salt_file: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    windback: PathBuf,
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    listen: String,
+    /// Drill: corrupt step I of the trace (a lying executor).
+    #[arg(long, value_name = "I")]
+    lie_at: Option<u64>,
+    /// Drill: read queries, never answer.
+    #[arg(long)]
+    silent: bool,
+    /// Per-message timeout in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    timeout_ms: u64,
+}
+
+pub fn serve(a: ServeArgs) -> Result<ExitCode> {
+    use poie::protocol::challenge::{serve_one, Behaviour};
+    let v = load_vote(&a.vote)?;
+    let salt = secret::read_salt(&a.salt_file)?;
+    let jobs = windback::load(&a.windback)?;
+    let tree = build_tree(&v, &salt, &jobs, a.lie_at)?;
+    let listener = std::net::TcpListener::bind(&a.listen)
+        .with_context(|| format!("listening on {}", a.listen))?;
+    eprintln!(
+        "poie: serving the challenge game on {}",
+        listener.local_addr()?
+    );
+    let behaviour = if a.silent {
+        Behaviour::Silent
+    } else {
+        Behaviour::Honest
+    };
+    serve_one(
+        &listener,
+        &tree,
+        behaviour,
+        std::time::Duration::from_millis(a.timeout_ms),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A transcript file: the exchanged messages and the outcome.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TranscriptFile {
+    version: u32,
+    #[serde(with = "poie::hexser::bytes")]
+    vote_root: [u8; 32],
+    entries: Vec<poie::protocol::challenge::Entry>,
+    outcome: poie::protocol::challenge::Outcome,
+}
+
+fn describe(o: &poie::protocol::challenge::Outcome) -> String {
+    match o {
+        poie::protocol::challenge::Outcome::Challenger(why) => format!("executor loses: {why}"),
+        poie::protocol::challenge::Outcome::Executor(why) => format!("challenger loses: {why}"),
+    }
+}
+
+/// The challenger's side: bisects the executor's tree against the correct one.
+#[derive(clap::Args, Debug)]
+pub struct ChallengeArgs {
+    /// The executor's `poie serve` address.
+    #[arg(long, value_name = "HOST:PORT")]
+    connect: String,
+    #[arg(long, value_name = "FILE")]
+    vote: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    reveal: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    windback: PathBuf,
+    /// Write the transcript here.
+    #[arg(long, value_name = "FILE", default_value = "transcript.json")]
+    transcript: PathBuf,
+    #[arg(long, default_value_t = 5000)]
+    timeout_ms: u64,
+}
+
+pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
+    let v = load_vote(&a.vote)?;
+    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    if r.address != v.address || r.root != v.root {
+        bail!("the reveal is for another vote");
+    }
+    let jobs = windback::load(&a.windback)?;
+    let correct = build_tree(&v, &r.salt, &jobs, None)?;
+    let (outcome, entries) = poie::protocol::challenge::challenge(
+        &a.connect,
+        &correct,
+        &v.root,
+        std::time::Duration::from_millis(a.timeout_ms),
+    )
+    .with_context(|| format!("connecting to {}", a.connect))?;
+    println!("{}", describe(&outcome));
+    let t = TranscriptFile {
+        version: 1,
+        vote_root: v.root,
+        entries,
+        outcome,
+    };
+    atomic::write(
+        &a.transcript,
+        (serde_json::to_string_pretty(&t)? + "\n").as_bytes(),
+        false,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Re-judges a challenge transcript offline (re-executes the windback to learn the correct tree).
+#[derive(clap::Args, Debug)]
+pub struct RefereeArgs {
+    #[arg(long, value_name = "FILE")]
+    transcript: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    vote: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    reveal: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    windback: PathBuf,
+}
+
+pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
+    let t: TranscriptFile = load_json(&a.transcript, "transcript", 1, |t: &TranscriptFile| {
+        t.version
+    })?;
+    let v = load_vote(&a.vote)?;
+    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    if t.vote_root != v.root || r.root != v.root {
+        bail!("the transcript or reveal is for another vote");
+    }
+    let jobs = windback::load(&a.windback)?;
+    let correct = build_tree(&v, &r.salt, &jobs, None)?;
+    match poie::protocol::challenge::referee(&correct, &v.root, &t.entries) {
+        Ok(outcome) => {
+            println!("{}", describe(&outcome));
+            if outcome != t.outcome {
+                println!("(the transcript claimed: {})", describe(&t.outcome));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            println!("invalid transcript: {why}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

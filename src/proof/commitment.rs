@@ -49,12 +49,12 @@ pub struct Commitment {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: not a valid {what} file: {source}")]
+    #[error("{path}: not a valid {what} file")]
     Parse {
         path: String,
         what: &'static str,

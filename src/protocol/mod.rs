@@ -3,6 +3,7 @@
 //! the simulator are still to come.
 
 pub mod audit;
+pub mod challenge;
 pub mod keys;
 pub mod leak;
 pub mod vote;

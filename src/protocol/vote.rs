@@ -80,6 +80,19 @@ pub fn vote(
     salt: &[u8; 32],
     max_steps: u64,
 ) -> Result<Vote, WindbackError> {
+    vote_with_lie(key, jobs, params, cfg, salt, max_steps, None)
+}
+
+/// As [`vote`], but proving a trace with step `lie_at` corrupted (drills: a lying executor).
+pub fn vote_with_lie(
+    key: &Key,
+    jobs: &[Job],
+    params: Params,
+    cfg: ProverConfig,
+    salt: &[u8; 32],
+    max_steps: u64,
+    lie_at: Option<u64>,
+) -> Result<Vote, WindbackError> {
     let address = key.address();
     let hasher = Hasher::new(
         params.hash,
@@ -87,9 +100,13 @@ pub fn vote(
         cfg.simd,
     )
     .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let mut prover = Prover::new(params, hasher, cfg);
-    let state_roots = windback::execute(jobs, &mut prover, max_steps)?;
-    let proof = prover.into_proof()?;
+    let mut sink = super::challenge::Corrupting {
+        inner: Prover::new(params, hasher, cfg),
+        at: lie_at,
+        seen: 0,
+    };
+    let state_roots = windback::execute(jobs, &mut sink, max_steps)?;
+    let proof = sink.inner.into_proof()?;
     let mut v = Vote {
         version: VOTE_VERSION,
         address,

@@ -24,7 +24,7 @@ pub struct Job {
 
 #[derive(Debug, Error)]
 pub enum WindbackError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io { path: String, source: io::Error },
     #[error("{path}, line {line}: {msg}")]
     Manifest {
@@ -32,7 +32,7 @@ pub enum WindbackError {
         line: usize,
         msg: String,
     },
-    #[error("job {job} ({program}): {source}")]
+    #[error("job {job} ({program})")]
     Load {
         job: usize,
         program: String,
