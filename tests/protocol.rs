@@ -590,3 +590,48 @@ fn cli_serve_challenge_referee_over_loopback() {
     ]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("executor loses: wrong chunk at step 1234"));
 }
+
+#[test]
+fn simulate_is_deterministic_and_catches_each_strategy_by_its_mechanism() {
+    use poie::protocol::simulate::{run, Config, Strategy};
+    let cfg = Config {
+        seed: 7,
+        strategies: Strategy::ALL.to_vec(),
+        blocks: 2,
+        transfers: 20,
+        stake: 100,
+        params: params(),
+        prover: cfg(),
+    };
+    let (rows, stakes) = run(&cfg).expect("simulates");
+    let (rows2, stakes2) = run(&cfg).expect("simulates");
+    assert_eq!(
+        (&rows, &stakes),
+        (&rows2, &stakes2),
+        "same seed, same epoch"
+    );
+    let by = |s: Strategy| rows.iter().find(|r| r.strategy == s).expect("row");
+    assert!(!by(Strategy::Honest).caught && by(Strategy::Honest).stake_lost == 0);
+    assert!(by(Strategy::Copycat)
+        .mechanism
+        .starts_with("challenge game"));
+    assert!(by(Strategy::Skipper).mechanism.contains("trace ends early"));
+    assert_eq!(by(Strategy::OutsourcerCaught).mechanism, "leak claim");
+    assert!(
+        !by(Strategy::OutsourcerQuiet).caught,
+        "without a whistleblower outsourcing is not detectable"
+    );
+    let pooler = by(Strategy::SelfPooler);
+    assert!(!pooler.caught, "self-pooling is not prevented");
+    assert_eq!(
+        pooler.chunks_hashed,
+        2 * pooler.steps_executed,
+        "one execution, two hashings"
+    );
+    assert!(by(Strategy::WrongStateRoot)
+        .mechanism
+        .contains("wrong state root"));
+    // Slashed stakes are gone; the whistleblower got half of one.
+    assert_eq!(stakes.values().filter(|&&v| v == 0).count(), 4);
+    assert!(stakes.values().any(|&v| v == 50));
+}

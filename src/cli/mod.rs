@@ -64,6 +64,8 @@ enum Command {
     Challenge(Box<protocol::ChallengeArgs>),
     /// Re-judge a challenge transcript offline.
     Referee(Box<protocol::RefereeArgs>),
+    /// Simulate one epoch of executors with different strategies.
+    Simulate(Box<protocol::SimulateArgs>),
     /// Generate a deterministic ledger block (input for the `ledger` guest).
     GenLedger(GenLedgerArgs),
 }
@@ -106,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Serve(a) => protocol::serve(*a),
         Command::Challenge(a) => protocol::challenge(*a),
         Command::Referee(a) => protocol::referee(*a),
+        Command::Simulate(a) => protocol::simulate(*a),
         Command::Prove(a) => prove::prove(*a),
         Command::Open(a) => prove::open(*a),
         Command::VerifyOpening(a) => prove::verify_opening(a),

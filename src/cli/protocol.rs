@@ -522,3 +522,49 @@ pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
         }
     }
 }
+
+/// Simulates one epoch: executors with different strategies, honest checkers, challengers and
+/// whistleblowers, over a generated ledger windback. Deterministic for a seed.
+#[derive(clap::Args, Debug)]
+pub struct SimulateArgs {
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Ledger blocks in the windback.
+    #[arg(long, default_value_t = 2)]
+    blocks: usize,
+    /// Transfers per block.
+    #[arg(long, default_value_t = 300)]
+    transfers: usize,
+    /// Every identity's stake.
+    #[arg(long, default_value_t = 1000)]
+    stake: u64,
+    /// Where the final stakes are written (atomically).
+    #[arg(long, value_name = "FILE", default_value = "stakes.json")]
+    ledger: PathBuf,
+    #[command(flatten)]
+    layout: LayoutArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+pub fn simulate(a: SimulateArgs) -> Result<ExitCode> {
+    use poie::protocol::simulate::{run, table, Config, Strategy};
+    let cfg = Config {
+        seed: a.seed,
+        strategies: Strategy::ALL.to_vec(),
+        blocks: a.blocks.max(2),
+        transfers: a.transfers,
+        stake: a.stake,
+        params: a.layout.params()?,
+        prover: a.run.config()?,
+    };
+    let (rows, stakes) = run(&cfg)?;
+    print!("{}", table(&rows));
+    atomic::write(
+        &a.ledger,
+        (serde_json::to_string_pretty(&stakes)? + "\n").as_bytes(),
+        false,
+    )?;
+    eprintln!("poie: stakes written to {}", a.ledger.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -6,5 +6,6 @@ pub mod audit;
 pub mod challenge;
 pub mod keys;
 pub mod leak;
+pub mod simulate;
 pub mod vote;
 pub mod windback;
