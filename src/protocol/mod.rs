@@ -1,6 +1,6 @@
-//! The protocol around the proof (in progress): executor keys and addresses, windbacks, signed
-//! votes, reveals and the full check. The spot-check audit, the challenge game, leak claims and
-//! the simulator are still to come.
+//! The protocol around the proof (`docs/PROTOCOL.md`): executor keys and addresses, windbacks,
+//! signed votes, reveals and the full check, spot-check audits, the challenge game over TCP,
+//! leak claims and the epoch simulator.
 
 pub mod audit;
 pub mod challenge;
