@@ -121,6 +121,16 @@ impl Hasher {
         })
     }
 
+    /// The hasher of an executor: secret `s~ = H(DS_SECRET || salt || address)`.
+    pub fn for_executor(
+        hash: HashId,
+        salt: &[u8; 32],
+        address: &[u8; 20],
+        simd: Simd,
+    ) -> Result<Self, SimdError> {
+        Hasher::new(hash, unique_secret(hash, salt, address), simd)
+    }
+
     pub fn hash_id(&self) -> HashId {
         self.hash
     }

@@ -5,7 +5,7 @@
 use super::vote::{Reveal, Vote};
 use super::windback::{self, Job, WindbackError};
 use crate::proof::opening::{verify, Opening, OpeningCollector};
-use crate::proof::{unique_secret, Hasher, Prover, ProverConfig};
+use crate::proof::{Hasher, Prover, ProverConfig};
 use crate::trace::{Chunk, TraceSink};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -60,12 +60,7 @@ pub fn respond(
     cfg: ProverConfig,
     max_steps: u64,
 ) -> Result<AuditResponse, WindbackError> {
-    let h = Hasher::new(
-        v.params.hash,
-        unique_secret(v.params.hash, salt, &v.address),
-        cfg.simd,
-    )
-    .map_err(|e| io::Error::other(e.to_string()))?;
+    let h = Hasher::for_executor(v.params.hash, salt, &v.address, cfg.simd)?;
     let collectors = sample_indices(&v.root, v.n, samples)
         .into_iter()
         .map(|i| {
@@ -187,12 +182,12 @@ pub fn audit(
             expected: picker.seen,
         });
     }
-    let h = Hasher::new(
+    let h = Hasher::for_executor(
         v.params.hash,
-        unique_secret(v.params.hash, &r.salt, &v.address),
+        &r.salt,
+        &v.address,
         crate::proof::Simd::detect(),
-    )
-    .map_err(|e| io::Error::other(e.to_string()))?;
+    )?;
     for (k, &index) in indices.iter().enumerate() {
         let bad = |reason: String| Ok(AuditVerdict::BadOpening { index, reason });
         let Some(o) = resp.openings.get(k) else {

@@ -180,12 +180,12 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                 let Some(h) = honest_vote.clone() else {
                     continue;
                 };
-                let hasher = Hasher::new(
+                let hasher = Hasher::for_executor(
                     cfg.params.hash,
-                    unique_secret(cfg.params.hash, &salt, &e.key.address()),
+                    &salt,
+                    &e.key.address(),
                     cfg.prover.simd,
-                )
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                )?;
                 let mut p = Prover::new(cfg.params, hasher, cfg.prover);
                 let mut roots = windback::execute(&jobs[..1], &mut p, u64::MAX)?;
                 roots.extend_from_slice(&h.state_roots[1..]);
@@ -207,13 +207,8 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                 let salt2 = derive(cfg.seed, "second-salt", i);
                 stakes.insert(format!("0x{}", hex::encode(second.address())), cfg.stake);
                 let mk = |k: &Key, s: &[u8; 32]| {
-                    Hasher::new(
-                        cfg.params.hash,
-                        unique_secret(cfg.params.hash, s, &k.address()),
-                        cfg.prover.simd,
-                    )
-                    .map(|h| Prover::new(cfg.params, h, cfg.prover))
-                    .map_err(|e| std::io::Error::other(e.to_string()))
+                    Hasher::for_executor(cfg.params.hash, s, &k.address(), cfg.prover.simd)
+                        .map(|h| Prover::new(cfg.params, h, cfg.prover))
                 };
                 let mut both = Tee(mk(&e.key, &salt)?, mk(&second, &salt2)?);
                 let roots = windback::execute(&jobs, &mut both, u64::MAX)?;
@@ -293,10 +288,8 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                         corrupt_at: None,
                     };
                     windback::execute(&jobs, &mut chunks, u64::MAX)?;
-                    let secret_of = |s: &[u8; 32]| unique_secret(cfg.params.hash, s, &v.address);
                     let h = |s: &[u8; 32]| {
-                        Hasher::new(cfg.params.hash, secret_of(s), cfg.prover.simd)
-                            .map_err(|e| std::io::Error::other(e.to_string()))
+                        Hasher::for_executor(cfg.params.hash, s, &v.address, cfg.prover.simd)
                     };
                     let correct = Tree::new(cfg.params, h(&r.salt)?, chunks.chunks.clone());
                     let theirs = Tree::new(cfg.params, h(&e.salt)?, chunks.chunks);

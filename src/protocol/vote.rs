@@ -2,7 +2,7 @@
 
 use super::keys::{address_of, verify, Key};
 use super::windback::{self, Job, WindbackError};
-use crate::proof::{unique_secret, Hasher, Params, Prover, ProverConfig};
+use crate::proof::{Hasher, Params, Prover, ProverConfig};
 use serde::{Deserialize, Serialize};
 
 pub const VOTE_VERSION: u32 = 1;
@@ -94,12 +94,7 @@ pub fn vote_with_lie(
     lie_at: Option<u64>,
 ) -> Result<Vote, WindbackError> {
     let address = key.address();
-    let hasher = Hasher::new(
-        params.hash,
-        unique_secret(params.hash, salt, &address),
-        cfg.simd,
-    )
-    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let hasher = Hasher::for_executor(params.hash, salt, &address, cfg.simd)?;
     let mut sink = super::challenge::Corrupting {
         inner: Prover::new(params, hasher, cfg),
         at: lie_at,
@@ -181,12 +176,7 @@ pub fn check(
     if r.address != v.address || r.root != v.root {
         return Ok(Verdict::RevealMismatch);
     }
-    let hasher = Hasher::new(
-        v.params.hash,
-        unique_secret(v.params.hash, &r.salt, &v.address),
-        cfg.simd,
-    )
-    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let hasher = Hasher::for_executor(v.params.hash, &r.salt, &v.address, cfg.simd)?;
     let mut prover = Prover::new(v.params, hasher, cfg);
     let roots = windback::execute(jobs, &mut prover, max_steps)?;
     let proof = prover.into_proof()?;

@@ -40,6 +40,8 @@ pub enum WindbackError {
     },
     #[error("{0}")]
     Sink(#[from] io::Error),
+    #[error("{0}")]
+    Simd(#[from] crate::proof::backend::SimdError),
 }
 
 /// Reads a manifest.
