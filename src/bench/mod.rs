@@ -448,11 +448,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
                         cores,
                         simd: p.simd,
                     },
-                    Config {
-                        lanes: p.lanes,
-                        chained: p.chained,
-                        threads: p.threads,
-                    },
+                    p.config(),
                     p.median,
                 )
             })
@@ -486,11 +482,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
                     cores,
                     simd: p.simd,
                 },
-                Config {
-                    lanes: p.lanes,
-                    chained: p.chained,
-                    threads: p.threads,
-                },
+                p.config(),
             );
         }
     }

@@ -69,6 +69,15 @@ pub struct Point {
 }
 
 impl Point {
+    /// The prover configuration, as the model sees it.
+    pub fn config(&self) -> super::model::Config {
+        super::model::Config {
+            lanes: self.lanes,
+            chained: self.chained,
+            threads: self.threads,
+        }
+    }
+
     pub fn layout_name(&self) -> String {
         if self.chained {
             format!("L={} chained", self.lanes)
