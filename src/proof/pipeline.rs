@@ -278,12 +278,11 @@ impl Prover {
                     tx.send(self.current.clone()).map_err(|_| worker_died())?;
                 }
             }
-            Mode::Unchained { tx, group, .. } => {
+            Mode::Unchained { tx, .. } => {
                 if self.current.len() < self.block_len {
                     // The final, partial block: the frontiers take it once all full blocks are in.
                     return Ok(());
                 }
-                let _ = group;
                 tx.send((index, self.current.clone()))
                     .map_err(|_| worker_died())?;
             }
