@@ -167,10 +167,12 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode> {
         unique_secret(params.hash, &salt, &a.address),
         cfg.simd,
     )?;
-    let mut prover = Prover::new(params, hasher, cfg);
+    let prover = Prover::new(params, hasher, cfg);
     let start = Instant::now();
-    let fed = source.feed(&mut prover)?;
-    let proof = prover.into_proof()?;
+    let mut sink = WithProgress::new(prover);
+    let fed = source.feed(&mut sink)?;
+    sink.bar.finish_and_clear();
+    let proof = sink.inner.into_proof()?;
     let secs = start.elapsed().as_secs_f64();
     fill_outcome(&mut info, &fed);
     let c = Commitment {
@@ -196,6 +198,50 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode> {
         hex::encode(proof.root)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Shows a chunk counter on stderr while a long proof runs (hidden when stderr is not a
+/// terminal). Updates every million chunks, so it costs nothing measurable.
+struct WithProgress<S> {
+    inner: S,
+    bar: indicatif::ProgressBar,
+    pending: u64,
+}
+
+impl<S> WithProgress<S> {
+    fn new(inner: S) -> Self {
+        use std::io::IsTerminal;
+        let target = if std::io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(None, target);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {human_pos} chunks proved, {elapsed}",
+        ) {
+            bar.set_style(style);
+        }
+        WithProgress {
+            inner,
+            bar,
+            pending: 0,
+        }
+    }
+}
+
+impl<S: poie::trace::TraceSink> poie::trace::TraceSink for WithProgress<S> {
+    fn consume(&mut self, chunks: &[poie::trace::Chunk]) -> std::io::Result<()> {
+        self.pending += chunks.len() as u64;
+        if self.pending >= 1 << 20 {
+            self.bar.inc(self.pending);
+            self.pending = 0;
+        }
+        self.inner.consume(chunks)
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.inner.finish()
+    }
 }
 
 fn fill_outcome(info: &mut SourceInfo, fed: &Fed) {
