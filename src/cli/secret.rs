@@ -32,7 +32,8 @@ pub fn salt(cmd: SaltCommand) -> Result<std::process::ExitCode> {
     }
 }
 
-/// Reads a salt file: 64 hex characters, surrounding whitespace ignored.
+/// Reads a 32-byte secret file (salt, key seed or unique secret): 64 hex characters,
+/// surrounding whitespace ignored.
 pub fn read_salt(path: &Path) -> Result<[u8; 32]> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading salt file {}", path.display()))?;
@@ -42,7 +43,7 @@ pub fn read_salt(path: &Path) -> Result<[u8; 32]> {
         if let Ok(m) = std::fs::metadata(path) {
             if m.permissions().mode() & 0o077 != 0 {
                 eprintln!(
-                    "poie: warning: salt file {} is readable by others (chmod 600 it)",
+                    "poie: warning: secret file {} is readable by others (chmod 600 it)",
                     path.display()
                 );
             }
@@ -50,7 +51,7 @@ pub fn read_salt(path: &Path) -> Result<[u8; 32]> {
     }
     poie::hexser::decode::<32>(text.trim()).map_err(|e| {
         anyhow::anyhow!(
-            "salt file {}: expected 64 hex characters ({e})",
+            "secret file {}: expected 64 hex characters ({e})",
             path.display()
         )
     })
