@@ -134,3 +134,16 @@ fn gen_ledger(a: GenLedgerArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Writes `value` as pretty JSON to `path` (atomically), or to stdout without a path.
+pub fn write_json(
+    path: Option<&std::path::Path>,
+    value: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(value)? + "\n";
+    match path {
+        Some(p) => poie::atomic::write(p, json.as_bytes(), false)?,
+        None => print!("{json}"),
+    }
+    Ok(())
+}

@@ -3,7 +3,6 @@
 use super::prove::{LayoutArgs, RunArgs};
 use super::secret;
 use anyhow::{bail, Context, Result};
-use poie::atomic;
 use poie::proof::commitment::load_json;
 use poie::protocol::keys::Key;
 use poie::protocol::vote::{self, Reveal, Verdict, Vote, VOTE_VERSION};
@@ -18,12 +17,6 @@ pub enum KeyCommand {
     New { file: PathBuf },
 }
 
-fn random32() -> Result<[u8; 32]> {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-    Ok(b)
-}
-
 pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
     match cmd {
         KeyCommand::New { file } => {
@@ -33,12 +26,8 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
                     file.display()
                 );
             }
-            let k = Key::from_seed(&random32()?);
-            atomic::write(
-                &file,
-                format!("{}\n", hex::encode(k.seed())).as_bytes(),
-                true,
-            )?;
+            let k = Key::from_seed(&secret::random32()?);
+            secret::write_secret(&file, &k.seed())?;
             println!("0x{}", hex::encode(k.address()));
             eprintln!("poie: wrote a new key to {} (mode 0600)", file.display());
             Ok(ExitCode::SUCCESS)
@@ -89,7 +78,7 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
     }
     let key = read_key(&a.key)?;
     let jobs = windback::load(&a.windback)?;
-    let salt = random32()?;
+    let salt = secret::random32()?;
     let v = vote::vote_with_lie(
         &key,
         &jobs,
@@ -99,16 +88,8 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
         a.max_steps,
         a.lie_at,
     )?;
-    atomic::write(
-        &a.salt_out,
-        format!("{}\n", hex::encode(salt)).as_bytes(),
-        true,
-    )?;
-    let json = serde_json::to_string_pretty(&v)? + "\n";
-    match &a.out {
-        Some(p) => atomic::write(p, json.as_bytes(), false)?,
-        None => print!("{json}"),
-    }
+    secret::write_secret(&a.salt_out, &salt)?;
+    super::write_json(a.out.as_deref(), &v)?;
     eprintln!(
         "poie: voted on {} jobs, {} chunks; root {}",
         jobs.len(),
@@ -143,11 +124,7 @@ pub fn reveal(a: RevealArgs) -> Result<ExitCode> {
         root: v.root,
         salt,
     };
-    let json = serde_json::to_string_pretty(&r)? + "\n";
-    match &a.out {
-        Some(p) => atomic::write(p, json.as_bytes(), false)?,
-        None => print!("{json}"),
-    }
+    super::write_json(a.out.as_deref(), &r)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -205,11 +182,7 @@ pub fn audit_respond(a: AuditRespondArgs) -> Result<ExitCode> {
     let jobs = windback::load(&a.windback)?;
     let resp =
         poie::protocol::audit::respond(&v, &salt, &jobs, a.samples, a.run.config()?, u64::MAX)?;
-    atomic::write(
-        &a.out,
-        (serde_json::to_string_pretty(&resp)? + "\n").as_bytes(),
-        false,
-    )?;
+    super::write_json(Some(&a.out), &resp)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -284,7 +257,7 @@ pub fn derive_secret(a: DeriveSecretArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let salt = secret::read_salt(&a.salt_file)?;
     let s = poie::proof::unique_secret(v.params.hash, &salt, &v.address);
-    atomic::write(&a.out, format!("{}\n", hex::encode(s)).as_bytes(), true)?;
+    secret::write_secret(&a.out, &s)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -310,11 +283,7 @@ pub fn leak_claim(a: LeakClaimArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let s = secret::read_salt(&a.secret_file)?;
     let c = poie::protocol::leak::claim(&v, s, a.claimant, a.at);
-    atomic::write(
-        &a.out,
-        (serde_json::to_string_pretty(&c)? + "\n").as_bytes(),
-        false,
-    )?;
+    super::write_json(Some(&a.out), &c)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -476,11 +445,7 @@ pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
         entries,
         outcome,
     };
-    atomic::write(
-        &a.transcript,
-        (serde_json::to_string_pretty(&t)? + "\n").as_bytes(),
-        false,
-    )?;
+    super::write_json(Some(&a.transcript), &t)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -560,11 +525,7 @@ pub fn simulate(a: SimulateArgs) -> Result<ExitCode> {
     };
     let (rows, stakes) = run(&cfg)?;
     print!("{}", table(&rows));
-    atomic::write(
-        &a.ledger,
-        (serde_json::to_string_pretty(&stakes)? + "\n").as_bytes(),
-        false,
-    )?;
+    super::write_json(Some(&a.ledger), &stakes)?;
     eprintln!("poie: stakes written to {}", a.ledger.display());
     Ok(ExitCode::SUCCESS)
 }

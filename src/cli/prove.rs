@@ -2,7 +2,6 @@
 
 use super::{program, secret};
 use anyhow::{bail, Context, Result};
-use poie::atomic;
 use poie::proof::commitment::{Commitment, SourceInfo, COMMITMENT_VERSION};
 use poie::proof::opening::{self, Opening, OpeningCollector, OPENING_VERSION};
 use poie::proof::{
@@ -183,11 +182,7 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode> {
         root: proof.root,
         source: info,
     };
-    let json = serde_json::to_string_pretty(&c)? + "\n";
-    match &a.out {
-        Some(path) => atomic::write(path, json.as_bytes(), false)?,
-        None => print!("{json}"),
-    }
+    super::write_json(a.out.as_deref(), &c)?;
     eprintln!(
         "poie: proved {} chunks ({layout}, {}, {} threads, {}) in {secs:.3} s: {:.1} M chunks/s; root {}",
         proof.n,
@@ -307,11 +302,7 @@ pub fn open(a: OpenArgs) -> Result<ExitCode> {
         );
     }
     let o = collector.into_opening(&proof.lane_roots)?;
-    let json = serde_json::to_string_pretty(&o)? + "\n";
-    match &a.out {
-        Some(path) => atomic::write(path, json.as_bytes(), false)?,
-        None => print!("{json}"),
-    }
+    super::write_json(a.out.as_deref(), &o)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -23,13 +23,27 @@ pub fn salt(cmd: SaltCommand) -> Result<std::process::ExitCode> {
                     file.display()
                 );
             }
-            let mut salt = [0u8; 32];
-            getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-            atomic::write(&file, format!("{}\n", hex::encode(salt)).as_bytes(), true)?;
+            write_secret(&file, &random32()?)?;
             eprintln!("poie: wrote a new salt to {} (mode 0600)", file.display());
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
+}
+
+/// 32 bytes from the operating system's randomness.
+pub fn random32() -> Result<[u8; 32]> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+    Ok(b)
+}
+
+/// Writes a 32-byte secret (salt, key seed, unique secret) as hex, atomically, mode 0600.
+pub fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<()> {
+    Ok(atomic::write(
+        path,
+        format!("{}\n", hex::encode(secret)).as_bytes(),
+        true,
+    )?)
 }
 
 /// Reads a 32-byte secret file (salt, key seed or unique secret): 64 hex characters,
