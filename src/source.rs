@@ -1,6 +1,11 @@
 //! Where a trace comes from: the VM running a guest, a recorded trace file, or a deterministic
 //! synthetic trace generated at memory speed (to measure the Merkleisation alone).
+//!
+//! [`Source::feed`] streams any source into any sink; [`Source::prove`] proves it, letting the
+//! hashing workers produce the blocks of sources that can be split (synthetic: chunk `i` is a
+//! function of the seed and `i`; a trace file: reads at offsets).
 
+use crate::proof::{prove_indexed, Hasher, Params, Proof, Prover, ProverConfig};
 use crate::trace::{Chunk, TraceSink, CHUNK_LEN};
 use crate::vm::{LoadError, Outcome, Vm};
 use std::io::{self, Read};
@@ -84,9 +89,7 @@ impl Source {
                 let mut i = 0u64;
                 while i < *n {
                     let m = (*n - i).min(FEED as u64) as usize;
-                    for (k, c) in buf[..m].iter_mut().enumerate() {
-                        *c = synthetic_chunk(*seed, i + k as u64);
-                    }
+                    synthetic_fill(*seed, i, &mut buf[..m]);
                     sink.consume(&buf[..m])?;
                     i += m as u64;
                 }
@@ -132,6 +135,104 @@ impl Source {
                     chunks: total,
                     outcome: None,
                 })
+            }
+        }
+    }
+}
+
+/// Chunks `first..first + out.len()` of the synthetic trace for `seed`.
+pub fn synthetic_fill(seed: u64, first: u64, out: &mut [Chunk]) {
+    for (i, c) in (first..).zip(out.iter_mut()) {
+        *c = synthetic_chunk(seed, i);
+    }
+}
+
+/// Counts the chunks a streaming producer hands the prover, for a progress display.
+struct Counted<'a, S> {
+    inner: S,
+    progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<S: TraceSink> TraceSink for Counted<'_, S> {
+    fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()> {
+        (self.progress)(chunks.len() as u64);
+        self.inner.consume(chunks)
+    }
+    #[inline(always)]
+    fn lend(&mut self, max: usize) -> Option<&mut [Chunk]> {
+        self.inner.lend(max)
+    }
+    fn commit(&mut self, written: usize) -> io::Result<()> {
+        (self.progress)(written as u64);
+        self.inner.commit(written)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.inner.finish()
+    }
+}
+
+impl Source {
+    /// Proves the whole trace. The VM streams into a [`Prover`]; the synthetic generator and
+    /// trace files are filled block by block by the hashing workers themselves, in parallel.
+    /// `progress` hears how many chunks were produced, now and then (it must be cheap).
+    pub fn prove(
+        &self,
+        params: Params,
+        hasher: Hasher,
+        cfg: ProverConfig,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(Proof, Fed), SourceError> {
+        match self {
+            Source::Synthetic { n, seed } => {
+                let fill = |first: u64, out: &mut [Chunk]| {
+                    synthetic_fill(*seed, first, out);
+                    progress(out.len() as u64);
+                    Ok(())
+                };
+                let proof = prove_indexed(params, hasher, cfg, *n, &fill)?;
+                let fed = Fed {
+                    chunks: *n,
+                    outcome: None,
+                };
+                Ok((proof, fed))
+            }
+            #[cfg(unix)]
+            Source::File(path) => {
+                use std::os::unix::fs::FileExt;
+                let named =
+                    |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+                let f = std::fs::File::open(path).map_err(named)?;
+                let len = f.metadata().map_err(named)?.len();
+                if len % CHUNK_LEN as u64 != 0 {
+                    return Err(SourceError::Ragged {
+                        path: path.clone(),
+                        len,
+                    });
+                }
+                let fill = |first: u64, out: &mut [Chunk]| {
+                    // A file that shrinks while it is proved fails here, with its name.
+                    f.read_exact_at(out.as_flattened_mut(), first * CHUNK_LEN as u64)
+                        .map_err(named)?;
+                    progress(out.len() as u64);
+                    Ok(())
+                };
+                let n = len / CHUNK_LEN as u64;
+                let proof = prove_indexed(params, hasher, cfg, n, &fill)?;
+                Ok((
+                    proof,
+                    Fed {
+                        chunks: n,
+                        outcome: None,
+                    },
+                ))
+            }
+            _ => {
+                let mut sink = Counted {
+                    inner: Prover::new(params, hasher, cfg),
+                    progress,
+                };
+                let fed = self.feed(&mut sink)?;
+                Ok((sink.inner.into_proof()?, fed))
             }
         }
     }

@@ -83,6 +83,21 @@ pub trait TraceSink {
     /// Takes the next batch of chunks. An error stops the run.
     fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()>;
 
+    /// Lends room for up to `max` (at least 1) chunks that the producer writes in place and
+    /// then hands over with [`TraceSink::commit`], saving a copy. `None` (the default): the
+    /// sink has no buffer to lend, so the producer uses its own and calls `consume`.
+    #[inline(always)]
+    fn lend(&mut self, max: usize) -> Option<&mut [Chunk]> {
+        let _ = max;
+        None
+    }
+
+    /// Takes the first `written` chunks of the room the last [`TraceSink::lend`] returned.
+    fn commit(&mut self, written: usize) -> io::Result<()> {
+        let _ = written;
+        Err(io::Error::other("this sink lends no buffer"))
+    }
+
     /// Called once after the last batch.
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
@@ -94,6 +109,13 @@ impl<S: TraceSink + ?Sized> TraceSink for &mut S {
     #[inline(always)]
     fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()> {
         (**self).consume(chunks)
+    }
+    #[inline(always)]
+    fn lend(&mut self, max: usize) -> Option<&mut [Chunk]> {
+        (**self).lend(max)
+    }
+    fn commit(&mut self, written: usize) -> io::Result<()> {
+        (**self).commit(written)
     }
     fn finish(&mut self) -> io::Result<()> {
         (**self).finish()

@@ -1,9 +1,12 @@
 //! The streaming, batched, threaded, SIMD prover against the naive reference implementation.
 
 use poie::proof::{
-    reference, unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, Simd,
+    prove_chunks, prove_indexed, reference, unique_secret, HashId, Hasher, Layout, Params, Prover,
+    ProverConfig, Simd,
 };
-use poie::trace::{Chunk, TraceSink};
+use poie::source::Source;
+use poie::trace::{Chunk, TraceSink, VecSink};
+use poie::vm::Vm;
 
 fn chunks(n: usize, seed: u8) -> Vec<Chunk> {
     (0..n as u64)
@@ -171,5 +174,164 @@ fn different_salt_or_address_changes_every_leaf() {
     ] {
         let leaves = reference::leaves(&params, &other, &trace);
         assert!(base.iter().zip(&leaves).all(|(a, b)| a != b));
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The same trace through the streaming prover and the indexed one (workers fill the blocks).
+fn both_ways(
+    params: Params,
+    secret: [u8; 32],
+    cfg: ProverConfig,
+    trace: &[Chunk],
+) -> [[u8; 32]; 2] {
+    let h = Hasher::new(params.hash, secret, cfg.simd).expect("backend");
+    let indexed = prove_chunks(params, h, cfg, trace).expect("indexed proof");
+    assert_eq!(indexed.n, trace.len() as u64);
+    [prove(params, secret, cfg, trace, 777), indexed.root]
+}
+
+#[test]
+fn every_thread_count_to_twice_the_cores_backend_batch_and_pinning_gives_the_reference_root() {
+    let secret = unique_secret(HashId::Blake3, &[5; 32], &[6; 20]);
+    let trace = chunks(2600, 4);
+    let max_threads = (2 * cores()).max(4);
+    for (lanes, chained) in [
+        (1, false),
+        (16, true),
+        (64, true),
+        (3, true),
+        (5, false),
+        (33, true),
+    ] {
+        for hash in HashId::ALL {
+            let params = Params {
+                hash,
+                layout: Layout::new(lanes, chained).expect("lanes"),
+            };
+            let expect = reference::root(&params, &secret, &trace);
+            let simds = if hash == HashId::Blake3 {
+                Simd::available()
+            } else {
+                vec![Simd::Portable]
+            };
+            for threads in 0..=max_threads {
+                for &simd in &simds {
+                    for (batch, pin) in [(1, false), (64, true), (512, false), (8192, true)] {
+                        let cfg = ProverConfig {
+                            threads,
+                            simd,
+                            batch,
+                            pin,
+                        };
+                        assert_eq!(
+                            both_ways(params, secret, cfg, &trace),
+                            [expect; 2],
+                            "{params:?} {cfg:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn splittable_sources_prove_in_parallel_to_the_streamed_root() {
+    let secret = unique_secret(HashId::Blake3, &[8; 32], &[9; 20]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (lanes, chained) in [(1, false), (16, true), (7, true)] {
+        let params = Params {
+            hash: HashId::Blake3,
+            layout: Layout::new(lanes, chained).expect("lanes"),
+        };
+        for n in [0u64, 1, 100, 8192, 20_000] {
+            let synthetic = Source::Synthetic { n, seed: 11 };
+            let mut all = VecSink::default();
+            synthetic.feed(&mut all).expect("feeds");
+            let expect = reference::root(&params, &secret, &all.0);
+            let path = dir.path().join(format!("t{n}.trace"));
+            std::fs::write(&path, all.0.as_flattened()).expect("write trace");
+            for threads in [0, 1, 3] {
+                let cfg = ProverConfig {
+                    threads,
+                    batch: 1024,
+                    ..ProverConfig::default()
+                };
+                for src in [synthetic.clone(), Source::File(path.clone())] {
+                    let h = Hasher::new(params.hash, secret, cfg.simd).expect("backend");
+                    let counted = std::sync::atomic::AtomicU64::new(0);
+                    let progress = |k| {
+                        counted.fetch_add(k, std::sync::atomic::Ordering::Relaxed);
+                    };
+                    let (proof, fed) = src.prove(params, h, cfg, &progress).expect("proof");
+                    assert_eq!((proof.root, fed.chunks), (expect, n), "{src:?} {cfg:?}");
+                    assert_eq!(counted.into_inner(), n, "progress hears every chunk");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_vm_writes_into_lent_blocks_for_any_batch_and_block_size() {
+    let g = poie::guests::find("sort").expect("sort guest");
+    let mut all = VecSink::default();
+    let mut vm = Vm::new(g.elf, b"3000 5".to_vec()).expect("loads");
+    vm.run(&mut all, u64::MAX).expect("runs");
+    let secret = unique_secret(HashId::Blake3, &[1; 32], &[1; 20]);
+    for (lanes, chained) in [(1, false), (16, true), (5, true)] {
+        let params = Params {
+            hash: HashId::Blake3,
+            layout: Layout::new(lanes, chained).expect("lanes"),
+        };
+        let expect = reference::root(&params, &secret, &all.0);
+        for (vm_batch, batch, threads) in
+            [(1, 64, 2), (777, 8192, 1), (256, 100, 0), (5000, 512, 3)]
+        {
+            let cfg = ProverConfig {
+                threads,
+                batch,
+                ..ProverConfig::default()
+            };
+            let h = Hasher::new(params.hash, secret, cfg.simd).expect("backend");
+            let mut p = Prover::new(params, h, cfg);
+            let mut vm = Vm::new(g.elf, b"3000 5".to_vec()).expect("loads");
+            let r = vm.run_batched(&mut p, u64::MAX, vm_batch).expect("runs");
+            assert_eq!(r.steps, all.0.len() as u64);
+            assert_eq!(
+                p.into_proof().expect("proof").root,
+                expect,
+                "{cfg:?} vm batch {vm_batch}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_failing_source_stops_every_worker_with_its_error() {
+    let params = Params {
+        hash: HashId::Blake3,
+        layout: Layout::new(16, true).expect("lanes"),
+    };
+    for threads in [0, 1, 4] {
+        let cfg = ProverConfig {
+            threads,
+            batch: 256,
+            ..ProverConfig::default()
+        };
+        let h = Hasher::new(params.hash, [1; 32], cfg.simd).expect("backend");
+        let fill = |first: u64, out: &mut [Chunk]| {
+            if first >= 256 * 40 {
+                return Err(std::io::Error::other(format!("disk gone at chunk {first}")));
+            }
+            out.fill([3; 32]);
+            Ok(())
+        };
+        let err = prove_indexed(params, h, cfg, 256 * 1000, &fill).expect_err("fails");
+        assert!(err.to_string().contains("disk gone"), "{err}");
     }
 }

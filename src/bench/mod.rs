@@ -14,7 +14,7 @@ pub mod plot;
 pub mod report;
 
 use crate::guests;
-use crate::proof::{HashId, Hasher, Layout, Params, Prover, ProverConfig, Simd};
+use crate::proof::{HashId, Hasher, Layout, Params, ProverConfig, Simd};
 use crate::source::Source;
 use crate::trace::{NoTrace, NullSink};
 use crate::vm::Vm;
@@ -191,11 +191,14 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
             model::Rates { simd, by_width }
         })
         .collect();
+    // The synthetic source as the workers run it: generated straight into a block.
+    let mut block = vec![[0u8; 32]; crate::proof::pipeline::DEFAULT_BATCH];
+    let mut first = 0u64;
     let producer = rate(target, || {
-        let mut sink = CopySink(Vec::with_capacity(8192));
-        let n = 1 << 16;
-        let _ = Source::Synthetic { n, seed: 3 }.feed(&mut sink);
-        n
+        crate::source::synthetic_fill(3, first, &mut block);
+        std::hint::black_box(&block);
+        first += block.len() as u64;
+        block.len() as u64
     });
     let src = vec![1u8; 64 << 20];
     let mut dst = vec![0u8; 64 << 20];
@@ -215,28 +218,12 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
     }
 }
 
-/// Copies chunks into a block-sized buffer, as the prover's producer side does.
-struct CopySink(Vec<crate::trace::Chunk>);
-
-impl crate::trace::TraceSink for CopySink {
-    fn consume(&mut self, chunks: &[crate::trace::Chunk]) -> io::Result<()> {
-        if self.0.len() + chunks.len() > self.0.capacity() {
-            self.0.clear();
-        }
-        self.0.extend_from_slice(chunks);
-        std::hint::black_box(&self.0);
-        Ok(())
-    }
-}
-
 /// One proof of `source`; returns (seconds, chunks, pinned workers).
 fn prove_once(params: Params, cfg: ProverConfig, source: &Source) -> io::Result<(f64, u64, usize)> {
     let start = Instant::now();
-    let mut p = Prover::new(params, hasher(params.hash, cfg.simd), cfg);
-    let fed = source
-        .feed(&mut p)
+    let (proof, fed) = source
+        .prove(params, hasher(params.hash, cfg.simd), cfg, &|_| {})
         .map_err(|e| io::Error::other(e.to_string()))?;
-    let proof = p.into_proof()?;
     Ok((start.elapsed().as_secs_f64(), fed.chunks, proof.pinned))
 }
 

@@ -317,7 +317,7 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(s, "| memory copy | {:.1} GB/s |", r.primitives.memcpy / 1e9);
     let _ = writeln!(
         s,
-        "| synthetic trace producer (generate + copy) | {} M chunks/s |",
+        "| synthetic trace producer (generated into a block, one core) | {} M chunks/s |",
         m(r.primitives.producer)
     );
     for rates in &r.primitives.blake3_by_width {

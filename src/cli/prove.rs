@@ -166,12 +166,10 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode> {
         unique_secret(params.hash, &salt, &a.address),
         cfg.simd,
     )?;
-    let prover = Prover::new(params, hasher, cfg);
     let start = Instant::now();
-    let mut sink = WithProgress::new(prover);
-    let fed = source.feed(&mut sink)?;
-    sink.bar.finish_and_clear();
-    let proof = sink.inner.into_proof()?;
+    let bar = chunk_counter();
+    let (proof, fed) = source.prove(params, hasher, cfg, &|k| bar.inc(k))?;
+    bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     fill_outcome(&mut info, &fed);
     let c = Commitment {
@@ -195,48 +193,21 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Shows a chunk counter on stderr while a long proof runs (hidden when stderr is not a
-/// terminal). Updates every million chunks, so it costs nothing measurable.
-struct WithProgress<S> {
-    inner: S,
-    bar: indicatif::ProgressBar,
-    pending: u64,
-}
-
-impl<S> WithProgress<S> {
-    fn new(inner: S) -> Self {
-        use std::io::IsTerminal;
-        let target = if std::io::stderr().is_terminal() {
-            indicatif::ProgressDrawTarget::stderr()
-        } else {
-            indicatif::ProgressDrawTarget::hidden()
-        };
-        let bar = indicatif::ProgressBar::with_draw_target(None, target);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} {human_pos} chunks proved, {elapsed}",
-        ) {
-            bar.set_style(style);
-        }
-        WithProgress {
-            inner,
-            bar,
-            pending: 0,
-        }
+/// A chunk counter on stderr while a long proof runs (hidden when stderr is not a terminal).
+fn chunk_counter() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let target = if std::io::stderr().is_terminal() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(None, target);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {human_pos} chunks proved, {elapsed}")
+    {
+        bar.set_style(style);
     }
-}
-
-impl<S: poie::trace::TraceSink> poie::trace::TraceSink for WithProgress<S> {
-    fn consume(&mut self, chunks: &[poie::trace::Chunk]) -> std::io::Result<()> {
-        self.pending += chunks.len() as u64;
-        if self.pending >= 1 << 20 {
-            self.bar.inc(self.pending);
-            self.pending = 0;
-        }
-        self.inner.consume(chunks)
-    }
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.inner.finish()
-    }
+    bar
 }
 
 fn fill_outcome(info: &mut SourceInfo, fed: &Fed) {

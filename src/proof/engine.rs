@@ -1,42 +1,45 @@
-//! The hashing kernel shared by every mode: leaves of a block for a range of lanes, perfect
-//! subtrees reduced level by level, and the per-lane state ([`LaneGroup`]) that folds blocks
-//! into streaming frontiers.
+//! The hashing kernels every mode shares: the leaves of a block for a range of lanes, and
+//! perfect per-lane subtrees reduced level by level.
 //!
 //! A *block* is `rows x lanes` consecutive chunks (rows a power of two), aligned in the trace,
-//! so each lane gets a perfect, aligned subtree of `rows` leaves. Leaves are hashed row by row
-//! when chained (each row is one SIMD call across the group's lanes: that is the parallelism
-//! bound) and all at once when unchained; subtree nodes are hashed across all lanes and
-//! positions of a level in one call either way.
+//! so each lane gets a perfect, aligned subtree of `rows` leaves.
+//!
+//! - Unchained leaves are hashed in L1-sized batches and stored lane-major (local lane `k`,
+//!   row `r` at bytes `32 (k * rows + r)..`), so each tree level is read in place as the next
+//!   level's 64-byte inputs.
+//! - Chained leaves are hashed row by row, one SIMD call across the group's lanes per row:
+//!   that is the parallelism bound. They are stored row-major (`32 (r * lanes + k)..`), each
+//!   call's output written in place, because this loop is the proof's critical path: a
+//!   lane-major scatter would write `lanes` streams a power of two apart, which collide in the
+//!   same L1 sets. The first node level gathers the sibling pairs back into lane-major order,
+//!   off the critical path.
 
 use super::hash::{Digest32, Hasher};
-use super::tree::Frontier;
 use crate::trace::Chunk;
 use std::ops::Range;
+
+/// Unchained leaf inputs built per hash call: 256 x 64 bytes = 16 KiB, so the inputs stay in
+/// L1 while the block streams through.
+const UNCHAINED_BATCH: usize = 256;
 
 /// Reused buffers, so a worker allocates nothing per block in steady state.
 #[derive(Default)]
 pub struct Scratch {
-    inputs: Vec<[u8; 64]>,
-    out: Vec<u8>,
-    /// Digests, flattened and lane-major: local lane `k`, row `r` at bytes
-    /// `32 (k * rows + r)..`. Kept as bytes so each tree level is read directly as the next
-    /// level's 64-byte inputs, with no copying between levels.
-    leaves: Vec<u8>,
+    /// Unchained inputs: only the first halves are ever written, so the links stay zero.
+    zero_linked: Vec<[u8; 64]>,
+    /// Chained inputs of one row.
+    row: Vec<[u8; 64]>,
+    /// Sibling pairs gathered for the first node level of row-major leaves.
+    gather: Vec<[u8; 64]>,
+    /// The other half of the level ping-pong in [`reduce_subtrees`].
     next: Vec<u8>,
 }
 
-impl Scratch {
-    /// The `i`-th digest of the current level.
-    fn digest(&self, i: usize) -> Digest32 {
-        let mut d = [0u8; 32];
-        d.copy_from_slice(&self.leaves[32 * i..32 * i + 32]);
-        d
-    }
-}
-
-/// Hashes the leaves of `rows` full rows for `lanes` (a range of the `total` lanes) into
-/// `s.leaves`, lane-major. With `links` (chained), `links[k]` is lane `k`'s previous leaf and
-/// is advanced row by row.
+/// Hashes the leaves of `rows` full rows of `block` (whose rows are `total` lanes wide) for
+/// `lanes` into `leaves` (resized to `32 * lanes.len() * rows` bytes): lane-major unchained,
+/// row-major with `links` (chained), where `links[k]` is local lane `k`'s previous leaf and
+/// is advanced to the block's last leaves.
+#[allow(clippy::too_many_arguments)]
 pub fn hash_leaves(
     h: &Hasher,
     block: &[Chunk],
@@ -44,163 +47,193 @@ pub fn hash_leaves(
     rows: usize,
     lanes: Range<usize>,
     links: Option<&mut [Digest32]>,
+    leaves: &mut Vec<u8>,
     s: &mut Scratch,
 ) {
     let nl = lanes.len();
-    s.leaves.resize(32 * nl * rows, 0);
+    leaves.resize(32 * nl * rows, 0);
     match links {
         None => {
-            s.inputs.clear();
-            for k in 0..nl {
-                for r in 0..rows {
-                    let mut inp = [0u8; 64];
+            s.zero_linked.resize(UNCHAINED_BATCH, [0; 64]);
+            let count = nl * rows;
+            let mut first = 0;
+            while first < count {
+                let m = (count - first).min(UNCHAINED_BATCH);
+                for (j, inp) in s.zero_linked[..m].iter_mut().enumerate() {
+                    let (k, r) = ((first + j) / rows, (first + j) % rows);
                     inp[..32].copy_from_slice(&block[r * total + lanes.start + k]);
-                    s.inputs.push(inp);
                 }
+                h.leaves(
+                    &s.zero_linked[..m],
+                    &mut leaves[32 * first..32 * (first + m)],
+                );
+                first += m;
             }
-            h.leaves(&s.inputs, &mut s.leaves);
         }
         Some(links) => {
-            s.inputs.resize(nl, [0; 64]);
-            s.out.resize(32 * nl, 0);
+            s.row.resize(nl, [0; 64]);
+            let row_bytes = 32 * nl;
             for r in 0..rows {
-                let row = &block[r * total + lanes.start..r * total + lanes.end];
-                for ((inp, c), link) in s.inputs.iter_mut().zip(row).zip(links.iter()) {
+                let chunks = &block[r * total + lanes.start..r * total + lanes.end];
+                // The links of row r are the leaves of row r - 1 (the block's first row: the
+                // previous block's last leaves).
+                let (done, rest) = leaves.split_at_mut(row_bytes * r);
+                let prev = done
+                    .get(row_bytes * r.saturating_sub(1)..)
+                    .filter(|_| r > 0);
+                for (k, (inp, c)) in s.row.iter_mut().zip(chunks).enumerate() {
                     inp[..32].copy_from_slice(c);
-                    inp[32..].copy_from_slice(link);
+                    match prev {
+                        Some(p) => inp[32..].copy_from_slice(&p[32 * k..32 * k + 32]),
+                        None => inp[32..].copy_from_slice(&links[k]),
+                    }
                 }
-                h.leaves(&s.inputs, &mut s.out);
-                for (k, (o, link)) in s.out.chunks_exact(32).zip(links.iter_mut()).enumerate() {
-                    link.copy_from_slice(o);
-                    s.leaves[32 * (k * rows + r)..32 * (k * rows + r + 1)].copy_from_slice(o);
+                h.leaves(&s.row, &mut rest[..row_bytes]);
+            }
+            if rows > 0 {
+                let last = &leaves[row_bytes * (rows - 1)..row_bytes * rows];
+                for (link, d) in links.iter_mut().zip(last.chunks_exact(32)) {
+                    link.copy_from_slice(d);
                 }
             }
         }
     }
 }
 
-/// Reduces `s.leaves` (`nl` lanes of `rows` leaves each, `rows` a power of two) to one subtree
-/// root per lane, left in `s.leaves[..nl]`.
-pub fn reduce_subtrees(h: &Hasher, nl: usize, rows: usize, s: &mut Scratch) {
-    debug_assert!(rows.is_power_of_two());
-    let mut width = rows;
+/// Reduces `leaves` (`nl` lanes of `rows` digests each, lane-major, `rows` a power of two) to
+/// one subtree root per lane, written to `roots` (`32 * nl` bytes, lane order). `leaves` is
+/// used as working space.
+pub fn reduce_subtrees(
+    h: &Hasher,
+    leaves: &mut Vec<u8>,
+    nl: usize,
+    rows: usize,
+    roots: &mut Vec<u8>,
+    s: &mut Scratch,
+) {
+    debug_assert!(leaves.len() >= 32 * nl * rows);
+    s.next.resize(16 * nl * rows, 0);
+    reduce_lane_major(h, leaves, &mut s.next, nl, rows, roots);
+}
+
+/// As [`reduce_subtrees`] for row-major leaves (chained): the first level gathers each lane's
+/// sibling pairs in L1-sized batches, writing lane-major, and the rest is read in place.
+pub fn reduce_rows(
+    h: &Hasher,
+    leaves: &mut Vec<u8>,
+    nl: usize,
+    rows: usize,
+    roots: &mut Vec<u8>,
+    s: &mut Scratch,
+) {
+    debug_assert!(leaves.len() >= 32 * nl * rows);
+    if rows == 1 {
+        roots.clear();
+        roots.extend_from_slice(&leaves[..32 * nl]);
+        return;
+    }
+    let half = rows / 2;
+    let count = nl * half;
+    s.next.resize(32 * count, 0);
+    s.gather.resize(UNCHAINED_BATCH, [0; 64]);
+    let mut first = 0;
+    while first < count {
+        let m = (count - first).min(UNCHAINED_BATCH);
+        for (j, inp) in s.gather[..m].iter_mut().enumerate() {
+            let (k, i) = ((first + j) / half, (first + j) % half);
+            let left = 32 * (2 * i * nl + k);
+            let right = left + 32 * nl;
+            inp[..32].copy_from_slice(&leaves[left..left + 32]);
+            inp[32..].copy_from_slice(&leaves[right..right + 32]);
+        }
+        h.nodes(&s.gather[..m], &mut s.next[32 * first..32 * (first + m)]);
+        first += m;
+    }
+    reduce_lane_major(h, &mut s.next, leaves, nl, half, roots);
+}
+
+/// Level by level from `a` (`nl` lanes of `width` digests, lane-major), ping-ponging with `b`
+/// by reference; sibling pairs are adjacent, so a level's inputs are the level itself.
+fn reduce_lane_major(
+    h: &Hasher,
+    a: &mut Vec<u8>,
+    b: &mut Vec<u8>,
+    nl: usize,
+    width: usize,
+    roots: &mut Vec<u8>,
+) {
+    debug_assert!(width.is_power_of_two());
+    let (mut src, mut dst) = (a, b);
+    let mut width = width;
     while width > 1 {
-        // Sibling pairs are adjacent in the lane-major layout, so the level's inputs are the
-        // level itself, read as 64-byte blocks.
-        let (pairs, rest) = s.leaves.as_chunks::<64>();
-        debug_assert!(rest.is_empty());
-        s.next.resize(32 * pairs.len(), 0);
-        h.nodes(pairs, &mut s.next);
-        std::mem::swap(&mut s.leaves, &mut s.next);
+        let level = 32 * nl * width;
+        if dst.len() < level / 2 {
+            dst.resize(level / 2, 0);
+        }
+        let (pairs, _) = src[..level].as_chunks::<64>();
+        h.nodes(pairs, &mut dst[..level / 2]);
+        std::mem::swap(&mut src, &mut dst);
         width /= 2;
     }
-    debug_assert_eq!(s.leaves.len(), 32 * nl);
+    roots.clear();
+    roots.extend_from_slice(&src[..32 * nl]);
 }
 
-/// The state of a set of lanes: their links (chained) and frontiers. Owned by one worker.
-pub struct LaneGroup {
-    pub lanes: Range<usize>,
-    total: usize,
-    chained: bool,
-    links: Vec<Digest32>,
-    frontiers: Vec<Frontier>,
-    scratch: Scratch,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proof::backend::Simd;
+    use crate::proof::hash::HashId;
+    use crate::proof::tree::root_of;
 
-impl LaneGroup {
-    pub fn new(lanes: Range<usize>, total: usize, chained: bool) -> Self {
-        LaneGroup {
-            links: vec![[0; 32]; lanes.len()],
-            frontiers: vec![Frontier::new(); lanes.len()],
-            lanes,
-            total,
-            chained,
-            scratch: Scratch::default(),
-        }
+    fn chunk(i: usize) -> Chunk {
+        *blake3::hash(&i.to_le_bytes()).as_bytes()
     }
 
-    /// Folds a block into the group's lanes. A full block (`rows * total` chunks) becomes one
-    /// perfect subtree per lane; a shorter one (the trace's last) is pushed leaf by leaf.
-    pub fn process(&mut self, h: &Hasher, block: &[Chunk], rows: usize) {
-        let nl = self.lanes.len();
-        if nl == 0 {
-            return;
-        }
-        let links = self.chained.then_some(&mut self.links[..]);
-        if block.len() == rows * self.total {
+    #[test]
+    fn block_kernels_match_leaf_by_leaf_hashing() {
+        let h = Hasher::new(HashId::Blake3, [3; 32], Simd::Portable).expect("portable");
+        let (total, rows) = (5usize, 8usize);
+        let block: Vec<Chunk> = (0..total * rows).map(chunk).collect();
+        let mut s = Scratch::default();
+        for chained in [false, true] {
+            let lanes = 1..4;
+            let mut links = vec![[9u8; 32]; lanes.len()];
+            let start_links = links.clone();
+            let mut leaves = Vec::new();
+            let l = chained.then_some(&mut links[..]);
             hash_leaves(
-                h,
-                block,
-                self.total,
+                &h,
+                &block,
+                total,
                 rows,
-                self.lanes.clone(),
-                links,
-                &mut self.scratch,
-            );
-            reduce_subtrees(h, nl, rows, &mut self.scratch);
-            let height = rows.trailing_zeros();
-            for (k, f) in self.frontiers.iter_mut().enumerate() {
-                f.push_subtree(h, height, self.scratch.digest(k));
-            }
-            return;
-        }
-        // The final, partial block: full rows, then the lanes the last row reaches.
-        let full = block.len() / self.total;
-        let rem = block.len() % self.total;
-        for r in 0..=full {
-            let end = if r < full {
-                self.lanes.end
-            } else {
-                self.lanes.end.min(rem)
-            };
-            if end <= self.lanes.start {
-                break;
-            }
-            let lanes = self.lanes.start..end;
-            let row = &block[r * self.total..];
-            let links = self.chained.then_some(&mut self.links[..lanes.len()]);
-            hash_leaves(
-                h,
-                row,
-                self.total,
-                1,
                 lanes.clone(),
-                links,
-                &mut self.scratch,
+                l,
+                &mut leaves,
+                &mut s,
             );
-            for (k, f) in self.frontiers[..lanes.len()].iter_mut().enumerate() {
-                f.push(h, self.scratch.digest(k));
+            let mut roots = Vec::new();
+            if chained {
+                reduce_rows(&h, &mut leaves, lanes.len(), rows, &mut roots, &mut s);
+            } else {
+                reduce_subtrees(&h, &mut leaves, lanes.len(), rows, &mut roots, &mut s);
+            }
+            for (k, lane) in lanes.clone().enumerate() {
+                let mut link = if chained { start_links[k] } else { [0; 32] };
+                let mut expect = Vec::new();
+                for r in 0..rows {
+                    let leaf = h.leaf(&block[r * total + lane], &link);
+                    if chained {
+                        link = leaf;
+                    }
+                    expect.push(leaf);
+                }
+                let root = root_of(&h, &expect).expect("non-empty");
+                assert_eq!(&roots[32 * k..32 * k + 32], &root[..], "lane {lane}");
+                if chained {
+                    assert_eq!(links[k], link);
+                }
             }
         }
     }
-
-    /// Pushes externally computed subtree roots (one per lane, unchained workers).
-    pub fn push_roots(&mut self, h: &Hasher, height: u32, roots: &[Digest32]) {
-        for (f, root) in self.frontiers.iter_mut().zip(roots) {
-            f.push_subtree(h, height, *root);
-        }
-    }
-
-    /// Lane roots of the group's non-empty lanes, in lane order.
-    pub fn roots(&self, h: &Hasher) -> Vec<Digest32> {
-        self.frontiers.iter().filter_map(|f| f.root(h)).collect()
-    }
-
-    pub fn frontier(&self, k: usize) -> &Frontier {
-        &self.frontiers[k]
-    }
-}
-
-/// Subtree roots of a full block for all lanes, unchained (stateless: any worker can take any
-/// block).
-pub fn unchained_block_roots(
-    h: &Hasher,
-    block: &[Chunk],
-    total: usize,
-    rows: usize,
-    s: &mut Scratch,
-) -> Vec<Digest32> {
-    hash_leaves(h, block, total, rows, 0..total, None, s);
-    reduce_subtrees(h, total, rows, s);
-    (0..total).map(|k| s.digest(k)).collect()
 }

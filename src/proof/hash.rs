@@ -139,6 +139,14 @@ impl Hasher {
         self.many.simd()
     }
 
+    /// Inputs one batched call hashes at once: the blake3 backend's SIMD degree, 1 for keccak.
+    pub fn simd_width(&self) -> usize {
+        match self.hash {
+            HashId::Blake3 => self.many.simd().degree(),
+            HashId::Keccak => 1,
+        }
+    }
+
     /// `out[i] = leaf(inputs[i])` where each input is `chunk || link`.
     pub fn leaves(&self, inputs: &[[u8; 64]], out: &mut [u8]) {
         match self.hash {

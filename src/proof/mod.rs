@@ -5,8 +5,9 @@
 //! - [`backend`]: blake3 SIMD backend selection.
 //! - [`layout`]: lanes, parameters and their committed encoding.
 //! - [`tree`]: RFC 6962 trees, the streaming frontier, audit paths.
-//! - [`engine`]: the block hashing kernel and per-lane state.
-//! - [`pipeline`]: the threaded streaming prover.
+//! - [`engine`]: the block hashing kernels (leaves, perfect subtrees).
+//! - [`schedule`]: the tasks of a proof over a window of blocks, and the worker loop.
+//! - [`pipeline`]: the prover's entry points: streaming ([`Prover`]) and indexable sources.
 //! - [`opening`]: opening one leaf and verifying it.
 //! - [`reference`]: the naive whole-trace implementation tests compare against.
 
@@ -18,9 +19,11 @@ pub mod layout;
 pub mod opening;
 pub mod pipeline;
 pub mod reference;
+mod schedule;
 pub mod tree;
 
 pub use backend::{Simd, SimdChoice};
 pub use hash::{unique_secret, Digest32, HashId, Hasher};
 pub use layout::{Layout, Params};
-pub use pipeline::{Proof, Prover, ProverConfig};
+pub use pipeline::{prove_chunks, prove_indexed, Proof, Prover, ProverConfig};
+pub use schedule::FillFn;

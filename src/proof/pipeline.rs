@@ -1,33 +1,32 @@
-//! The streaming prover: a [`TraceSink`] that Merkleises the trace while it is produced.
+//! The prover: Merkleises a trace while it is produced, on `threads` hashing workers.
 //!
-//! The producer (the VM thread, or any trace source) copies chunks into block buffers, which
-//! are recycled, and hands full blocks to `P` hashing workers over bounded channels:
-//! - **chained**: each worker owns a fixed range of lanes and sees every block (blocks are
-//!   shared by reference count), advancing its lanes in lockstep;
-//! - **unchained**: workers take whole blocks from one queue and return per-lane subtree roots,
-//!   which the producer folds into the lane frontiers in block order.
+//! Two ways in, one engine ([`super::schedule`]):
+//! - [`Prover`] is a [`TraceSink`] for a sequential producer (the VM). It lends its block
+//!   buffer, so the VM writes chunks straight into the block the workers will hash.
+//! - [`prove_indexed`] is for sources that can be split (a synthetic trace, a trace file read
+//!   at offsets, a trace in memory): the workers fill the blocks themselves, so no single
+//!   thread touches every chunk.
 //!
-//! With `threads = 0` everything runs inline in the producer. Memory is O(L log n) for the
-//! frontiers plus a fixed number of blocks, whatever the trace length.
+//! With `threads = 0` everything runs on the calling thread. Memory is O(L log n) for the
+//! frontiers plus a fixed window of blocks, whatever the trace length.
 
-use super::backend::Simd;
-use super::engine::{unchained_block_roots, LaneGroup, Scratch};
+use super::engine::Scratch;
 use super::hash::{Digest32, Hasher};
 use super::layout::Params;
+use super::schedule::{FillFn, Geometry, Shared};
 use super::tree::root_of;
 use crate::trace::{Chunk, TraceSink};
-use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
-use std::collections::BTreeMap;
 use std::io;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// How to run the prover. None of this changes the root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProverConfig {
-    /// Hashing worker threads; 0 hashes inline in the producer thread.
+    /// Hashing worker threads; 0 hashes on the calling thread.
     pub threads: usize,
-    pub simd: Simd,
+    pub simd: super::Simd,
     /// Target chunks per block; rounded so each lane gets a power-of-two number of rows.
     pub batch: usize,
     /// Pin worker `w` to core `w mod cores`.
@@ -38,7 +37,7 @@ impl Default for ProverConfig {
     fn default() -> Self {
         ProverConfig {
             threads: 0,
-            simd: Simd::detect(),
+            simd: super::Simd::detect(),
             batch: DEFAULT_BATCH,
             pin: false,
         }
@@ -69,299 +68,262 @@ pub struct Proof {
     pub pinned: usize,
 }
 
-type Block = Arc<Vec<Chunk>>;
-
-enum Done {
-    Chained,
-    Roots(u64, Vec<Digest32>),
+/// Blocks in flight: enough that every worker has one to hash while chains run ahead and the
+/// fold catches up.
+fn window(threads: usize) -> usize {
+    if threads == 0 {
+        1
+    } else {
+        2 * threads + 2
+    }
 }
 
-enum Mode {
-    Inline(LaneGroup),
-    Chained {
-        txs: Vec<Sender<Block>>,
-        workers: Vec<JoinHandle<LaneGroup>>,
-    },
-    Unchained {
-        tx: Sender<(u64, Block)>,
-        workers: Vec<JoinHandle<()>>,
-        /// The lane frontiers, fed in block order.
-        group: LaneGroup,
-        reorder: BTreeMap<u64, Vec<Digest32>>,
-        next_fold: u64,
-    },
+fn setup(params: Params, hasher: Hasher, cfg: &ProverConfig) -> Shared {
+    let lanes = params.layout.lanes as usize;
+    let rows = rows_per_block(cfg.batch, lanes);
+    let chained = params.layout.chained;
+    // Chained lanes go in groups of the SIMD width: one call hashes a group's row, and each
+    // group is its own chain that any worker may advance.
+    let width = if chained {
+        hasher.simd_width().max(1)
+    } else {
+        lanes.max(1)
+    };
+    let groups = (0..lanes.div_ceil(width))
+        .map(|g| g * width..((g + 1) * width).min(lanes))
+        .collect();
+    let geo = Geometry {
+        lanes,
+        rows,
+        chained,
+        groups,
+    };
+    Shared::new(hasher, geo, window(cfg.threads))
 }
 
-/// The streaming prover. Feed it chunks (it is a [`TraceSink`]), then call [`Prover::into_proof`].
-pub struct Prover {
+/// Pins the calling worker to core `w mod cores` and counts it.
+fn pin(shared: &Shared, cores: &[core_affinity::CoreId], w: usize) {
+    if let Some(core) = cores.get(w % cores.len().max(1)) {
+        if core_affinity::set_for_current(*core) {
+            shared.pinned.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn cores(cfg: &ProverConfig) -> Vec<core_affinity::CoreId> {
+    if cfg.pin {
+        core_affinity::get_core_ids().unwrap_or_default()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Folds the trace's last, partial block (fewer than `rows x L` chunks) leaf by leaf, after
+/// every full block, and computes the commitment.
+fn finish(shared: &Shared, params: Params, n: u64, tail: &[Chunk]) -> Proof {
+    let h = &shared.h;
+    let lanes = shared.geo.lanes;
+    let chained = shared.geo.chained;
+    let (frontiers, mut links) = shared.take_state();
+    let mut frontiers = frontiers.into_frontiers();
+    let mut inputs: Vec<[u8; 64]> = Vec::with_capacity(lanes.min(tail.len()));
+    let mut out = vec![0u8; 32 * lanes.min(tail.len())];
+    for row in tail.chunks(lanes.max(1)) {
+        inputs.clear();
+        for (k, c) in row.iter().enumerate() {
+            let mut inp = [0u8; 64];
+            inp[..32].copy_from_slice(c);
+            if chained {
+                inp[32..].copy_from_slice(&links[k]);
+            }
+            inputs.push(inp);
+        }
+        let out = &mut out[..32 * row.len()];
+        h.leaves(&inputs, out);
+        for (k, leaf) in out.chunks_exact(32).enumerate() {
+            let mut d = [0u8; 32];
+            d.copy_from_slice(leaf);
+            if chained {
+                links[k] = d;
+            }
+            frontiers[k].push(h, d);
+        }
+    }
+    let lane_roots: Vec<Digest32> = frontiers.iter().filter_map(|f| f.root(h)).collect();
+    let top_root = root_of(h, &lane_roots).unwrap_or([0; 32]);
+    Proof {
+        params,
+        n,
+        root: params.commitment_root(n, &top_root),
+        lane_roots,
+        top_root,
+        pinned: shared.pinned.load(Ordering::Relaxed),
+    }
+}
+
+/// Proves an indexable trace of `n` chunks: `fill(first, out)` writes chunks
+/// `first..first + out.len()`. The workers call it for whole blocks, in parallel.
+pub fn prove_indexed(
     params: Params,
     hasher: Hasher,
-    rows: usize,
-    block_len: usize,
-    current: Block,
-    pool: Vec<Block>,
-    pool_cap: usize,
-    done_rx: Receiver<Done>,
-    mode: Mode,
+    cfg: ProverConfig,
     n: u64,
-    blocks_sent: u64,
-    pinned: Arc<std::sync::atomic::AtomicUsize>,
+    fill: &FillFn,
+) -> io::Result<Proof> {
+    let shared = setup(params, hasher, &cfg);
+    let block_len = shared.geo.block_len() as u64;
+    let full = n / block_len;
+    shared.set_fill_end(full);
+    if cfg.threads == 0 {
+        shared.drain(Some(fill), &mut Scratch::default())?;
+    } else {
+        let cores = cores(&cfg);
+        std::thread::scope(|s| {
+            for w in 0..cfg.threads {
+                let (shared, cores) = (&shared, &cores);
+                s.spawn(move || {
+                    pin(shared, cores, w);
+                    shared.work(Some(fill));
+                });
+            }
+            let r = shared.wait_folded(full);
+            shared.close(r.is_err());
+            r
+        })?;
+    }
+    shared.wait_folded(full)?;
+    // At most one block: fewer than rows x L chunks.
+    let mut tail = vec![[0u8; 32]; (n - full * block_len) as usize];
+    fill(full * block_len, &mut tail)?;
+    Ok(finish(&shared, params, n, &tail))
 }
 
-fn worker_died() -> io::Error {
-    io::Error::other("a hashing worker stopped unexpectedly")
+/// Proves a trace held in memory (its blocks are copied by the workers, in parallel).
+pub fn prove_chunks(
+    params: Params,
+    hasher: Hasher,
+    cfg: ProverConfig,
+    trace: &[Chunk],
+) -> io::Result<Proof> {
+    let fill = |first: u64, out: &mut [Chunk]| {
+        let first = usize::try_from(first).map_err(io::Error::other)?;
+        let src = trace
+            .get(first..first + out.len())
+            .ok_or_else(|| io::Error::other("chunk range outside the trace"))?;
+        out.copy_from_slice(src);
+        Ok(())
+    };
+    prove_indexed(params, hasher, cfg, trace.len() as u64, &fill)
+}
+
+/// The streaming prover for a sequential producer. Feed it chunks (it is a [`TraceSink`]),
+/// then call [`Prover::into_proof`].
+pub struct Prover {
+    params: Params,
+    shared: Arc<Shared>,
+    workers: Vec<JoinHandle<()>>,
+    /// The block being filled; full blocks are swapped into the window.
+    current: Vec<Chunk>,
+    filled: usize,
+    n: u64,
+    /// Inline mode (`threads = 0`): the producer hashes each block itself.
+    inline: Option<Scratch>,
 }
 
 impl Prover {
     pub fn new(params: Params, hasher: Hasher, cfg: ProverConfig) -> Prover {
-        let lanes = params.layout.lanes as usize;
-        let rows = rows_per_block(cfg.batch, lanes);
-        let block_len = rows * lanes;
-        let (done_tx, done_rx) = unbounded();
-        let pinned = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let cores = if cfg.pin {
-            core_affinity::get_core_ids().unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let pin = move |w: usize, pinned: &std::sync::atomic::AtomicUsize| {
-            if let Some(core) = (!cores.is_empty()).then(|| cores[w % cores.len()]) {
-                if core_affinity::set_for_current(core) {
-                    pinned.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-        };
-        // Enough blocks in flight to keep every worker busy while the producer fills the next.
-        let depth = 4;
-        let (mode, pool_cap) = if cfg.threads == 0 {
-            (
-                Mode::Inline(LaneGroup::new(0..lanes, lanes, params.layout.chained)),
-                1,
-            )
-        } else if params.layout.chained {
-            let p = cfg.threads.min(lanes);
-            let mut txs = Vec::new();
-            let mut workers = Vec::new();
-            for w in 0..p {
-                let range = (w * lanes / p)..((w + 1) * lanes / p);
-                let (tx, rx) = bounded::<Block>(depth);
-                let (h, done, pin, pinned) =
-                    (hasher.clone(), done_tx.clone(), pin.clone(), pinned.clone());
-                workers.push(std::thread::spawn(move || {
-                    pin(w, &pinned);
-                    let mut group = LaneGroup::new(range, lanes, true);
-                    for block in rx {
-                        group.process(&h, &block, rows);
-                        drop(block);
-                        if done.send(Done::Chained).is_err() {
-                            break;
-                        }
-                    }
-                    group
-                }));
-                txs.push(tx);
-            }
-            (Mode::Chained { txs, workers }, 2 * depth + 2)
-        } else {
-            let p = cfg.threads;
-            let (tx, rx) = bounded::<(u64, Block)>(depth * p);
-            let mut workers = Vec::new();
-            for w in 0..p {
-                let (rx, h, done, pin, pinned) = (
-                    rx.clone(),
-                    hasher.clone(),
-                    done_tx.clone(),
-                    pin.clone(),
-                    pinned.clone(),
-                );
-                workers.push(std::thread::spawn(move || {
-                    pin(w, &pinned);
-                    let mut scratch = Scratch::default();
-                    for (index, block) in rx {
-                        let roots = unchained_block_roots(&h, &block, lanes, rows, &mut scratch);
-                        drop(block);
-                        if done.send(Done::Roots(index, roots)).is_err() {
-                            break;
-                        }
-                    }
-                }));
-            }
-            let group = LaneGroup::new(0..lanes, lanes, false);
-            let mode = Mode::Unchained {
-                tx,
-                workers,
-                group,
-                reorder: BTreeMap::new(),
-                next_fold: 0,
-            };
-            (mode, depth * p + p + 2)
-        };
+        let shared = Arc::new(setup(params, hasher, &cfg));
+        let cores = Arc::new(cores(&cfg));
+        let workers = (0..cfg.threads)
+            .map(|w| {
+                let (shared, cores) = (shared.clone(), cores.clone());
+                std::thread::spawn(move || {
+                    pin(&shared, &cores, w);
+                    shared.work(None);
+                })
+            })
+            .collect();
         Prover {
             params,
-            hasher,
-            rows,
-            block_len,
-            current: Arc::new(Vec::with_capacity(block_len)),
-            pool: Vec::new(),
-            pool_cap,
-            done_rx,
-            mode,
+            current: vec![[0; 32]; shared.geo.block_len()],
+            shared,
+            workers,
+            filled: 0,
             n: 0,
-            blocks_sent: 0,
-            pinned,
+            inline: (cfg.threads == 0).then(Scratch::default),
         }
     }
 
     /// Rows per block this prover uses.
     pub fn rows(&self) -> usize {
-        self.rows
+        self.shared.geo.rows
     }
 
-    fn handle(&mut self, done: Done) {
-        if let (
-            Done::Roots(index, roots),
-            Mode::Unchained {
-                group,
-                reorder,
-                next_fold,
-                ..
-            },
-        ) = (done, &mut self.mode)
-        {
-            reorder.insert(index, roots);
-            while let Some(roots) = reorder.remove(next_fold) {
-                group.push_roots(&self.hasher, self.rows.trailing_zeros(), &roots);
-                *next_fold += 1;
-            }
+    fn block_full(&mut self) -> io::Result<()> {
+        self.shared.submit(&mut self.current)?;
+        self.filled = 0;
+        match &mut self.inline {
+            Some(s) => self.shared.drain(None, s),
+            None => Ok(()),
         }
-    }
-
-    /// A free block buffer: one no worker holds any more, a new one while the pool is below its
-    /// cap, or else wait for a worker to release one.
-    fn free_block(&mut self) -> io::Result<Block> {
-        loop {
-            while let Ok(d) = self.done_rx.try_recv() {
-                self.handle(d);
-            }
-            if let Some(i) = self.pool.iter().position(|b| Arc::strong_count(b) == 1) {
-                let mut b = self.pool.swap_remove(i);
-                if let Some(v) = Arc::get_mut(&mut b) {
-                    v.clear();
-                    return Ok(b);
-                }
-                self.pool.push(b);
-            }
-            if self.pool.len() < self.pool_cap {
-                return Ok(Arc::new(Vec::with_capacity(self.block_len)));
-            }
-            let d = self.done_rx.recv().map_err(|_| worker_died())?;
-            self.handle(d);
-        }
-    }
-
-    fn dispatch(&mut self) -> io::Result<()> {
-        if self.current.is_empty() {
-            return Ok(());
-        }
-        let index = self.blocks_sent;
-        self.blocks_sent += 1;
-        match &mut self.mode {
-            Mode::Inline(group) => {
-                group.process(&self.hasher, &self.current, self.rows);
-                if let Some(v) = Arc::get_mut(&mut self.current) {
-                    v.clear();
-                }
-                return Ok(());
-            }
-            Mode::Chained { txs, .. } => {
-                for tx in txs.iter() {
-                    tx.send(self.current.clone()).map_err(|_| worker_died())?;
-                }
-            }
-            Mode::Unchained { tx, .. } => {
-                if self.current.len() < self.block_len {
-                    // The final, partial block: the frontiers take it once all full blocks are in.
-                    return Ok(());
-                }
-                tx.send((index, self.current.clone()))
-                    .map_err(|_| worker_died())?;
-            }
-        }
-        let next = self.free_block()?;
-        let sent = std::mem::replace(&mut self.current, next);
-        self.pool.push(sent);
-        Ok(())
     }
 
     /// Waits for the workers and computes the commitment.
     pub fn into_proof(mut self) -> io::Result<Proof> {
-        let partial = self.current.len() < self.block_len && !self.current.is_empty();
-        self.dispatch()?;
-        let h = self.hasher.clone();
-        let lane_roots = match self.mode {
-            Mode::Inline(group) => group.roots(&h),
-            Mode::Chained { txs, workers } => {
-                drop(txs);
-                let mut roots = Vec::new();
-                for w in workers {
-                    roots.extend(w.join().map_err(|_| worker_died())?.roots(&h));
-                }
-                roots
-            }
-            Mode::Unchained {
-                tx,
-                workers,
-                mut group,
-                mut reorder,
-                mut next_fold,
-            } => {
-                drop(tx);
-                for w in workers {
-                    w.join().map_err(|_| worker_died())?;
-                }
-                for d in self.done_rx.try_iter() {
-                    if let Done::Roots(i, r) = d {
-                        reorder.insert(i, r);
-                    }
-                }
-                while let Some(roots) = reorder.remove(&next_fold) {
-                    group.push_roots(&h, self.rows.trailing_zeros(), &roots);
-                    next_fold += 1;
-                }
-                if !reorder.is_empty() {
-                    return Err(worker_died());
-                }
-                if partial {
-                    group.process(&h, &self.current, self.rows);
-                }
-                group.roots(&h)
-            }
-        };
-        let top_root = root_of(&h, &lane_roots).unwrap_or([0; 32]);
-        let root = self.params.commitment_root(self.n, &top_root);
-        Ok(Proof {
-            params: self.params,
-            n: self.n,
-            lane_roots,
-            top_root,
-            root,
-            pinned: self.pinned.load(std::sync::atomic::Ordering::Relaxed),
-        })
+        let r = self.shared.wait_folded(self.shared.submitted());
+        self.shared.close(r.is_err());
+        for w in self.workers.drain(..) {
+            w.join()
+                .map_err(|_| io::Error::other("a hashing worker stopped unexpectedly"))?;
+        }
+        r?;
+        Ok(finish(
+            &self.shared,
+            self.params,
+            self.n,
+            &self.current[..self.filled],
+        ))
+    }
+}
+
+impl Drop for Prover {
+    fn drop(&mut self) {
+        // Unfinished (an error elsewhere): stop the workers; they exit on their own.
+        if !self.workers.is_empty() {
+            self.shared.close(true);
+        }
     }
 }
 
 impl TraceSink for Prover {
     fn consume(&mut self, mut chunks: &[Chunk]) -> io::Result<()> {
-        self.n += chunks.len() as u64;
         while !chunks.is_empty() {
-            let room = self.block_len - self.current.len();
-            let take = room.min(chunks.len());
-            let cur = Arc::get_mut(&mut self.current).ok_or_else(worker_died)?;
-            cur.extend_from_slice(&chunks[..take]);
+            let take = (self.current.len() - self.filled).min(chunks.len());
+            self.current[self.filled..self.filled + take].copy_from_slice(&chunks[..take]);
+            self.filled += take;
+            self.n += take as u64;
             chunks = &chunks[take..];
-            if self.current.len() == self.block_len {
-                self.dispatch()?;
+            if self.filled == self.current.len() {
+                self.block_full()?;
             }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn lend(&mut self, max: usize) -> Option<&mut [Chunk]> {
+        let end = self.current.len().min(self.filled + max);
+        Some(&mut self.current[self.filled..end])
+    }
+
+    fn commit(&mut self, written: usize) -> io::Result<()> {
+        if written > self.current.len() - self.filled {
+            return Err(io::Error::other("committed more chunks than were lent"));
+        }
+        self.filled += written;
+        self.n += written as u64;
+        if self.filled == self.current.len() {
+            self.block_full()?;
         }
         Ok(())
     }

@@ -78,6 +78,93 @@ impl Frontier {
     }
 }
 
+/// The frontiers of many lanes that always hold the same number of leaves, as they do while
+/// the pipeline folds full blocks: every lane then merges at the same levels, so each level's
+/// merges for all lanes are one batched node call instead of one scalar call per lane.
+#[derive(Clone, Debug, Default)]
+pub struct LaneFrontiers {
+    lanes: usize,
+    count: u64,
+    /// `pending[h]`: `32 * lanes` bytes, lane order; meaningful where bit `h` of `count` is set.
+    pending: Vec<Vec<u8>>,
+    carry: Vec<u8>,
+    inputs: Vec<[u8; 64]>,
+    out: Vec<u8>,
+}
+
+impl LaneFrontiers {
+    pub fn new(lanes: usize) -> Self {
+        LaneFrontiers {
+            lanes,
+            ..Self::default()
+        }
+    }
+
+    /// Leaves each lane holds.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Pushes one perfect subtree of `2^height` leaves per lane (`roots`: `32 * lanes` bytes,
+    /// lane order). The count must be a multiple of `2^height` (blocks are aligned).
+    pub fn push_subtrees(&mut self, h: &Hasher, height: u32, roots: &[u8]) {
+        assert!(
+            self.count.trailing_zeros() >= height,
+            "unaligned subtree push"
+        );
+        let bytes = 32 * self.lanes;
+        assert_eq!(roots.len(), bytes, "one root per lane");
+        self.carry.clear();
+        self.carry.extend_from_slice(roots);
+        let mut level = height as usize;
+        while self.count >> level & 1 == 1 {
+            self.inputs.resize(self.lanes, [0; 64]);
+            for ((inp, left), right) in self
+                .inputs
+                .iter_mut()
+                .zip(self.pending[level].chunks_exact(32))
+                .zip(self.carry.chunks_exact(32))
+            {
+                inp[..32].copy_from_slice(left);
+                inp[32..].copy_from_slice(right);
+            }
+            self.out.resize(bytes, 0);
+            h.nodes(&self.inputs, &mut self.out);
+            std::mem::swap(&mut self.carry, &mut self.out);
+            level += 1;
+        }
+        if self.pending.len() <= level {
+            self.pending.resize(level + 1, Vec::new());
+        }
+        std::mem::swap(&mut self.pending[level], &mut self.carry);
+        self.count += 1 << height;
+    }
+
+    /// One ordinary [`Frontier`] per lane, to go on leaf by leaf.
+    pub fn into_frontiers(self) -> Vec<Frontier> {
+        (0..self.lanes)
+            .map(|k| Frontier {
+                pending: self
+                    .pending
+                    .iter()
+                    .map(|level| {
+                        let mut d = [0u8; 32];
+                        if let Some(bytes) = level.get(32 * k..32 * k + 32) {
+                            d.copy_from_slice(bytes);
+                        }
+                        d
+                    })
+                    .collect(),
+                count: self.count,
+            })
+            .collect()
+    }
+}
+
 /// Root of `leaves` by the recursive definition (reference for tests and small trees).
 pub fn root_of(h: &Hasher, leaves: &[Digest32]) -> Option<Digest32> {
     match leaves.len() {
@@ -190,6 +277,28 @@ mod tests {
         }
         ls[40..].iter().for_each(|l| f.push(&h, *l));
         assert_eq!(f.root(&h), root_of(&h, &ls));
+    }
+
+    #[test]
+    fn lane_frontiers_equal_one_frontier_per_lane() {
+        let h = hasher();
+        let lanes = 3;
+        let per_lane: Vec<Vec<Digest32>> = (0..lanes)
+            .map(|k| leaves(4 * 11 + k + 2).split_off(k))
+            .collect();
+        let mut batched = LaneFrontiers::new(lanes);
+        for b in 0..11 {
+            let roots: Vec<u8> = per_lane
+                .iter()
+                .flat_map(|ls| root_of(&h, &ls[4 * b..4 * b + 4]).expect("non-empty"))
+                .collect();
+            batched.push_subtrees(&h, 2, &roots);
+        }
+        assert_eq!(batched.len(), 44);
+        for (k, mut f) in batched.into_frontiers().into_iter().enumerate() {
+            per_lane[k][44..].iter().for_each(|l| f.push(&h, *l));
+            assert_eq!(f.root(&h), root_of(&h, &per_lane[k]), "lane {k}");
+        }
     }
 
     #[test]

@@ -318,7 +318,8 @@ impl Vm {
             return Ok(RunResult { steps: 0, outcome });
         }
         let batch = batch.max(1);
-        let mut buf: Vec<Chunk> = vec![[0; 32]; if S::RECORDS { batch } else { 0 }];
+        // Only allocated if the sink lends no buffer of its own.
+        let mut buf: Vec<Chunk> = Vec::new();
         let mut steps = 0u64;
         let outcome = loop {
             let want = (max_steps - steps).min(batch as u64) as usize;
@@ -326,14 +327,26 @@ impl Vm {
                 break Outcome::StepLimit;
             }
             let (done, stop) = if S::RECORDS {
-                self.exec(&mut buf[..want])
+                // Write the chunks straight into the sink's buffer when it lends one (the
+                // prover's block), else into our batch buffer for `consume`.
+                let (dst, lent) = match sink.lend(want) {
+                    Some(room) if !room.is_empty() => (room, true),
+                    _ => {
+                        buf.resize(batch, [0; 32]);
+                        (&mut buf[..want], false)
+                    }
+                };
+                let (done, stop) = self.exec(dst);
+                if lent {
+                    sink.commit(done)?;
+                } else {
+                    sink.consume(&buf[..done])?;
+                }
+                (done, stop)
             } else {
                 self.exec_untraced(want)
             };
             steps += done as u64;
-            if S::RECORDS {
-                sink.consume(&buf[..done])?;
-            }
             match stop {
                 None => {}
                 Some(Stop::Exit(status)) => break Outcome::Exited(status),
