@@ -169,3 +169,40 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
     );
     assert!(!o.status.success());
 }
+
+#[test]
+fn the_thread_axis_is_chosen_with_threads_and_bad_lists_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for bad in ["0", "1,x", "5000", ""] {
+        let o = poie(
+            d,
+            &["bench", "--quick", "--threads", bad, "--out-dir", "out"],
+        );
+        assert_eq!(o.status.code(), Some(2), "--threads {bad:?} is refused");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--threads"));
+    }
+    assert!(!d.join("out").exists(), "nothing written for bad arguments");
+    let o = poie(
+        d,
+        &["bench", "--quick", "--threads", "3,1,3", "--out-dir", "out"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json = files_under(&d.join("out"))
+        .into_iter()
+        .find(|p| p.ends_with("report.json"))
+        .expect("report.json written");
+    let r = Report::from_json(&std::fs::read_to_string(json).expect("json")).expect("parses");
+    let mut axis: Vec<usize> = r
+        .points
+        .iter()
+        .filter(|p| {
+            p.hash == poie::proof::HashId::Blake3 && p.simd == r.fingerprint.blake3_detected
+        })
+        .filter(|p| p.source == poie::bench::report::SourceKind::Synthetic)
+        .map(|p| p.threads)
+        .collect();
+    axis.sort_unstable();
+    axis.dedup();
+    assert_eq!(axis, vec![1, 3]);
+}

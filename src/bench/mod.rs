@@ -30,12 +30,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How long to run and what to show.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub mode: Mode,
     pub pin: bool,
     /// Draw progress bars (only when stderr is a terminal).
     pub progress: bool,
+    /// The thread axis of the blake3 sweep; `None`: [`thread_axis`] of the logical cores.
+    pub threads: Option<Vec<usize>>,
 }
 
 struct Plan {
@@ -359,8 +361,9 @@ pub fn run(opts: Options) -> io::Result<Report> {
     let layouts: Vec<(u32, bool)> = std::iter::once((1, false))
         .chain(plan.lanes.iter().map(|&l| (l, true)))
         .collect();
+    let axis = opts.threads.clone().unwrap_or_else(|| thread_axis(cores));
     for &(lanes, chained) in &layouts {
-        for &threads in &thread_axis(cores) {
+        for &threads in &axis {
             specs.push(Spec {
                 hash: HashId::Blake3,
                 simd: best,
@@ -444,15 +447,10 @@ pub fn run(opts: Options) -> io::Result<Report> {
             continue;
         }
         let model = report::model_for(&prims, hash).fit(&fit_points);
-        let mut errors: Vec<f64> = fit_points
-            .iter()
-            .map(|(m, c, v)| ((model.predict(*m, *c) - v) / v).abs())
-            .collect();
-        errors.sort_by(f64::total_cmp);
         models.push(ModelSummary {
             hash,
-            median_error: errors[errors.len() / 2],
-            max_error: errors[errors.len() - 1],
+            median_error: 0.0,
+            max_error: 0.0,
             model,
         });
     }
@@ -460,9 +458,9 @@ pub fn run(opts: Options) -> io::Result<Report> {
         if let Some(ms) = models.iter().find(|m| m.hash == p.hash) {
             let mut model = ms.model.clone();
             if p.source == SourceKind::Vm {
-                // The VM is the producer: its traced step time plus the copy.
-                model.producer_secs =
-                    1.0 / prims.vm_traced.max(1.0) + 1.0 / prims.producer.max(1.0);
+                // The VM is a sequential producer, writing straight into the blocks.
+                model.producer_secs = 1.0 / prims.vm_traced.max(1.0);
+                model.gen_secs = 0.0;
             }
             p.predicted = model.predict(
                 Machine {
@@ -472,6 +470,18 @@ pub fn run(opts: Options) -> io::Result<Report> {
                 p.config(),
             );
         }
+    }
+    // The model's error over every point it should predict: all but the oversubscribed ones,
+    // the VM end to end included.
+    for ms in &mut models {
+        let mut errors: Vec<f64> = points
+            .iter()
+            .filter(|p| p.hash == ms.hash && !p.oversubscribed && p.median > 0.0)
+            .map(|p| ((p.predicted - p.median) / p.median).abs())
+            .collect();
+        errors.sort_by(f64::total_cmp);
+        ms.median_error = errors.get(errors.len() / 2).copied().unwrap_or(0.0);
+        ms.max_error = errors.last().copied().unwrap_or(0.0);
     }
     let mut predictions = Vec::new();
     for ms in &models {

@@ -1,22 +1,30 @@
-//! A simple performance model of the Merkleisation, built from a machine's primitives.
+//! A performance model of the Merkleisation, built from a machine's primitives, that says
+//! what limits each configuration.
 //!
-//! A hashing worker spends, per chunk, one leaf compression at the SIMD width its lanes allow
-//! and (about) one node compression at full width:
+//! Per chunk, a worker spends one leaf compression at the width its lanes allow, one node
+//! compression at full width and, for a splittable source, the generation of the chunk:
 //!
-//! `w = eff / (1 / rate(leaf_width) + 1 / rate(full_width))` chunks/s per worker,
+//! `t = (1 / rate(leaf_width) + 1 / rate(full_width) + t_gen) / eff` seconds,
 //!
 //! where `rate(k)` is one core's compressions per second when the backend is handed `k` inputs
 //! at a time (measured for k = 1, 2, 4, 8, 16 up to the backend's degree; keccak is scalar).
-//! Chained lanes limit the useful workers to `P = min(threads, cores, L)` and the leaf width to
-//! `ceil(L / P)`; unchained layouts use `P = min(threads, cores)` at full width. The producer
-//! (trace generation or the VM, plus the copy into blocks) costs `t_p` seconds per chunk on the
-//! same cores, which the scheduler shares out: `T = min(P w, cores / (t_p + 1 / w))`, in both
-//! layouts (the lane bound enters through `P` and the leaf width). This ignores that chained
-//! workers wait for the slowest of them each block; the fitted efficiency and the reported
-//! model error show what that costs on the measured machine.
+//! Chained lanes go in groups of `G` lanes (the prover's `chain_width`: the SIMD degree, or
+//! narrower when there are fewer than one chain per two workers), each group a chain that one
+//! worker at a time advances. The throughput is the smallest of:
+//! - **work**: `P * par / t` with `P = min(threads, cores)` workers; `par` (1 for one worker)
+//!   is what running beside other workers costs each of them: caches, data moving between
+//!   cores, the scheduler;
+//! - **chains** (chained only): `min(P, ceil(L / G)) * rate(G) * eff`, the chains' per-input
+//!   latency: at L = 1 one input per call, whatever the machine;
+//! - **sequential producer** (the VM): its own rate `1 / t_p`, and its share of the cores,
+//!   `cores * par / (t + t_p)`;
+//! - **memory bandwidth**: `memcpy bandwidth / 64` chunks/s (each chunk's 32 bytes and its
+//!   32-byte leaf cross the memory system once).
 //!
-//! One fitted factor, the efficiency `eff`, absorbs everything else.
+//! Two fitted factors absorb everything else: `eff` from the one-worker points, `par` from the
+//! others. The report gives the median and worst error of the fit.
 
+use crate::proof::pipeline::chain_width;
 use crate::proof::Simd;
 use serde::{Deserialize, Serialize};
 
@@ -89,9 +97,32 @@ pub struct Model {
     pub rates: Vec<Rates>,
     /// Whether the hash is scalar (SIMD does not apply).
     pub scalar: bool,
-    /// Producer cost in seconds per chunk (synthetic generation and copying).
+    /// A sequential producer's cost in seconds per chunk (the VM); 0 for splittable sources.
     pub producer_secs: f64,
+    /// Generating a chunk on the workers (splittable sources), seconds per chunk.
+    #[serde(default)]
+    pub gen_secs: f64,
+    /// Memory bandwidth as chunks per second; 0 for no bound.
+    #[serde(default)]
+    pub mem_chunks: f64,
     pub eff: f64,
+    /// Each worker's efficiency beside others, relative to alone.
+    #[serde(default = "one")]
+    pub par: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Which bound decides a prediction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Limit {
+    Work,
+    Chains,
+    Producer,
+    Memory,
 }
 
 impl Model {
@@ -122,48 +153,80 @@ impl Model {
         (r, true)
     }
 
-    fn per_worker(&self, rates: &Rates, leaf_width: usize) -> f64 {
-        let full = rates.degree();
-        self.eff / (1.0 / rates.at(leaf_width.min(full)) + 1.0 / rates.at(full))
-    }
-
     /// Predicted chunks per second.
     pub fn predict(&self, m: Machine, c: Config) -> f64 {
-        let (rates, _) = self.rates(m.simd);
-        let cores = m.cores.max(1);
-        let tp = self.producer_secs;
-        let mut p = c.threads.min(cores).max(1);
-        let leaf_width = if c.chained {
-            p = p.min(c.lanes as usize).max(1);
-            (c.lanes as usize).div_ceil(p)
-        } else {
-            rates.degree()
-        };
-        let w = self.per_worker(&rates, leaf_width);
-        (p as f64 * w).min(cores as f64 / (tp + 1.0 / w))
+        self.explain(m, c).0
     }
 
-    /// Fits `eff` to measurements `(machine, config, chunks/s)` by bisection on the mean log
-    /// error (the prediction grows monotonically with `eff`).
+    /// Predicted chunks per second and the bound that decides it.
+    pub fn explain(&self, m: Machine, c: Config) -> (f64, Limit) {
+        let (rates, _) = self.rates(m.simd);
+        let cores = m.cores.max(1) as f64;
+        let full = rates.degree();
+        let p = c.threads.min(m.cores).max(1) as f64;
+        let par = if p > 1.0 { self.par } else { 1.0 };
+        let leaf_width = if c.chained {
+            chain_width(c.lanes as usize, p as usize, full)
+        } else {
+            full
+        };
+        let t = (1.0 / rates.at(leaf_width) + 1.0 / rates.at(full) + self.gen_secs) / self.eff;
+        let mut best = (p * par / t, Limit::Work);
+        let mut bound = |v: f64, why: Limit| {
+            if v < best.0 {
+                best = (v, why);
+            }
+        };
+        if c.chained {
+            let chains = (c.lanes as usize).div_ceil(leaf_width) as f64;
+            bound(
+                chains.min(p) * rates.at(leaf_width) * self.eff,
+                Limit::Chains,
+            );
+        }
+        if self.producer_secs > 0.0 {
+            bound(1.0 / self.producer_secs, Limit::Producer);
+            bound(cores * par / (t + self.producer_secs), Limit::Producer);
+        }
+        if self.mem_chunks > 0.0 {
+            bound(self.mem_chunks, Limit::Memory);
+        }
+        best
+    }
+
+    /// Fits `eff` to the one-worker measurements `(machine, config, chunks/s)`, then `par` to
+    /// the others, each by bisection on the mean log error (predictions grow with both).
     pub fn fit(mut self, measured: &[(Machine, Config, f64)]) -> Model {
         let data: Vec<_> = measured.iter().filter(|(_, _, v)| *v > 0.0).collect();
-        if data.is_empty() {
-            return self;
-        }
-        let mean_log_err = |m: &Model| {
-            data.iter()
-                .map(|(mc, c, v)| (m.predict(*mc, *c) / v).ln())
-                .sum::<f64>()
-        };
-        let (mut lo, mut hi) = (1e-3, 10.0);
-        for _ in 0..100 {
-            self.eff = (lo + hi) / 2.0;
-            if mean_log_err(&self) > 0.0 {
-                hi = self.eff;
-            } else {
-                lo = self.eff;
+        let single = |(m, c, _): &&&(Machine, Config, f64)| c.threads.min(m.cores) <= 1;
+        let (ones, many): (Vec<_>, Vec<_>) = data.iter().partition(single);
+        let ones = if ones.is_empty() { &many } else { &ones };
+        fn bisect(model: &mut Model, pts: &[&&(Machine, Config, f64)], par: bool) {
+            if pts.is_empty() {
+                return;
+            }
+            let (mut lo, mut hi) = (1e-3, 10.0);
+            for _ in 0..100 {
+                let mid = (lo + hi) / 2.0;
+                if par {
+                    model.par = mid;
+                } else {
+                    model.eff = mid;
+                }
+                let err: f64 = pts
+                    .iter()
+                    .map(|(m, c, v)| (model.predict(*m, *c) / v).ln())
+                    .sum();
+                if err > 0.0 {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
             }
         }
+        self.par = 1.0;
+        bisect(&mut self, ones, false);
+        bisect(&mut self, &many, true);
         self
     }
 }
@@ -263,7 +326,10 @@ mod tests {
             ],
             scalar: false,
             producer_secs,
+            gen_secs: 0.0,
+            mem_chunks: 0.0,
             eff,
+            par: 1.0,
         }
     }
 

@@ -10,6 +10,10 @@ use std::fmt::Write as _;
 /// Bumped whenever a field changes meaning or is removed.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A model whose worst error on the measured points exceeds this marks its modelled machines
+/// and lane recommendation as rough.
+pub const MODEL_WARN: f64 = 0.25;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -209,8 +213,11 @@ pub fn model_for(p: &Primitives, hash: HashId) -> Model {
     Model {
         rates,
         scalar,
-        producer_secs: 1.0 / p.producer.max(1.0),
+        producer_secs: 0.0,
+        gen_secs: 1.0 / p.producer.max(1.0),
+        mem_chunks: p.memcpy / 64.0,
         eff: 1.0,
+        par: 1.0,
     }
 }
 
@@ -445,15 +452,30 @@ pub fn markdown(r: &Report) -> String {
             100.0 * (p.predicted - p.median) / p.median
         );
     }
-    let _ = writeln!(s, "\n## Model\n");
+    let _ = writeln!(s, "\n## Model\n\nThe bounds (docs/ARCHITECTURE.md, `bench::model`): workers' hashing and chunk generation, the chains' per-input latency, a sequential producer (the VM) and memory bandwidth; `eff` is fitted on the one-worker points and `par` (each worker's efficiency beside the others) on the rest.\n");
     for ms in &r.models {
         let _ = writeln!(
             s,
-            "- {}: efficiency {:.3}; over this machine's synthetic points the model is off by {:.1}% (median) and {:.1}% (worst).",
-            ms.hash, ms.model.eff, 100.0 * ms.median_error, 100.0 * ms.max_error
+            "- {}: eff {:.3}, par {:.3}; over this machine's points (oversubscribed ones excepted, the VM included) the model is off by {:.1}% (median) and {:.1}% (worst).",
+            ms.hash, ms.model.eff, ms.model.par, 100.0 * ms.median_error, 100.0 * ms.max_error
         );
     }
-    let _ = writeln!(s, "\n### Modelled machines (not measured)\n\nPer-core rates of this machine, all cores used.\n\n| hash | cores | SIMD | layout | modelled M chunks/s |\n|---|---|---|---|---|");
+    let untrusted: Vec<String> = r
+        .models
+        .iter()
+        .filter(|m| m.max_error > MODEL_WARN)
+        .map(|m| format!("{} (worst {:.0}%)", m.hash, 100.0 * m.max_error))
+        .collect();
+    let warning = if untrusted.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n**Warning:** the model's worst error on this machine exceeds {:.0}% for {}: treat the modelled machines and the lane recommendation below as rough.\n",
+            100.0 * MODEL_WARN,
+            untrusted.join(", ")
+        )
+    };
+    let _ = writeln!(s, "\n### Modelled machines (not measured)\n{warning}\nPer-core rates of this machine, all cores used.\n\n| hash | cores | SIMD | layout | modelled M chunks/s |\n|---|---|---|---|---|");
     for p in &r.predictions {
         let layout = if p.chained {
             format!("L={} chained", p.lanes)
@@ -472,7 +494,7 @@ pub fn markdown(r: &Report) -> String {
     if let Some(t) = &r.tuning {
         let _ = writeln!(
             s,
-            "\n### Lane count tuning (modelled)\n\n{}",
+            "\n### Lane count tuning (modelled)\n{warning}\n{}",
             tuning_markdown(t)
         );
     }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// Measures the unfair-parallelism bound on this machine and writes a report.
 ///
 /// Sweeps hash (blake3, keccak), blake3 SIMD backend, lanes (chained 1..64 and unchained),
-/// worker threads (1, 2, 4, ... cores, plus one oversubscribed point) and trace source
+/// worker threads (1, 2, 4, ... cores, plus one oversubscribed point; or --threads) and trace source
 /// (synthetic, VM end to end), after measuring the machine's primitives. Writes
 /// results/<machine-id>/<timestamp>/{report.json, report.md, *.svg}.
 #[derive(clap::Args, Debug)]
@@ -26,6 +26,10 @@ pub struct BenchArgs {
     /// Pin worker threads to cores.
     #[arg(long)]
     pin: bool,
+    /// Worker thread counts to sweep, comma-separated (e.g. 1,2,4,8,16,24). Default: the
+    /// powers of two up to the logical cores, the core count, and one oversubscribed point.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<Vec<u64>>,
     /// Directory under which the report folder is created.
     #[arg(long, value_name = "DIR", default_value = "results")]
     out_dir: PathBuf,
@@ -52,6 +56,12 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
         mode,
         pin: a.pin,
         progress,
+        threads: a.threads.map(|t| {
+            let mut t: Vec<usize> = t.into_iter().map(|x| x as usize).collect();
+            t.sort_unstable();
+            t.dedup();
+            t
+        }),
     })?;
     let dir = harness::report_dir(&a.out_dir, &r);
     let files = harness::write_report(&r, &dir)?;

@@ -78,14 +78,25 @@ fn window(threads: usize) -> usize {
     }
 }
 
+/// Lanes per chain: one call hashes a chain's row, and each chain is advanced by one worker
+/// at a time. The SIMD width (`degree`) makes each call cheapest, but leaves are about half
+/// the work, so there should be at least one chain per two workers: the widest power of two
+/// up to `degree` that gives `ceil(threads / 2)` chains, else single lanes.
+pub fn chain_width(lanes: usize, threads: usize, degree: usize) -> usize {
+    let want = threads.max(1).div_ceil(2);
+    let mut g = degree.max(1).next_power_of_two();
+    while g > 1 && lanes.div_ceil(g) < want {
+        g /= 2;
+    }
+    g.min(lanes.max(1))
+}
+
 fn setup(params: Params, hasher: Hasher, cfg: &ProverConfig) -> Shared {
     let lanes = params.layout.lanes as usize;
     let rows = rows_per_block(cfg.batch, lanes);
     let chained = params.layout.chained;
-    // Chained lanes go in groups of the SIMD width: one call hashes a group's row, and each
-    // group is its own chain that any worker may advance.
     let width = if chained {
-        hasher.simd_width().max(1)
+        chain_width(lanes, cfg.threads, hasher.simd_width())
     } else {
         lanes.max(1)
     };
@@ -326,5 +337,25 @@ impl TraceSink for Prover {
             self.block_full()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_are_simd_wide_unless_workers_would_go_without() {
+        assert_eq!(chain_width(16, 1, 16), 16);
+        assert_eq!(chain_width(16, 2, 16), 16);
+        assert_eq!(chain_width(64, 16, 16), 8, "8 chains for 16 workers");
+        assert_eq!(chain_width(16, 16, 16), 2);
+        assert_eq!(chain_width(4, 16, 16), 1, "no more chains than lanes");
+        assert_eq!(chain_width(3, 0, 8), 3, "never wider than the lanes");
+        assert_eq!(
+            chain_width(100, 4, 1),
+            1,
+            "scalar hashes chain lane by lane"
+        );
     }
 }

@@ -5,8 +5,8 @@
 //! until it is folded into the lane frontiers, which happens strictly in block order. Tasks:
 //! - **Fill** `b` (indexable sources): the worker writes the block's chunks itself; unchained,
 //!   it then hashes the whole block too, while the chunks are still in its cache.
-//! - **Leaves** `(b, g)` (chained): the leaves of lane group `g` (lanes in groups of the SIMD
-//!   width) in block `b`. Only this is sequential: it needs `(b - 1, g)` done, for the links.
+//! - **Leaves** `(b, g)` (chained): the leaves of lane group `g` (lanes in groups of
+//!   [`super::pipeline::chain_width`]) in block `b`. Only this is sequential: it needs `(b - 1, g)` done, for the links.
 //!   Groups are claimed dynamically, so no worker waits in lockstep for another.
 //! - **Nodes** `(b, g)`: the perfect subtrees over those leaves (unchained: leaves and nodes of
 //!   the whole block). Any free worker takes them; they are not lane-bound.
