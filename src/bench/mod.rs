@@ -63,8 +63,8 @@ impl Plan {
                 vm_input: b"20000 1",
             },
             Mode::Default => Plan {
-                target: 0.4,
-                samples: 5,
+                target: 0.3,
+                samples: 7,
                 lanes: vec![1, 2, 4, 8, 16, 32, 64],
                 simd_layouts: vec![(1, false), (1, true), (4, true), (16, true), (64, true)],
                 keccak_layouts: vec![(1, false), (1, true), (4, true), (16, true)],
@@ -267,14 +267,71 @@ fn bar(show: bool, len: u64, msg: String) -> ProgressBar {
     b
 }
 
-fn measure(
-    spec: &Spec,
+/// One point of the sweep while it is being sampled.
+struct Pending<'a> {
+    spec: &'a Spec,
+    params: Params,
+    cfg: ProverConfig,
+    /// Chunks per sample (the VM: the whole run).
+    n: u64,
+    samples: Vec<f64>,
+    pinned: bool,
+}
+
+impl Pending<'_> {
+    fn source(&self, n: u64, vm_elf: &[u8], vm_input: &[u8]) -> Source {
+        match self.spec.source {
+            SourceKind::Synthetic => Source::Synthetic { n, seed: 1 },
+            SourceKind::Vm => Source::Vm {
+                elf: vm_elf.to_vec(),
+                input: vm_input.to_vec(),
+                max_steps: u64::MAX,
+            },
+        }
+    }
+
+    /// One timed proof, recorded as a sample.
+    fn sample(&mut self, vm_elf: &[u8], vm_input: &[u8]) -> io::Result<()> {
+        let source = self.source(self.n, vm_elf, vm_input);
+        let (secs, _, p) = prove_once(self.params, self.cfg, &source)?;
+        self.pinned |= p > 0;
+        self.samples.push(secs);
+        Ok(())
+    }
+
+    fn into_point(self) -> Point {
+        let n = self.n;
+        let mut rates: Vec<f64> = self.samples.iter().map(|s| n as f64 / s).collect();
+        rates.sort_by(f64::total_cmp);
+        let s = self.spec;
+        Point {
+            hash: s.hash,
+            simd: s.simd,
+            lanes: s.lanes,
+            chained: s.chained,
+            threads: s.threads,
+            oversubscribed: false,
+            source: s.source,
+            pinned: self.pinned,
+            chunks_per_sample: n,
+            samples_secs: self.samples,
+            median: rates.get(rates.len() / 2).copied().unwrap_or(0.0),
+            min: rates.first().copied().unwrap_or(0.0),
+            max: rates.last().copied().unwrap_or(0.0),
+            ceiling: 0.0,
+            predicted: 0.0,
+        }
+    }
+}
+
+/// A warm-up proof of `spec`, which also sizes its samples to the plan's target time.
+fn calibrate<'a>(
+    spec: &'a Spec,
     plan: &Plan,
     opts: &Options,
     guess: f64,
-    vm_input: &[u8],
-    progress: &ProgressBar,
-) -> io::Result<Point> {
+    vm_elf: &[u8],
+) -> io::Result<Pending<'a>> {
     let params = Params {
         hash: spec.hash,
         layout: Layout::new(spec.lanes, spec.chained).map_err(io::Error::other)?,
@@ -285,52 +342,23 @@ fn measure(
         pin: opts.pin,
         ..ProverConfig::default()
     };
-    let sort = guests::find("sort").expect("sort guest").elf.to_vec();
-    let source_for = |n: u64| match spec.source {
-        SourceKind::Synthetic => Source::Synthetic { n, seed: 1 },
-        SourceKind::Vm => Source::Vm {
-            elf: sort.clone(),
-            input: vm_input.to_vec(),
-            max_steps: u64::MAX,
-        },
+    let mut p = Pending {
+        spec,
+        params,
+        cfg,
+        n: 0,
+        samples: Vec::with_capacity(plan.samples),
+        pinned: false,
     };
-    // Warm-up, which also calibrates the sample size to the target time.
     let n0 = ((guess * plan.target / 4.0) as u64).clamp(4096, 1 << 28);
-    let (secs, chunks, _) = prove_once(params, cfg, &source_for(n0))?;
-    progress.inc(1);
-    let n = match spec.source {
+    let (secs, chunks, _) = prove_once(params, cfg, &p.source(n0, vm_elf, plan.vm_input))?;
+    p.n = match spec.source {
         SourceKind::Synthetic => {
             ((chunks as f64 / secs.max(1e-6)) * plan.target).clamp(4096.0, 4e9) as u64
         }
         SourceKind::Vm => chunks,
     };
-    let mut samples = Vec::new();
-    let mut pinned = false;
-    for _ in 0..plan.samples {
-        let (secs, _, p) = prove_once(params, cfg, &source_for(n))?;
-        pinned |= p > 0;
-        samples.push(secs);
-        progress.inc(1);
-    }
-    let mut rates: Vec<f64> = samples.iter().map(|s| n as f64 / s).collect();
-    rates.sort_by(f64::total_cmp);
-    Ok(Point {
-        hash: spec.hash,
-        simd: spec.simd,
-        lanes: spec.lanes,
-        chained: spec.chained,
-        threads: spec.threads,
-        oversubscribed: false,
-        source: spec.source,
-        pinned,
-        chunks_per_sample: n,
-        samples_secs: samples,
-        median: rates[rates.len() / 2],
-        min: rates[0],
-        max: rates[rates.len() - 1],
-        ceiling: 0.0,
-        predicted: 0.0,
-    })
+    Ok(p)
 }
 
 fn ceiling(p: &Primitives, hash: HashId, simd: Simd) -> f64 {
@@ -413,18 +441,48 @@ pub fn run(opts: Options) -> io::Result<Report> {
         }
     }
 
-    let mut points = Vec::new();
+    // Every point is calibrated first, then sampled in rounds, one sample of each point per
+    // round: a slow phase of a shared or throttling machine then lands on every point alike
+    // instead of on whichever points it happened to coincide with, so ratios between points
+    // (speedups, SIMD gains) stay trustworthy.
+    let sort = guests::find("sort").expect("sort guest").elf;
     let total = specs.len();
-    for (i, spec) in specs.iter().enumerate() {
-        let pb = bar(show, plan.samples as u64 + 1, label(spec));
-        pb.set_prefix(format!("{}/{total}", i + 1));
+    let pb = bar(
+        show,
+        (total * (plan.samples + 1)) as u64,
+        "calibrating".into(),
+    );
+    pb.set_prefix("sweep");
+    let mut pending = Vec::with_capacity(total);
+    for spec in &specs {
+        pb.set_message(label(spec));
         let guess = ceiling(&prims, spec.hash, spec.simd) * 0.5 * spec.threads.min(cores) as f64;
-        let mut p = measure(spec, &plan, &opts, guess.max(1e5), plan.vm_input, &pb)?;
-        p.oversubscribed = spec.threads > cores;
-        p.ceiling = ceiling(&prims, p.hash, p.simd) * p.threads.min(cores).max(1) as f64;
-        pb.finish_and_clear();
-        points.push(p);
+        pending.push(calibrate(spec, &plan, &opts, guess.max(1e5), sort)?);
+        pb.inc(1);
     }
+    for round in 0..plan.samples {
+        for p in &mut pending {
+            pb.set_message(format!(
+                "round {}/{}: {}",
+                round + 1,
+                plan.samples,
+                label(p.spec)
+            ));
+            p.sample(sort, plan.vm_input)?;
+            pb.inc(1);
+        }
+    }
+    pb.finish_and_clear();
+    let mut points: Vec<Point> = pending
+        .into_iter()
+        .map(|p| {
+            let mut point = p.into_point();
+            point.oversubscribed = point.threads > cores;
+            point.ceiling =
+                ceiling(&prims, point.hash, point.simd) * point.threads.min(cores).max(1) as f64;
+            point
+        })
+        .collect();
 
     // Fit one model per hash on the synthetic, not oversubscribed points.
     let mut models = Vec::new();

@@ -57,11 +57,17 @@ pub fn hash_leaves(
             s.zero_linked.resize(UNCHAINED_BATCH, [0; 64]);
             let count = nl * rows;
             let mut first = 0;
+            // Input `first + j` is lane `k`, row `r`; stepped, not divided, because a division
+            // per chunk costs as much as the copy.
+            let (mut k, mut r) = (0, 0);
             while first < count {
                 let m = (count - first).min(UNCHAINED_BATCH);
-                for (j, inp) in s.zero_linked[..m].iter_mut().enumerate() {
-                    let (k, r) = ((first + j) / rows, (first + j) % rows);
+                for inp in &mut s.zero_linked[..m] {
                     inp[..32].copy_from_slice(&block[r * total + lanes.start + k]);
+                    r += 1;
+                    if r == rows {
+                        (k, r) = (k + 1, 0);
+                    }
                 }
                 h.leaves(
                     &s.zero_linked[..m],
@@ -137,11 +143,16 @@ pub fn reduce_rows(
     s.next.resize(32 * count, 0);
     s.gather.resize(UNCHAINED_BATCH, [0; 64]);
     let mut first = 0;
+    // Pair `first + j` is lane `k`, pair `i` (stepped, as in `hash_leaves`).
+    let (mut k, mut i) = (0, 0);
     while first < count {
         let m = (count - first).min(UNCHAINED_BATCH);
-        for (j, inp) in s.gather[..m].iter_mut().enumerate() {
-            let (k, i) = ((first + j) / half, (first + j) % half);
+        for inp in &mut s.gather[..m] {
             let left = 32 * (2 * i * nl + k);
+            i += 1;
+            if i == half {
+                (k, i) = (k + 1, 0);
+            }
             let right = left + 32 * nl;
             inp[..32].copy_from_slice(&leaves[left..left + 32]);
             inp[32..].copy_from_slice(&leaves[right..right + 32]);

@@ -15,7 +15,9 @@
 //!
 //! A worker picks, under one short lock, the most urgent runnable task: the fold (it frees
 //! slots), a chain step (the critical path, preferring the group it ran last so the links stay
-//! in its cache), a fill a chain is waiting for, nodes (oldest first), then any fill. Tasks
+//! in its cache), a fill a chain is waiting for, nodes (oldest first), then any fill. A worker
+//! that hashed a chain step runs that step's nodes next, while the leaves are in its cache;
+//! the chain is released at once, so another worker can take its next step meanwhile. Tasks
 //! run outside the lock. Buffers belong to the slots and are reused, so the steady state
 //! allocates nothing.
 
@@ -234,7 +236,7 @@ impl Shared {
         fold + chains + st.ready_nodes.len() + fills.min(usize::MAX as u64) as usize
     }
 
-    fn complete(&self, st: &mut State, t: Task) {
+    fn complete(&self, st: &mut State, t: Task, follow: bool) {
         match t {
             Task::Fill(b) => {
                 let s = self.slot(b);
@@ -246,7 +248,9 @@ impl Shared {
             Task::Leaves(b, g) => {
                 st.chain_next[g] = b + 1;
                 st.chain_busy[g] = false;
-                st.ready_nodes.push_back((b, g));
+                if !follow {
+                    st.ready_nodes.push_back((b, g));
+                }
             }
             Task::Nodes(b, _) => {
                 let s = self.slot(b);
@@ -364,18 +368,29 @@ impl Shared {
     pub fn work(&self, fill: Option<&FillFn>) {
         let mut s = Scratch::default();
         let mut hint = None;
+        // The nodes over the leaves this worker just hashed, run next while they are in its
+        // cache; the chain itself is released at once, for any free worker to advance.
+        let mut then: Option<Task> = None;
         let mut st = lock(&self.state);
         loop {
-            match self.next_task(&mut st, hint) {
+            let next = match then.take() {
+                Some(t) if st.failed.is_none() => Some(t),
+                _ => self.next_task(&mut st, hint),
+            };
+            match next {
                 Some(t) => {
                     drop(st);
-                    if let Task::Leaves(_, g) = t {
+                    let follow = matches!(t, Task::Leaves(..));
+                    if let Task::Leaves(b, g) = t {
                         hint = Some(g);
+                        if follow {
+                            then = Some(Task::Nodes(b, g));
+                        }
                     }
                     let r = self.run_caught(t, fill, &mut s);
                     st = lock(&self.state);
                     match r {
-                        Ok(()) => self.complete(&mut st, t),
+                        Ok(()) => self.complete(&mut st, t, follow),
                         Err(e) => self.fail(&mut st, e),
                     }
                     self.wake(&st);
@@ -403,7 +418,7 @@ impl Shared {
             let r = self.run_caught(t, fill, s);
             let mut st = lock(&self.state);
             match r {
-                Ok(()) => self.complete(&mut st, t),
+                Ok(()) => self.complete(&mut st, t, false),
                 Err(e) => self.fail(&mut st, e),
             }
         }
