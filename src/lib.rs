@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod bench;
+pub mod files;
 pub mod guests;
 pub mod hexser;
 pub mod proof;

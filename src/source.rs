@@ -29,11 +29,12 @@ pub enum Source {
 
 #[derive(Debug, Error)]
 pub enum SourceError {
-    #[error("loading the program: {0}")]
+    // The cause is the source, so a chain printer (anyhow) shows it once.
+    #[error("loading the program")]
     Load(#[from] LoadError),
     #[error("trace file {path}: {len} bytes is not a whole number of 32-byte chunks")]
     Ragged { path: PathBuf, len: u64 },
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
 }
 

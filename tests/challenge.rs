@@ -1,19 +1,34 @@
 //! The challenge game over loopback TCP: lying executors lose at the first, a middle and the
 //! last leaf; a silent one loses on the timeout; a false challenge loses; the referee agrees
 //! offline; garbage and oversized messages neither crash nor hang either side.
+//!
+//! And against hostile peers (issue 9): a node outside the tree is refused, never answered and
+//! never a panic; timeouts are per whole message, so a peer dripping bytes is cut off; connecting
+//! has a timeout; the server plays several challengers and survives bad ones; a zero timeout is
+//! refused. Every socket is on 127.0.0.1 and every loop is bounded.
 
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Simd};
 use poie::protocol::challenge::{
-    challenge, referee, serve_one, Behaviour, ChunkCollector, Outcome, Tree, MAX_LINE,
+    challenge, connect, play, referee, serve, serve_one, BadNode, Behaviour, ChunkCollector, Entry,
+    Msg, Node, Outcome, Refusal, ServeOptions, SessionEnd, Tree, MAX_LINE, MAX_SESSION_MESSAGES,
 };
 use poie::source::synthetic_chunk;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 const N: u64 = 1000;
 
-fn tree(params: Params, corrupt_at: Option<u64>) -> Tree {
+fn params(hash: HashId, lanes: u32, chained: bool) -> Params {
+    Params {
+        hash,
+        layout: Layout::new(lanes, chained).expect("a valid layout"),
+    }
+}
+
+fn tree_of(params: Params, n: u64, corrupt_at: Option<u64>) -> Tree {
     let h = Hasher::new(
         params.hash,
         unique_secret(params.hash, &[1; 32], &[2; 20]),
@@ -24,9 +39,13 @@ fn tree(params: Params, corrupt_at: Option<u64>) -> Tree {
         chunks: Vec::new(),
         corrupt_at,
     };
-    let chunks: Vec<_> = (0..N).map(|i| synthetic_chunk(5, i)).collect();
+    let chunks: Vec<_> = (0..n).map(|i| synthetic_chunk(5, i)).collect();
     poie::trace::TraceSink::consume(&mut c, &chunks).expect("collect");
     Tree::new(params, h, c.chunks)
+}
+
+fn tree(params: Params, corrupt_at: Option<u64>) -> Tree {
+    tree_of(params, N, corrupt_at)
 }
 
 fn vote_root(t: &Tree) -> [u8; 32] {
@@ -38,12 +57,7 @@ fn game(
     params: Params,
     executor: Tree,
     behaviour: Behaviour,
-) -> (
-    Outcome,
-    Vec<poie::protocol::challenge::Entry>,
-    Tree,
-    [u8; 32],
-) {
+) -> (Outcome, Vec<Entry>, Tree, [u8; 32]) {
     let correct = tree(params, None);
     let root = vote_root(&executor);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
@@ -57,13 +71,28 @@ fn game(
     (outcome, transcript, correct, root)
 }
 
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+/// Reads one line with a bound on the wait; "" on EOF, a reset or the bound.
+fn read_line_within(r: &mut BufReader<TcpStream>, limit: Duration) -> String {
+    r.get_ref().set_read_timeout(Some(limit)).expect("timeout");
+    let mut line = String::new();
+    let _ = r.read_line(&mut line);
+    line
+}
+
+fn send(s: &mut TcpStream, m: &Msg) {
+    let mut line = serde_json::to_vec(m).expect("json");
+    line.push(b'\n');
+    s.write_all(&line).expect("send");
+}
+
 #[test]
 fn lying_executor_loses_at_first_middle_and_last_leaf() {
     for (lanes, chained) in [(4, true), (1, false), (7, true)] {
-        let params = Params {
-            hash: HashId::Blake3,
-            layout: Layout { lanes, chained },
-        };
+        let params = params(HashId::Blake3, lanes, chained);
         for lie in [0, N / 2, N - 1] {
             let (outcome, transcript, correct, root) =
                 game(params, tree(params, Some(lie)), Behaviour::Honest);
@@ -84,13 +113,7 @@ fn lying_executor_loses_at_first_middle_and_last_leaf() {
 
 #[test]
 fn honest_executor_wins_a_false_challenge() {
-    let params = Params {
-        hash: HashId::Keccak,
-        layout: Layout {
-            lanes: 4,
-            chained: true,
-        },
-    };
+    let params = params(HashId::Keccak, 4, true);
     let (outcome, transcript, correct, root) = game(params, tree(params, None), Behaviour::Honest);
     assert!(matches!(outcome, Outcome::Executor(_)), "{outcome:?}");
     assert_eq!(referee(&correct, &root, &transcript), Ok(outcome));
@@ -98,13 +121,7 @@ fn honest_executor_wins_a_false_challenge() {
 
 #[test]
 fn silent_executor_loses_on_the_timeout() {
-    let params = Params {
-        hash: HashId::Blake3,
-        layout: Layout {
-            lanes: 4,
-            chained: true,
-        },
-    };
+    let params = params(HashId::Blake3, 4, true);
     let start = Instant::now();
     let (outcome, transcript, correct, root) =
         game(params, tree(params, Some(3)), Behaviour::Silent);
@@ -121,13 +138,7 @@ fn silent_executor_loses_on_the_timeout() {
 
 #[test]
 fn a_doctored_transcript_is_refused() {
-    let params = Params {
-        hash: HashId::Blake3,
-        layout: Layout {
-            lanes: 4,
-            chained: true,
-        },
-    };
+    let params = params(HashId::Blake3, 4, true);
     let (_, mut transcript, correct, root) =
         game(params, tree(params, Some(10)), Behaviour::Honest);
     // Pretend the challenger asked about another node.
@@ -135,54 +146,62 @@ fn a_doctored_transcript_is_refused() {
         .iter()
         .rposition(|e| e.from == "challenger")
         .expect("a challenger message");
-    transcript[k].msg = Some(poie::protocol::challenge::Msg::Open { index: 999 });
+    transcript[k].msg = Some(Msg::Open { index: 999 });
     assert!(referee(&correct, &root, &transcript).is_err());
 }
 
 #[test]
-fn garbage_and_oversized_messages_are_survived() {
-    let params = Params {
-        hash: HashId::Blake3,
-        layout: Layout {
-            lanes: 2,
-            chained: true,
-        },
-    };
+fn garbage_oversized_and_unfinished_messages_end_only_their_session() {
+    let params = params(HashId::Blake3, 2, true);
     let t = tree(params, None);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = std::thread::spawn(move || {
-        serve_one(&listener, &t, Behaviour::Honest, Duration::from_millis(300)).expect("no error");
-        serve_one(&listener, &t, Behaviour::Honest, Duration::from_millis(300)).expect("no error");
-        serve_one(&listener, &t, Behaviour::Honest, Duration::from_millis(300)).expect("no error");
+        (0..3)
+            .map(|_| serve_one(&listener, &t, Behaviour::Honest, ms(300)).expect("no error"))
+            .collect::<Vec<_>>()
     });
-    // Garbage: the server closes the session.
+    // Garbage: the server says why and closes the session.
     let mut s = TcpStream::connect(addr).expect("connect");
     s.write_all(b"\x00\x01 not json\n").expect("send");
-    let mut line = String::new();
-    let _ = BufReader::new(s).read_line(&mut line);
-    assert!(line.is_empty());
-    // Oversized: same.
+    let mut r = BufReader::new(s);
+    let reply = read_line_within(&mut r, ms(5000));
+    let reply: Msg = serde_json::from_str(&reply).expect("an error message");
+    assert!(
+        matches!(&reply, Msg::Error { reason } if reason.contains("malformed")),
+        "{reply:?}"
+    );
+    assert_eq!(read_line_within(&mut r, ms(5000)), "", "then closed");
+    // Oversized: the session ends (the error line may be lost to a reset: unread bytes remain).
     let mut s = TcpStream::connect(addr).expect("connect");
     let _ = s.write_all(&vec![b'a'; MAX_LINE + 10]);
-    let mut line = String::new();
-    let _ = BufReader::new(s).read_line(&mut line);
-    assert!(line.is_empty());
-    // Slow: the client never finishes a line; the server times out.
+    let mut r = BufReader::new(s);
+    for _ in 0..2 {
+        if read_line_within(&mut r, ms(5000)).is_empty() {
+            break;
+        }
+    }
+    // Unfinished: the client never ends its line; the server times out.
     let mut s = TcpStream::connect(addr).expect("connect");
     s.write_all(b"{\"type\":").expect("send");
-    server.join().expect("the server survives and returns");
+    let ends = server.join().expect("the server survives and returns");
+    assert!(
+        matches!(&ends[0], SessionEnd::Failed(w) if w.contains("malformed")),
+        "{ends:?}"
+    );
+    assert!(
+        matches!(&ends[1], SessionEnd::Failed(w) if w.contains(&format!("longer than {MAX_LINE}"))),
+        "{ends:?}"
+    );
+    assert!(
+        matches!(&ends[2], SessionEnd::Failed(w) if w.contains("timed out")),
+        "{ends:?}"
+    );
 }
 
 #[test]
 fn a_garbling_executor_loses() {
-    let params = Params {
-        hash: HashId::Blake3,
-        layout: Layout {
-            lanes: 2,
-            chained: true,
-        },
-    };
+    let params = params(HashId::Blake3, 2, true);
     let correct = tree(params, None);
     let root = vote_root(&tree(params, Some(1)));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -194,11 +213,854 @@ fn a_garbling_executor_loses() {
         r.read_line(&mut line).expect("hello");
         (&s).write_all(b"]]] garbage\n").expect("reply");
     });
-    let (outcome, _) =
-        challenge(&addr, &correct, &root, Duration::from_millis(300)).expect("connects");
+    let (outcome, _) = challenge(&addr, &correct, &root, ms(300)).expect("connects");
     assert!(
         matches!(&outcome, Outcome::Challenger(w) if w.contains("malformed")),
         "{outcome:?}"
     );
     server.join().expect("server");
+}
+
+/// An executor's `error` reply is a refusal to play: it loses, the referee agrees, and the
+/// peer's text is escaped before it reaches a terminal.
+#[test]
+fn a_refusing_executor_loses_and_its_reason_is_escaped() {
+    let params = params(HashId::Blake3, 2, true);
+    let correct = tree(params, None);
+    let root = vote_root(&tree(params, Some(1)));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let (s, _) = listener.accept().expect("accept");
+        let mut r = BufReader::new(s.try_clone().expect("clone"));
+        let mut line = String::new();
+        r.read_line(&mut line).expect("hello");
+        (&s).write_all(b"{\"type\":\"error\",\"reason\":\"no\\u001b[2J\"}\n")
+            .expect("reply");
+    });
+    let (outcome, transcript) = challenge(&addr, &correct, &root, ms(2000)).expect("connects");
+    server.join().expect("server");
+    match &outcome {
+        Outcome::Challenger(w) => {
+            assert!(w.contains("refused to answer"), "{w}");
+            assert!(!w.contains('\u{1b}'), "escaped: {w:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(referee(&correct, &root, &transcript), Ok(outcome));
+}
+
+/// Issue 9, item 1: a lane >= L used to be answered with another lane's leaves, positions past
+/// the lane panicked on indexing, and `lo + 1` overflowed. Each is now a refusal.
+#[test]
+fn nodes_outside_the_tree_are_refused_not_answered() {
+    let t = tree(params(HashId::Blake3, 4, true), None);
+    let q = |node| t.respond(&Msg::Query { node });
+    // Lane 4 of 4: positions 0..2 of it would be trace steps 4 and 8, leaves of lane 0.
+    assert_eq!(
+        q(Node::Lane {
+            lane: 4,
+            lo: 0,
+            hi: 2
+        }),
+        Err(Refusal::BadNode(BadNode::NoLane { lane: 4, lanes: 4 }))
+    );
+    assert_eq!(
+        t.children(Node::Lane {
+            lane: 4,
+            lo: 0,
+            hi: 2
+        }),
+        None
+    );
+    assert_eq!(
+        t.digest(Node::Lane {
+            lane: 4,
+            lo: 0,
+            hi: 2
+        }),
+        [0; 32]
+    );
+    // The issue's query: far past lane 0's 250 positions.
+    assert_eq!(
+        q(Node::Lane {
+            lane: 0,
+            lo: 10_000_000,
+            hi: 10_000_002
+        }),
+        Err(Refusal::BadNode(BadNode::Lane {
+            lane: 0,
+            lo: 10_000_000,
+            hi: 10_000_002,
+            len: 250
+        }))
+    );
+    // Overflow bait.
+    for node in [
+        Node::Lane {
+            lane: u32::MAX,
+            lo: u64::MAX - 1,
+            hi: u64::MAX,
+        },
+        Node::Lane {
+            lane: 0,
+            lo: u64::MAX,
+            hi: u64::MAX,
+        },
+        Node::Lane {
+            lane: 1,
+            lo: 3,
+            hi: 1,
+        },
+        Node::Lane {
+            lane: 1,
+            lo: 0,
+            hi: 251,
+        },
+        Node::Top {
+            lo: u32::MAX,
+            hi: u32::MAX,
+        },
+        Node::Top {
+            lo: u32::MAX - 1,
+            hi: u32::MAX,
+        },
+        Node::Top { lo: 0, hi: 5 },
+        Node::Top { lo: 2, hi: 2 },
+    ] {
+        assert!(
+            matches!(q(node), Err(Refusal::BadNode(_))),
+            "{node:?}: {:?}",
+            q(node)
+        );
+    }
+    // A leaf has no children; a step past the trace cannot be opened; executor messages are not
+    // questions.
+    assert!(matches!(
+        q(Node::Lane {
+            lane: 3,
+            lo: 249,
+            hi: 250
+        }),
+        Err(Refusal::Leaf { .. })
+    ));
+    assert_eq!(
+        t.respond(&Msg::Open { index: N }),
+        Err(Refusal::NoStep { index: N, n: N })
+    );
+    assert_eq!(
+        t.respond(&Msg::Open { index: u64::MAX }),
+        Err(Refusal::NoStep {
+            index: u64::MAX,
+            n: N
+        })
+    );
+    assert_eq!(
+        t.respond(&Msg::Top { digest: [0; 32] }),
+        Err(Refusal::Unexpected("top"))
+    );
+    // The edges that are in the tree are still answered.
+    assert!(matches!(
+        q(Node::Lane {
+            lane: 3,
+            lo: 0,
+            hi: 250
+        }),
+        Ok(Msg::Children { .. })
+    ));
+    assert!(matches!(
+        q(Node::Top { lo: 3, hi: 4 }),
+        Ok(Msg::Children { .. })
+    ));
+    assert!(matches!(
+        t.respond(&Msg::Open { index: N - 1 }),
+        Ok(Msg::Leaf { .. })
+    ));
+}
+
+/// A small deterministic generator (splitmix64), so the property test needs no dependency and
+/// every failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Mostly values near the tree's bounds, where the off-by-ones live; sometimes anything.
+    fn around(&mut self, bound: u64) -> u64 {
+        match self.next() % 4 {
+            0 => self.next(),
+            1 => bound.saturating_add(self.next() % 3).saturating_sub(1),
+            _ => self.next() % bound.saturating_add(2),
+        }
+    }
+}
+
+/// RFC 6962 root of `leaves`, written independently of the crate's trees.
+fn mth(h: &Hasher, leaves: &[[u8; 32]]) -> [u8; 32] {
+    match leaves.len() {
+        0 => [0; 32],
+        1 => leaves[0],
+        n => {
+            // The largest power of two below n.
+            let mut k = 1;
+            while k * 2 < n {
+                k *= 2;
+            }
+            h.node(&mth(h, &leaves[..k]), &mth(h, &leaves[k..]))
+        }
+    }
+}
+
+/// The digest a node must have, from the leaves alone; `None` for a node outside the tree.
+fn reference_digest(t: &Tree, node: Node) -> Option<[u8; 32]> {
+    let lanes = t.params.layout.lanes as usize;
+    let lane_leaves = |lane: usize| -> Vec<[u8; 32]> {
+        t.leaves.iter().skip(lane).step_by(lanes).copied().collect()
+    };
+    match node {
+        Node::Lane { lane, lo, hi } => {
+            let lane = lane as usize;
+            if lane >= lanes {
+                return None;
+            }
+            let leaves = lane_leaves(lane);
+            let (lo, hi) = (usize::try_from(lo).ok()?, usize::try_from(hi).ok()?);
+            (lo < hi && hi <= leaves.len()).then(|| mth(&t.h, &leaves[lo..hi]))
+        }
+        Node::Top { lo, hi } => {
+            let used = lanes.min(t.leaves.len());
+            let (lo, hi) = (lo as usize, hi as usize);
+            (lo < hi && hi <= used).then(|| {
+                let roots: Vec<_> = (lo..hi).map(|j| mth(&t.h, &lane_leaves(j))).collect();
+                mth(&t.h, &roots)
+            })
+        }
+    }
+}
+
+/// For seeded random nodes, most near the bounds: validation never panics, refuses exactly the
+/// nodes outside the tree, and every answer it gives verifies against a reference computed from
+/// the leaves alone.
+#[test]
+fn random_nodes_never_panic_and_honest_answers_verify() {
+    let mut rng = Rng(0x5eed_0009);
+    let mut answered = 0;
+    let mut refused = 0;
+    for (lanes, chained, n) in [
+        (1, true, 37),
+        (3, false, 100),
+        (4, true, 1000),
+        (7, true, 5),
+        (64, false, 300),
+    ] {
+        let t = tree_of(params(HashId::Blake3, lanes, chained), n, None);
+        let used = u64::from(lanes).min(n);
+        for _ in 0..400 {
+            let node = if rng.next().is_multiple_of(3) {
+                Node::Top {
+                    lo: rng.around(used) as u32,
+                    hi: rng.around(used) as u32,
+                }
+            } else {
+                let lane = rng.around(u64::from(lanes)) as u32;
+                let len = n / u64::from(lanes) + 1;
+                Node::Lane {
+                    lane,
+                    lo: rng.around(len),
+                    hi: rng.around(len),
+                }
+            };
+            let expected = reference_digest(&t, node);
+            assert_eq!(
+                t.check_node(node).is_ok(),
+                expected.is_some(),
+                "{node:?} in {lanes} lanes, n = {n}"
+            );
+            match t.respond(&Msg::Query { node }) {
+                Ok(Msg::Children { left, right }) => {
+                    answered += 1;
+                    let (l, r) = t.children(node).expect("an answered node splits");
+                    assert_eq!(Some(left), reference_digest(&t, l), "{l:?}");
+                    assert_eq!(Some(right), reference_digest(&t, r), "{r:?}");
+                    assert_eq!(Some(t.h.node(&left, &right)), expected, "{node:?}");
+                    assert_eq!(Some(t.digest(node)), expected);
+                }
+                Ok(other) => panic!("{node:?}: {other:?}"),
+                Err(Refusal::Leaf { .. }) => {
+                    assert_eq!(Some(t.digest(node)), expected, "a leaf of the tree");
+                }
+                Err(e) => {
+                    refused += 1;
+                    assert!(expected.is_none(), "{node:?} refused: {e}");
+                    assert!(t.children(node).is_none());
+                }
+            }
+        }
+        let index = rng.around(n);
+        assert_eq!(
+            t.respond(&Msg::Open { index }).is_ok(),
+            index < n,
+            "open {index} of {n}"
+        );
+    }
+    assert!(
+        answered > 100 && refused > 100,
+        "{answered} answered, {refused} refused"
+    );
+}
+
+/// The executor's side with the report of every session, and when it came.
+type Reports = Mutex<Vec<(SocketAddr, SessionEnd, Instant)>>;
+
+fn start_serve(
+    executor: Tree,
+    opts: ServeOptions,
+) -> (
+    SocketAddr,
+    std::thread::JoinHandle<std::io::Result<u64>>,
+    std::sync::Arc<Reports>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    let reports = std::sync::Arc::new(Reports::default());
+    let r = reports.clone();
+    let server = std::thread::spawn(move || {
+        serve(&listener, &executor, &opts, &|peer, end| {
+            r.lock()
+                .expect("lock")
+                .push((peer, end.clone(), Instant::now()))
+        })
+    });
+    (addr, server, reports)
+}
+
+/// Issue 9, items 1 and 5: the query that killed `poie serve` gets an error reply and a closed
+/// session; the same server then plays a whole game with an honest challenger.
+#[test]
+fn a_bad_node_ends_its_session_and_the_server_plays_the_next_challenger() {
+    let params = params(HashId::Blake3, 4, true);
+    let lie = 321;
+    let executor = tree(params, Some(lie));
+    let root = vote_root(&executor);
+    let (addr, server, reports) = start_serve(
+        executor,
+        ServeOptions {
+            behaviour: Behaviour::Honest,
+            timeout: ms(2000),
+            games: 1,
+            max_sessions: 2,
+        },
+    );
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let mine = s.local_addr().expect("addr");
+    send(&mut s, &Msg::Hello { root });
+    send(
+        &mut s,
+        &Msg::Query {
+            node: Node::Lane {
+                lane: 0,
+                lo: 10_000_000,
+                hi: 10_000_002,
+            },
+        },
+    );
+    let mut r = BufReader::new(s);
+    let top: Msg = serde_json::from_str(&read_line_within(&mut r, ms(5000))).expect("top");
+    assert!(matches!(top, Msg::Top { .. }), "{top:?}");
+    let refusal: Msg = serde_json::from_str(&read_line_within(&mut r, ms(5000))).expect("error");
+    assert!(
+        matches!(&refusal, Msg::Error { reason } if reason.contains("lane node [10000000, 10000002) of lane 0")),
+        "{refusal:?}"
+    );
+    assert_eq!(
+        read_line_within(&mut r, ms(5000)),
+        "",
+        "the session is closed"
+    );
+
+    let correct = tree(params, None);
+    let (outcome, transcript) =
+        challenge(&addr.to_string(), &correct, &root, ms(2000)).expect("connects");
+    assert!(
+        matches!(&outcome, Outcome::Challenger(w) if w.contains(&format!("wrong chunk at step {lie}"))),
+        "{outcome:?}"
+    );
+    assert_eq!(referee(&correct, &root, &transcript), Ok(outcome));
+    assert_eq!(server.join().expect("no panic").expect("serves"), 1);
+    let reports = reports.lock().expect("lock");
+    let bad = reports
+        .iter()
+        .find(|(peer, ..)| *peer == mine)
+        .expect("the bad session is reported");
+    assert!(
+        matches!(&bad.1, SessionEnd::Failed(w) if w.contains("not a non-empty range")),
+        "{:?}",
+        bad.1
+    );
+    assert_eq!(reports.iter().filter(|(_, e, _)| e.is_game()).count(), 1);
+}
+
+/// Issue 9, item 5: an executor dripping one byte every 300 ms used to hold the challenger for
+/// as long as it liked (every read reset the timeout). The whole reply must now come within
+/// the timeout.
+#[test]
+fn a_dripping_executor_is_cut_off_within_the_message_timeout() {
+    let params = params(HashId::Blake3, 4, true);
+    let correct = tree(params, None);
+    let root = vote_root(&tree(params, Some(5)));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let drip = b"{\"type\":\"top\",\"digest\":\"0000000000000000000000000000000000";
+    let dripper = std::thread::spawn(move || {
+        let (s, _) = listener.accept().expect("accept");
+        let mut r = BufReader::new(s.try_clone().expect("clone"));
+        let mut line = String::new();
+        r.read_line(&mut line).expect("hello");
+        for b in drip {
+            if (&s).write_all(&[*b]).is_err() {
+                break;
+            }
+            std::thread::sleep(ms(300));
+        }
+    });
+    let start = Instant::now();
+    let (outcome, _) = challenge(&addr, &correct, &root, ms(1000)).expect("connects");
+    let took = start.elapsed();
+    assert!(
+        matches!(&outcome, Outcome::Challenger(w) if w.contains("timed out")),
+        "{outcome:?}"
+    );
+    // The drip lasts 60 x 300 ms = 18 s; the old per-read timeout waited all of it.
+    assert!(took < ms(3000), "cut off after {took:?}");
+    dripper.join().expect("dripper");
+}
+
+/// The same from the server's side: a challenger dripping a hello is cut off within about the
+/// timeout, reported, and the server goes on to play an honest challenger.
+#[test]
+fn a_dripping_challenger_is_cut_off_and_reported_and_serve_goes_on() {
+    let params = params(HashId::Blake3, 4, true);
+    let executor = tree(params, None);
+    let root = vote_root(&executor);
+    let (addr, server, reports) = start_serve(
+        executor,
+        ServeOptions {
+            behaviour: Behaviour::Honest,
+            timeout: ms(1000),
+            games: 1,
+            max_sessions: 2,
+        },
+    );
+    let hello = serde_json::to_vec(&Msg::Hello { root }).expect("json");
+    let start = Instant::now();
+    let dripper = std::thread::spawn(move || {
+        let s = TcpStream::connect(addr).expect("connect");
+        let mine = s.local_addr().expect("addr");
+        // One byte every 300 ms, never the newline: at most 40 bytes (12 s) if never cut off.
+        for b in hello.iter().take(40) {
+            if (&s).write_all(&[*b]).is_err() {
+                break;
+            }
+            std::thread::sleep(ms(300));
+        }
+        mine
+    });
+    let mine = dripper.join().expect("dripper");
+    let cut = {
+        let reports = reports.lock().expect("lock");
+        let (_, end, at) = reports
+            .iter()
+            .find(|(peer, ..)| *peer == mine)
+            .expect("the dripping session was cut off and reported")
+            .clone();
+        assert!(
+            matches!(&end, SessionEnd::Failed(w) if w.contains("timed out")),
+            "{end:?}"
+        );
+        at.duration_since(start)
+    };
+    assert!(cut < ms(3000), "cut off after {cut:?}, not 12 s");
+    let correct = tree(params, None);
+    let (outcome, _) = challenge(&addr.to_string(), &correct, &root, ms(2000)).expect("connects");
+    assert!(matches!(outcome, Outcome::Executor(_)), "{outcome:?}");
+    assert_eq!(server.join().expect("no panic").expect("serves"), 1);
+}
+
+/// Several challengers at once: one holding a session does not delay another, and one more
+/// than the cap is told the server is busy instead of waiting; bad connections do not count as
+/// games, so the server exits after the games it was asked for.
+#[test]
+fn serve_plays_challengers_at_once_up_to_its_cap() {
+    let params = params(HashId::Blake3, 4, true);
+    let executor = tree(params, Some(77));
+    let root = vote_root(&executor);
+    let (addr, server, reports) = start_serve(
+        executor,
+        ServeOptions {
+            behaviour: Behaviour::Honest,
+            timeout: ms(4000),
+            games: 2,
+            max_sessions: 2,
+        },
+    );
+    // A challenger that says hello, then holds its session.
+    let mut holder = TcpStream::connect(addr).expect("connect");
+    send(&mut holder, &Msg::Hello { root });
+    let mut holder = BufReader::new(holder);
+    let top: Msg = serde_json::from_str(&read_line_within(&mut holder, ms(5000))).expect("top");
+    assert!(matches!(top, Msg::Top { .. }));
+    // Meanwhile a whole game, well within the holder's timeout.
+    let correct = tree(params, None);
+    let start = Instant::now();
+    let (outcome, _) = challenge(&addr.to_string(), &correct, &root, ms(4000)).expect("connects");
+    assert!(
+        matches!(&outcome, Outcome::Challenger(w) if w.contains("wrong chunk at step 77")),
+        "{outcome:?}"
+    );
+    assert!(start.elapsed() < ms(3000), "not queued behind the holder");
+    // Once the game's session has ended, two sessions: the holder and a second one. A third is
+    // refused at once.
+    let deadline = Instant::now() + ms(5000);
+    while !reports
+        .lock()
+        .expect("lock")
+        .iter()
+        .any(|(_, e, _)| e.is_game())
+    {
+        assert!(Instant::now() < deadline, "the game's session never ended");
+        std::thread::sleep(ms(10));
+    }
+    let second = TcpStream::connect(addr).expect("connect");
+    send(
+        &mut second.try_clone().expect("clone"),
+        &Msg::Hello { root },
+    );
+    let mut second = BufReader::new(second);
+    assert!(read_line_within(&mut second, ms(5000)).contains("\"top\""));
+    let third = TcpStream::connect(addr).expect("connect");
+    let mut third = BufReader::new(third);
+    let busy: Msg = serde_json::from_str(&read_line_within(&mut third, ms(3000))).expect("busy");
+    assert!(
+        matches!(&busy, Msg::Error { reason } if reason.contains("busy")),
+        "{busy:?}"
+    );
+    // The holder and the second close after their hello: two more games, the server is done
+    // (it returns once the games are reached, with the sessions in progress finished).
+    drop(holder);
+    drop(second);
+    let games = server.join().expect("no panic").expect("serves");
+    assert!(games >= 2, "{games}");
+    let reports = reports.lock().expect("lock");
+    assert_eq!(
+        reports
+            .iter()
+            .filter(|(_, e, _)| *e == SessionEnd::Busy)
+            .count(),
+        1,
+        "{reports:?}"
+    );
+}
+
+/// Issue 9, item 5: `connect` had no timeout (135 s against a full backlog). A listener that
+/// never accepts fills its backlog; connecting to it then fails within the timeout.
+#[test]
+fn connecting_to_a_full_backlog_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut held = Vec::new();
+    // Linux queues backlog + 1 connections (129 for std's 128) and drops further SYNs.
+    let full = (0..5000).any(|_| match TcpStream::connect_timeout(&addr, ms(200)) {
+        Ok(s) => {
+            held.push(s);
+            false
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => true,
+        Err(e) => panic!("after {} connections: {e}", held.len()),
+    });
+    assert!(full, "the backlog never filled");
+    let params = params(HashId::Blake3, 2, true);
+    let t = tree_of(params, 10, None);
+    let start = Instant::now();
+    let err = challenge(&addr.to_string(), &t, &vote_root(&t), ms(300)).expect_err("no connection");
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+    assert!(start.elapsed() < ms(2000), "{:?}", start.elapsed());
+    let err = connect(&addr.to_string(), ms(300)).expect_err("no connection");
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+}
+
+#[test]
+fn zero_timeouts_are_refused_by_the_library() {
+    let params = params(HashId::Blake3, 2, true);
+    let t = tree_of(params, 10, None);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let err = challenge(&addr, &t, &vote_root(&t), Duration::ZERO).expect_err("refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    let opts = ServeOptions {
+        behaviour: Behaviour::Honest,
+        timeout: Duration::ZERO,
+        games: 1,
+        max_sessions: 1,
+    };
+    let err = serve(&listener, &t, &opts, &|_, _| {}).expect_err("refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    let err = serve_one(&listener, &t, Behaviour::Honest, Duration::ZERO).expect_err("refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+}
+
+/// `play` over a tree's own answers: a lying tree loses at its lie, an honest one wins; no
+/// network involved.
+#[test]
+fn play_against_respond_finds_the_lie() {
+    let params = params(HashId::Keccak, 3, false);
+    let correct = tree(params, None);
+    for (lie, executor) in [
+        (Some(999), tree(params, Some(999))),
+        (None, tree(params, None)),
+    ] {
+        let root = vote_root(&executor);
+        let outcome = play(
+            &correct,
+            &root,
+            |m| executor.respond(m).map_err(|e| e.to_string()),
+            &mut Vec::new(),
+        );
+        match lie {
+            Some(i) => assert!(
+                matches!(&outcome, Outcome::Challenger(w) if w.contains(&format!("wrong chunk at step {i}"))),
+                "{outcome:?}"
+            ),
+            None => assert!(matches!(outcome, Outcome::Executor(_)), "{outcome:?}"),
+        }
+    }
+}
+
+fn poie(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_poie"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+/// `--timeout-ms 0` would mean "no timeout" to the sockets: both commands refuse it as a usage
+/// error (exit 2), before reading any file.
+#[test]
+fn cli_refuses_a_zero_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        &[
+            "serve",
+            "--vote",
+            "v.json",
+            "--salt-file",
+            "s",
+            "--windback",
+            "wb.txt",
+            "--timeout-ms",
+            "0",
+        ][..],
+        &[
+            "challenge",
+            "--connect",
+            "127.0.0.1:9",
+            "--vote",
+            "v.json",
+            "--reveal",
+            "r.json",
+            "--windback",
+            "wb.txt",
+            "--timeout-ms",
+            "0",
+        ][..],
+    ] {
+        let o = poie(dir.path(), args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--timeout-ms"), "{err}");
+    }
+}
+
+/// Issue 9, item 1, end to end: the query that killed `poie serve` now gets an error reply,
+/// the session is reported on stderr, and the same process then plays an honest challenger
+/// and exits 0.
+#[test]
+fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("in.txt"), "200 3").expect("write");
+    std::fs::write(d.join("wb.txt"), "sort in.txt\n").expect("write");
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    ok(poie(d, &["key", "new", "k.key"]));
+    ok(poie(
+        d,
+        &[
+            "vote",
+            "--key",
+            "k.key",
+            "--windback",
+            "wb.txt",
+            "--salt-out",
+            "s",
+            "--lanes",
+            "4",
+            "--out",
+            "v.json",
+        ],
+    ));
+    ok(poie(
+        d,
+        &[
+            "reveal",
+            "--vote",
+            "v.json",
+            "--salt-file",
+            "s",
+            "--out",
+            "r.json",
+        ],
+    ));
+    let vote: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("v.json")).expect("vote")).expect("json");
+    let root = vote["root"].as_str().expect("a hex root").to_string();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_poie"))
+        .current_dir(d)
+        .args([
+            "serve",
+            "--vote",
+            "v.json",
+            "--salt-file",
+            "s",
+            "--windback",
+            "wb.txt",
+            "--listen",
+            "127.0.0.1:0",
+            "--timeout-ms",
+            "3000",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    // Its stderr, line by line, through a channel so every wait on it is bounded.
+    let (tx, lines) = mpsc::channel();
+    let stderr = server.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let addr = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("serve announces its address");
+        log.push(line.clone());
+        if let Some(a) = line.strip_prefix("poie: serving the challenge game on ") {
+            break a.to_string();
+        }
+        assert!(log.len() < 100, "{log:?}");
+    };
+
+    let mut s = TcpStream::connect(&addr).expect("connect");
+    s.write_all(format!("{{\"type\":\"hello\",\"root\":\"{root}\"}}\n").as_bytes())
+        .expect("hello");
+    s.write_all(b"{\"type\":\"query\",\"node\":{\"kind\":\"lane\",\"lane\":0,\"lo\":10000000,\"hi\":10000002}}\n")
+        .expect("query");
+    let mut r = BufReader::new(s);
+    assert!(read_line_within(&mut r, ms(10_000)).contains("\"top\""));
+    let refusal = read_line_within(&mut r, ms(10_000));
+    assert!(
+        refusal.contains("\"error\"") && refusal.contains("10000000"),
+        "{refusal}"
+    );
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "the session is closed");
+
+    let o = poie(
+        d,
+        &[
+            "challenge",
+            "--connect",
+            &addr,
+            "--vote",
+            "v.json",
+            "--reveal",
+            "r.json",
+            "--windback",
+            "wb.txt",
+            "--transcript",
+            "t.json",
+            "--timeout-ms",
+            "3000",
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("challenger loses: no divergence"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // One game played: the server exits 0 by itself.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = server.kill();
+            panic!("serve did not exit after its game: {log:?}");
+        }
+        std::thread::sleep(ms(20));
+    };
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(5)) {
+        log.push(line);
+    }
+    assert!(status.success(), "{status:?}: {log:?}");
+    let log = log.join("\n");
+    assert!(
+        log.contains("ended by a protocol error: lane node [10000000, 10000002) of lane 0"),
+        "{log}"
+    );
+    assert!(log.contains("game played"), "{log}");
+    assert!(log.contains("1 games played"), "{log}");
+}
+
+/// One session answers at most `MAX_SESSION_MESSAGES` messages (an honest game needs 82): a
+/// challenger repeating queries cannot keep the executor hashing, or a session slot, forever.
+#[test]
+fn a_session_ends_at_its_message_cap() {
+    let params = params(HashId::Blake3, 4, true);
+    let t = tree(params, None);
+    let root = vote_root(&t);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = std::thread::spawn(move || serve_one(&listener, &t, Behaviour::Honest, ms(5000)));
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut hello = serde_json::to_vec(&Msg::Hello { root }).expect("json");
+    hello.push(b'\n');
+    let cap = MAX_SESSION_MESSAGES as usize;
+    s.write_all(&hello.repeat(cap + 1)).expect("send");
+    let mut r = BufReader::new(s);
+    for i in 0..cap {
+        let line = read_line_within(&mut r, ms(5000));
+        assert!(line.contains("\"top\""), "reply {i}: {line}");
+    }
+    let last = read_line_within(&mut r, ms(5000));
+    assert!(
+        last.contains("\"error\"") && last.contains(&format!("more than {cap} messages")),
+        "{last}"
+    );
+    let end = server.join().expect("no panic").expect("serves");
+    assert!(
+        matches!(&end, SessionEnd::Failed(w) if w.contains("more than")),
+        "{end:?}"
+    );
 }

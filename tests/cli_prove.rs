@@ -50,12 +50,15 @@ fn salt_file_is_private_and_never_overwritten_or_printed() {
         let mode = std::fs::metadata(&path).expect("salt").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let salt = std::fs::read_to_string(&path).expect("salt");
-    assert_eq!(salt.trim().len(), 64);
+    let text = std::fs::read_to_string(&path).expect("salt");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("poie-salt-v1"));
+    let salt = lines.next().expect("hex line").to_string();
+    assert_eq!(salt.len(), 64);
     let o = poie(dir.path(), &["salt", "new", "s.salt"]);
     assert!(!o.status.success());
     assert!(err(&o).contains("refusing to overwrite"));
-    assert_eq!(std::fs::read_to_string(&path).expect("salt"), salt);
+    assert_eq!(std::fs::read_to_string(&path).expect("salt"), text);
     let o = prove(dir.path(), &["--out", "c.json"]);
     assert!(o.status.success(), "{}", err(&o));
     let all = format!(
@@ -64,7 +67,7 @@ fn salt_file_is_private_and_never_overwritten_or_printed() {
         String::from_utf8_lossy(&o.stdout),
         std::fs::read_to_string(dir.path().join("c.json")).expect("c")
     );
-    assert!(!all.contains(salt.trim()), "the salt leaked into output");
+    assert!(!all.contains(&salt), "the salt leaked into output");
 }
 
 #[test]
@@ -240,7 +243,7 @@ fn bad_files_and_arguments_give_clear_errors() {
         assert!(err(&o).contains(msg), "{name}: {}", err(&o));
         assert!(!err(&o).contains("panicked"));
     }
-    std::fs::write(d.join("short.salt"), "abcd").expect("write");
+    std::fs::write(d.join("short.salt"), "poie-salt-v1\nabcd").expect("write");
     let o = poie(
         d,
         &[

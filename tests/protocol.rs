@@ -61,7 +61,7 @@ fn honest_vote_checks_valid() {
     assert!(v.authentic());
     assert_eq!(v.state_roots.len(), 3);
     assert_eq!(
-        check(&v, &reveal(&v, salt), &jobs, cfg(), u64::MAX).expect("checks"),
+        check(&v, &reveal(&v, salt), &jobs, cfg()).expect("checks"),
         Verdict::Valid
     );
     // The vote survives its JSON form.
@@ -84,14 +84,15 @@ fn copycat_is_caught() {
     .expect("votes");
     // The copycat re-signs the honest executor's results under its own key without executing.
     let copycat = Key::from_seed(&[3; 32]);
+    let own_salt = [4u8; 32];
     let mut copied = honest.clone();
     copied.address = copycat.address();
     copied.public_key = copycat.public();
+    // It commits to its own salt, which it will have to reveal.
+    copied.salt_commitment = vote::salt_commitment(&own_salt);
     copied.sign(&copycat);
     assert!(copied.authentic());
-    let own_salt = [4u8; 32];
-    let verdict =
-        check(&copied, &reveal(&copied, own_salt), &jobs, cfg(), u64::MAX).expect("checks");
+    let verdict = check(&copied, &reveal(&copied, own_salt), &jobs, cfg()).expect("checks");
     assert_eq!(
         verdict,
         Verdict::BadProof {
@@ -103,7 +104,7 @@ fn copycat_is_caught() {
     let mut stolen = honest.clone();
     stolen.address = copycat.address();
     assert_eq!(
-        check(&stolen, &reveal(&stolen, own_salt), &jobs, cfg(), u64::MAX).expect("checks"),
+        check(&stolen, &reveal(&stolen, own_salt), &jobs, cfg()).expect("checks"),
         Verdict::BadSignature
     );
 }
@@ -142,15 +143,12 @@ fn windback_skipping_is_caught_with_the_first_missing_index() {
     };
     v.address = key.address();
     v.public_key = key.public();
+    v.salt_commitment = vote::salt_commitment(&salt);
     v.sign(&key);
-    let verdict = check(&v, &reveal(&v, salt), &jobs, cfg(), u64::MAX).expect("checks");
-    assert_eq!(
-        verdict,
-        Verdict::BadProof {
-            first_divergent: Some(proof.n),
-            expected_n: honest.n
-        }
-    );
+    let verdict = check(&v, &reveal(&v, salt), &jobs, cfg()).expect("checks");
+    // Replay stops one chunk past the vote's n: the first missing leaf is index n.
+    assert_eq!(verdict, Verdict::TraceTooLong { n: proof.n });
+    assert!(honest.n > proof.n);
 }
 
 #[test]
@@ -161,32 +159,41 @@ fn wrong_state_root_signature_reveal_and_windback_are_caught() {
     wrong.state_roots[1][0] ^= 1;
     wrong.sign(&key);
     assert_eq!(
-        check(&wrong, &reveal(&wrong, salt), &jobs, cfg(), u64::MAX).expect("checks"),
+        check(&wrong, &reveal(&wrong, salt), &jobs, cfg()).expect("checks"),
         Verdict::WrongStateRoot { job: 1 }
     );
 
     let mut forged = v.clone();
     forged.signature[10] ^= 1;
     assert_eq!(
-        check(&forged, &reveal(&v, salt), &jobs, cfg(), u64::MAX).expect("checks"),
+        check(&forged, &reveal(&v, salt), &jobs, cfg()).expect("checks"),
         Verdict::BadSignature
     );
 
     let mut other_reveal = reveal(&v, salt);
     other_reveal.root[0] ^= 1;
     assert_eq!(
-        check(&v, &other_reveal, &jobs, cfg(), u64::MAX).expect("checks"),
+        check(&v, &other_reveal, &jobs, cfg()).expect("checks"),
         Verdict::RevealMismatch
     );
 
+    // A salt the vote did not commit to is refused before any work.
     let wrong_salt = reveal(&v, [9; 32]);
+    assert_eq!(
+        check(&v, &wrong_salt, &jobs, cfg()).expect("checks"),
+        Verdict::RevealMismatch
+    );
+    // A vote committing to a salt other than the one its proof used: a bad proof.
+    let mut mismatched = v.clone();
+    mismatched.salt_commitment = vote::salt_commitment(&[9; 32]);
+    mismatched.sign(&key);
     assert!(matches!(
-        check(&v, &wrong_salt, &jobs, cfg(), u64::MAX).expect("checks"),
+        check(&mismatched, &wrong_salt, &jobs, cfg()).expect("checks"),
         Verdict::BadProof { .. }
     ));
 
     assert_eq!(
-        check(&v, &reveal(&v, salt), &jobs[..2], cfg(), u64::MAX).expect("checks"),
+        check(&v, &reveal(&v, salt), &jobs[..2], cfg()).expect("checks"),
         Verdict::WindbackMismatch
     );
 }
@@ -342,38 +349,42 @@ fn audit_passes_honest_openings_and_catches_bad_ones() {
         sample_indices(&[0; 32], v.n, 8),
         "indices follow the root"
     );
-    let resp = respond(&v, &salt, &jobs, 8, cfg(), u64::MAX).expect("responds");
+    let resp = respond(&v, &salt, &jobs, 8, cfg()).expect("responds");
     assert_eq!(
-        audit(&v, &r, &jobs, &resp, 8, u64::MAX).expect("audits"),
+        audit(&v, &r, &jobs, &resp, 8).expect("audits"),
         AuditVerdict::Passed { samples: 8 }
     );
 
     let mut bad = resp.clone();
     bad.openings[3].chunk[0] ^= 1;
     assert!(
-        matches!(audit(&v, &r, &jobs, &bad, 8, u64::MAX).expect("audits"), AuditVerdict::BadOpening { index, .. } if index == idx[3])
+        matches!(audit(&v, &r, &jobs, &bad, 8).expect("audits"), AuditVerdict::BadOpening { index, .. } if index == idx[3])
     );
     let mut bad = resp.clone();
     bad.openings[5].lane_branch[0][0] ^= 1;
     assert!(matches!(
-        audit(&v, &r, &jobs, &bad, 8, u64::MAX).expect("audits"),
+        audit(&v, &r, &jobs, &bad, 8).expect("audits"),
         AuditVerdict::BadOpening { .. }
     ));
     let mut bad = resp.clone();
     bad.openings.truncate(7);
     assert!(matches!(
-        audit(&v, &r, &jobs, &bad, 8, u64::MAX).expect("audits"),
+        audit(&v, &r, &jobs, &bad, 8).expect("audits"),
         AuditVerdict::BadOpening { .. }
     ));
     // Openings of an executor that proved another trace cannot match this execution.
     let lazy_jobs = vec![jobs[0].clone(), jobs[0].clone(), jobs[2].clone()];
-    let mut lazy = vote::vote(&key, &lazy_jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    let honest_lazy =
+        vote::vote(&key, &lazy_jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    // Same root and n, so the same sampled indices: its openings are those of its own trace.
+    let lazy_resp = respond(&honest_lazy, &salt, &lazy_jobs, 8, cfg()).expect("responds");
+    let mut lazy = honest_lazy.clone();
     lazy.windback = v.windback;
     lazy.state_roots = v.state_roots.clone();
     lazy.sign(&key);
-    let lazy_resp = respond(&lazy, &salt, &lazy_jobs, 8, cfg(), u64::MAX).expect("responds");
-    let verdict =
-        audit(&lazy, &reveal(&lazy, salt), &jobs, &lazy_resp, 8, u64::MAX).expect("audits");
+    // Our own `respond` refuses to open a vote for another windback than it is given.
+    assert!(respond(&lazy, &salt, &lazy_jobs, 8, cfg()).is_err());
+    let verdict = audit(&lazy, &reveal(&lazy, salt), &jobs, &lazy_resp, 8).expect("audits");
     assert!(!matches!(verdict, AuditVerdict::Passed { .. }), "{verdict}");
 }
 
@@ -444,16 +455,18 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
             version: VOTE_VERSION,
             address: key.address(),
             public_key: key.public(),
+            salt_commitment: vote::salt_commitment(&salt),
             windback: windback::digest(&jobs),
             state_roots: roots.clone(),
             n: proof.n,
+            max_steps: u64::MAX,
             params: params(),
             root: proof.root,
             signature: [0; 64],
         };
         v.sign(key);
         assert_eq!(
-            check(&v, &reveal(&v, salt), &jobs, cfg(), u64::MAX).expect("checks"),
+            check(&v, &reveal(&v, salt), &jobs, cfg()).expect("checks"),
             Verdict::Valid
         );
     }

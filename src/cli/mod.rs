@@ -135,6 +135,33 @@ fn gen_ledger(a: GenLedgerArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Refuses an output path whose folder does not exist, before any work is done.
+pub fn check_out(path: &std::path::Path) -> anyhow::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        anyhow::bail!(
+            "cannot write {}: folder {} does not exist",
+            path.display(),
+            parent.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically and with mode 0600: a file that holds a
+/// secret.
+pub fn write_secret_json(
+    path: &std::path::Path,
+    value: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(value)? + "\n";
+    poie::atomic::write(path, json.as_bytes(), true)?;
+    Ok(())
+}
+
 /// Writes `value` as pretty JSON to `path` (atomically), or to stdout without a path.
 pub fn write_json(
     path: Option<&std::path::Path>,

@@ -29,7 +29,8 @@ pub fn resolve(arg: &str) -> Result<Program> {
             names.join(", ")
         );
     }
-    let elf = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let elf = poie::files::read_capped(path, poie::files::MAX_PROGRAM)
+        .with_context(|| format!("reading {}", path.display()))?;
     Ok(Program {
         label: arg.into(),
         elf,
@@ -44,11 +45,19 @@ pub fn input(program: &Program, arg: Option<&PathBuf>) -> Result<Vec<u8>> {
         Some(p) if p.as_os_str() == "-" => {
             let mut buf = Vec::new();
             std::io::stdin()
+                .take(poie::files::MAX_PROGRAM + 1)
                 .read_to_end(&mut buf)
                 .context("reading input from stdin")?;
+            if buf.len() as u64 > poie::files::MAX_PROGRAM {
+                anyhow::bail!(
+                    "input from stdin is more than {} bytes",
+                    poie::files::MAX_PROGRAM
+                );
+            }
             Ok(buf)
         }
-        Some(p) => std::fs::read(p).with_context(|| format!("reading input {}", p.display())),
+        Some(p) => poie::files::read_capped(p, poie::files::MAX_PROGRAM)
+            .with_context(|| format!("reading input {}", p.display())),
         None => Ok(program
             .builtin
             .map(|g| g.sample_input.to_vec())

@@ -27,7 +27,7 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
                 );
             }
             let k = Key::from_seed(&secret::random32()?);
-            secret::write_secret(&file, &k.seed())?;
+            secret::write_secret(&file, secret::SecretKind::Key, &k.seed())?;
             println!("0x{}", hex::encode(k.address()));
             eprintln!("poie: wrote a new key to {} (mode 0600)", file.display());
             Ok(ExitCode::SUCCESS)
@@ -36,10 +36,10 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
 }
 
 fn read_key(path: &Path) -> Result<Key> {
-    // A key file has the same shape as a salt file: 64 hex characters.
-    let seed =
-        secret::read_salt(path).with_context(|| format!("reading key {}", path.display()))?;
-    Ok(Key::from_seed(&seed))
+    Ok(Key::from_seed(&secret::read_secret(
+        path,
+        secret::SecretKind::Key,
+    )?))
 }
 
 /// Executes a windback, proves it with a fresh salt and writes a signed vote.
@@ -58,7 +58,8 @@ pub struct VoteArgs {
     layout: LayoutArgs,
     #[command(flatten)]
     run: RunArgs,
-    /// Stop each job after N instructions.
+    /// Stop each job after N instructions. The limit goes into the signed vote, and every
+    /// verifier replays the windback under it.
     #[arg(long, value_name = "N", default_value_t = u64::MAX, hide_default_value = true)]
     max_steps: u64,
     /// Drill: prove a trace with step I corrupted (a lying executor; see `poie serve --lie-at`).
@@ -76,6 +77,12 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
             a.salt_out.display()
         );
     }
+    // Every output is checked before the work, so a bad path fails without leaving a salt
+    // behind that a retry would then refuse to overwrite.
+    super::check_out(&a.salt_out)?;
+    if let Some(out) = &a.out {
+        super::check_out(out)?;
+    }
     let key = read_key(&a.key)?;
     let jobs = windback::load(&a.windback)?;
     let salt = secret::random32()?;
@@ -88,7 +95,7 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
         a.max_steps,
         a.lie_at,
     )?;
-    secret::write_secret(&a.salt_out, &salt)?;
+    secret::write_secret(&a.salt_out, secret::SecretKind::Salt, &salt)?;
     super::write_json(a.out.as_deref(), &v)?;
     eprintln!(
         "poie: voted on {} jobs, {} chunks; root {}",
@@ -118,6 +125,13 @@ pub struct RevealArgs {
 pub fn reveal(a: RevealArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let salt = secret::read_salt(&a.salt_file)?;
+    if vote::salt_commitment(&salt) != v.salt_commitment {
+        bail!(
+            "{} is not the salt {} committed to: refusing to publish it",
+            a.salt_file.display(),
+            a.vote.display()
+        );
+    }
     let r = Reveal {
         version: VOTE_VERSION,
         address: v.address,
@@ -140,15 +154,13 @@ pub struct CheckArgs {
     windback: PathBuf,
     #[command(flatten)]
     run: RunArgs,
-    #[arg(long, value_name = "N", default_value_t = u64::MAX, hide_default_value = true)]
-    max_steps: u64,
 }
 
 pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
     let jobs = windback::load(&a.windback)?;
-    let verdict = vote::check(&v, &r, &jobs, a.run.config()?, a.max_steps)?;
+    let verdict = vote::check(&v, &r, &jobs, a.run.config()?)?;
     println!("{verdict}");
     Ok(if verdict == Verdict::Valid {
         ExitCode::SUCCESS
@@ -167,8 +179,8 @@ pub struct AuditRespondArgs {
     salt_file: PathBuf,
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
-    /// Number of sampled leaves.
-    #[arg(long, default_value_t = 16)]
+    /// Number of sampled leaves (1 to 4096).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=i64::from(poie::protocol::audit::MAX_SAMPLES)))]
     samples: u32,
     #[command(flatten)]
     run: RunArgs,
@@ -180,8 +192,7 @@ pub fn audit_respond(a: AuditRespondArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let salt = secret::read_salt(&a.salt_file)?;
     let jobs = windback::load(&a.windback)?;
-    let resp =
-        poie::protocol::audit::respond(&v, &salt, &jobs, a.samples, a.run.config()?, u64::MAX)?;
+    let resp = poie::protocol::audit::respond(&v, &salt, &jobs, a.samples, a.run.config()?)?;
     super::write_json(Some(&a.out), &resp)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -199,7 +210,8 @@ pub struct AuditArgs {
     /// The executor's openings (`poie audit-respond`).
     #[arg(long, value_name = "FILE")]
     openings: PathBuf,
-    #[arg(long, default_value_t = 16)]
+    /// Number of sampled leaves (1 to 4096), as given to `audit-respond`.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=i64::from(poie::protocol::audit::MAX_SAMPLES)))]
     samples: u32,
     /// Also run the full check and print how much cheaper the audit was.
     #[arg(long)]
@@ -219,13 +231,13 @@ pub fn audit(a: AuditArgs) -> Result<ExitCode> {
         |r: &poie::protocol::audit::AuditResponse| r.version,
     )?;
     let start = std::time::Instant::now();
-    let verdict = poie::protocol::audit::audit(&v, &r, &jobs, &resp, a.samples, u64::MAX)?;
+    let verdict = poie::protocol::audit::audit(&v, &r, &jobs, &resp, a.samples)?;
     let audit_secs = start.elapsed().as_secs_f64();
     println!("{verdict}");
     eprintln!("poie: audit took {audit_secs:.3} s");
     if a.compare_full {
         let start = std::time::Instant::now();
-        let full = vote::check(&v, &r, &jobs, a.run.config()?, u64::MAX)?;
+        let full = vote::check(&v, &r, &jobs, a.run.config()?)?;
         let full_secs = start.elapsed().as_secs_f64();
         eprintln!(
             "poie: full check ({full}) took {full_secs:.3} s: the audit cost {:.1}% of it ({:.1}x cheaper)",
@@ -257,7 +269,7 @@ pub fn derive_secret(a: DeriveSecretArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let salt = secret::read_salt(&a.salt_file)?;
     let s = poie::proof::unique_secret(v.params.hash, &salt, &v.address);
-    secret::write_secret(&a.out, &s)?;
+    secret::write_secret(&a.out, secret::SecretKind::UniqueSecret, &s)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -281,9 +293,10 @@ pub struct LeakClaimArgs {
 
 pub fn leak_claim(a: LeakClaimArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
-    let s = secret::read_salt(&a.secret_file)?;
+    let s = secret::read_secret(&a.secret_file, secret::SecretKind::UniqueSecret)?;
     let c = poie::protocol::leak::claim(&v, s, a.claimant, a.at);
-    super::write_json(Some(&a.out), &c)?;
+    // The claim carries the unique secret: private until it is submitted.
+    super::write_secret_json(&a.out, &c)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -329,7 +342,14 @@ fn build_tree(
         chunks: Vec::new(),
         corrupt_at,
     };
-    windback::execute(jobs, &mut c, u64::MAX)?;
+    // Under the vote's step limit, and no further than its n chunks: the tree holds the whole
+    // trace in memory, so a vote over a looping job must not grow it without bound.
+    if windback::execute_within(jobs, &mut c, v.max_steps, v.n)? == windback::Execution::TooLong {
+        anyhow::bail!(
+            "under the vote's step limit the windback's trace is longer than its {} chunks",
+            v.n
+        );
+    }
     let h = poie::proof::Hasher::new(
         v.params.hash,
         poie::proof::unique_secret(v.params.hash, salt, &v.address),
@@ -338,7 +358,10 @@ fn build_tree(
     Ok(Tree::new(v.params, h, c.chunks))
 }
 
-/// The executor's side of the challenge game: answers one challenger over TCP.
+/// The executor's side of the challenge game: answers challengers over TCP, several at once,
+/// until `--games` games have been played. A session that breaks the protocol (a node outside
+/// the tree, a malformed, oversized or late message) is reported on stderr and ends; the server
+/// goes on.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
@@ -356,13 +379,21 @@ pub struct ServeArgs {
     /// Drill: read queries, never answer.
     #[arg(long)]
     silent: bool,
-    /// Per-message timeout in milliseconds.
-    #[arg(long, default_value_t = 5000)]
+    /// Per-message timeout in milliseconds (1 to 3600000): each whole message from a
+    /// challenger must arrive within it.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=u64::from(poie::protocol::challenge::MAX_TIMEOUT_MS)))]
     timeout_ms: u64,
+    /// Exit after N games: sessions the challenger closed after playing. Sessions ended by a
+    /// protocol error or refused as busy do not count.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    games: u64,
+    /// Most challengers served at once (1 to 64); one more is told the server is busy.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    max_sessions: u32,
 }
 
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
-    use poie::protocol::challenge::{serve_one, Behaviour};
+    use poie::protocol::challenge::{Behaviour, ServeOptions};
     let v = load_vote(&a.vote)?;
     let salt = secret::read_salt(&a.salt_file)?;
     let jobs = windback::load(&a.windback)?;
@@ -378,12 +409,17 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     } else {
         Behaviour::Honest
     };
-    serve_one(
-        &listener,
-        &tree,
+    let opts = ServeOptions {
         behaviour,
-        std::time::Duration::from_millis(a.timeout_ms),
-    )?;
+        timeout: std::time::Duration::from_millis(a.timeout_ms),
+        games: a.games,
+        max_sessions: usize::try_from(a.max_sessions).context("--max-sessions")?,
+    };
+    let games = poie::protocol::challenge::serve(&listener, &tree, &opts, &|peer, end| {
+        eprintln!("poie: session with {peer}: {end}");
+    })
+    .with_context(|| format!("serving on {}", a.listen))?;
+    eprintln!("poie: {games} games played");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -419,7 +455,8 @@ pub struct ChallengeArgs {
     /// Write the transcript here.
     #[arg(long, value_name = "FILE", default_value = "transcript.json")]
     transcript: PathBuf,
-    #[arg(long, default_value_t = 5000)]
+    /// Timeout in milliseconds (1 to 3600000) for connecting, and for each whole reply.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=u64::from(poie::protocol::challenge::MAX_TIMEOUT_MS)))]
     timeout_ms: u64,
 }
 

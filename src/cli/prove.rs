@@ -40,7 +40,7 @@ pub struct SourceArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
     /// Hashing worker threads (0: hash in the producer thread). Default: all cores.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = parse_threads)]
     threads: Option<usize>,
     /// blake3 SIMD backend: auto, portable, sse41, avx2 or avx512.
     #[arg(long, default_value = "auto", value_parser = parse_simd)]
@@ -49,8 +49,24 @@ pub struct RunArgs {
     #[arg(long)]
     pin: bool,
     /// Target chunks per block handed to the workers.
-    #[arg(long, value_name = "N", default_value_t = poie::proof::pipeline::DEFAULT_BATCH)]
+    #[arg(long, value_name = "N", default_value_t = poie::proof::pipeline::DEFAULT_BATCH, value_parser = parse_batch)]
     batch: usize,
+}
+
+/// A count in `lo..=hi`, refused with the range otherwise.
+fn parse_count(s: &str, lo: usize, hi: usize) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+        _ => Err(format!("expected a whole number from {lo} to {hi}")),
+    }
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    parse_count(s, 0, poie::proof::pipeline::MAX_THREADS)
+}
+
+fn parse_batch(s: &str) -> Result<usize, String> {
+    parse_count(s, 1, poie::proof::pipeline::MAX_BATCH)
 }
 
 fn parse_simd(s: &str) -> Result<SimdChoice, String> {
@@ -63,12 +79,14 @@ impl RunArgs {
         let threads = self
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        Ok(ProverConfig {
+        let cfg = ProverConfig {
             threads,
             simd: self.simd.resolve()?,
-            batch: self.batch.max(1),
+            batch: self.batch,
             pin: self.pin,
-        })
+        };
+        cfg.validate().map_err(anyhow::Error::msg)?;
+        Ok(cfg)
     }
 }
 

@@ -79,10 +79,13 @@ pub fn load_json<T: for<'de> Deserialize<'de>>(
     version_of: impl Fn(&T) -> u32,
 ) -> Result<T, FileError> {
     let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| FileError::Io {
-        path: p.clone(),
-        source,
-    })?;
+    let text =
+        crate::files::read_text_bounded(path, crate::files::MAX_DOCUMENT).map_err(|source| {
+            FileError::Io {
+                path: p.clone(),
+                source,
+            }
+        })?;
     // Check the version first, so a newer file gets a version error rather than a field error.
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
         if let Some(found) = v.get("version").and_then(|v| v.as_u64()) {
@@ -119,12 +122,7 @@ impl Commitment {
         let c: Commitment = load_json(path, "commitment", COMMITMENT_VERSION, |c: &Commitment| {
             c.version
         })?;
-        if c.params.layout.lanes == 0 {
-            return Err(FileError::Invalid {
-                path: path.display().to_string(),
-                msg: "lanes must be at least 1".into(),
-            });
-        }
+        // The layout was checked as it was parsed (`Layout`'s serde `try_from`).
         Ok(c)
     }
 }

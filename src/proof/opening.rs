@@ -87,8 +87,7 @@ pub fn verify(
         return Err(OpeningError::IndexOutOfRange(o.index, n));
     }
     let layout = params.layout;
-    let lanes = u64::from(layout.lanes);
-    let (j, p) = ((o.index % lanes) as u32, o.index / lanes);
+    let (j, p) = layout.locate(o.index);
     let m = layout.lane_len(n, j);
     let leaf = h.leaf(&o.chunk, &o.link);
     let lane_root =
@@ -162,8 +161,8 @@ impl OpeningCollector {
         if index >= n {
             return Err(OpeningError::IndexOutOfRange(index, n));
         }
-        let lanes = u64::from(params.layout.lanes);
-        let (lane, pos) = (index % lanes, index / lanes);
+        let (lane, pos) = params.layout.locate(index);
+        let lane = u64::from(lane);
         let m = params.layout.lane_len(n, lane as u32);
         let prev_ranges = if params.layout.chained && pos > 0 {
             ranges(pos - 1, m)

@@ -47,6 +47,35 @@ impl Default for ProverConfig {
 /// Default target block size in chunks (256 KiB of trace).
 pub const DEFAULT_BATCH: usize = 8192;
 
+/// The largest `--batch`: 2^20 chunks, a 32 MiB block.
+pub const MAX_BATCH: usize = 1 << 20;
+
+/// The most hashing workers one prover runs.
+pub const MAX_THREADS: usize = 4096;
+
+/// The window's blocks together stay under this: many workers and wide layouts get shorter
+/// blocks (the root does not depend on them) instead of an allocation the machine cannot give.
+const WINDOW_BYTES: usize = 1 << 30;
+
+impl ProverConfig {
+    /// Refuses settings no machine can run, with what was wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.threads > MAX_THREADS {
+            return Err(format!(
+                "--threads {} is more than {MAX_THREADS} hashing workers",
+                self.threads
+            ));
+        }
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return Err(format!(
+                "--batch {} is outside 1..={MAX_BATCH} chunks",
+                self.batch
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Rows per block: the largest power of two with `rows * lanes <= batch` (at least 1).
 pub fn rows_per_block(batch: usize, lanes: usize) -> usize {
     let r = (batch / lanes.max(1)).max(1);
@@ -93,10 +122,15 @@ pub fn chain_width(lanes: usize, threads: usize, degree: usize) -> usize {
 
 fn setup(params: Params, hasher: Hasher, cfg: &ProverConfig) -> Shared {
     let lanes = params.layout.lanes as usize;
-    let rows = rows_per_block(cfg.batch, lanes);
+    let threads = cfg.threads.min(MAX_THREADS);
+    let mut rows = rows_per_block(cfg.batch.min(MAX_BATCH), lanes);
+    let window_chunks = window(threads).saturating_mul(lanes);
+    while rows > 1 && window_chunks.saturating_mul(rows).saturating_mul(32) > WINDOW_BYTES {
+        rows /= 2;
+    }
     let chained = params.layout.chained;
     let width = if chained {
-        chain_width(lanes, cfg.threads, hasher.simd_width())
+        chain_width(lanes, threads, hasher.simd_width())
     } else {
         lanes.max(1)
     };
@@ -109,7 +143,7 @@ fn setup(params: Params, hasher: Hasher, cfg: &ProverConfig) -> Shared {
         chained,
         groups,
     };
-    Shared::new(hasher, geo, window(cfg.threads))
+    Shared::new(hasher, geo, window(threads))
 }
 
 /// Pins the calling worker to core `w mod cores` and counts it.
@@ -185,23 +219,32 @@ pub fn prove_indexed(
     let block_len = shared.geo.block_len() as u64;
     let full = n / block_len;
     shared.set_fill_end(full);
-    if cfg.threads == 0 {
-        shared.drain(Some(fill), &mut Scratch::default())?;
-    } else {
-        let cores = cores(&cfg);
-        std::thread::scope(|s| {
-            for w in 0..cfg.threads {
-                let (shared, cores) = (&shared, &cores);
-                s.spawn(move || {
-                    pin(shared, cores, w);
-                    shared.work(Some(fill));
-                });
+    let threads = cfg.threads.min(MAX_THREADS);
+    let cores = cores(&cfg);
+    std::thread::scope(|s| {
+        // The OS may refuse threads (limits, memory): run on those it grants, and on the
+        // calling thread when it grants none. The root does not depend on it.
+        let mut spawned = 0;
+        for w in 0..threads {
+            let (shared, cores) = (&shared, &cores);
+            let worker = std::thread::Builder::new().spawn_scoped(s, move || {
+                pin(shared, cores, w);
+                shared.work(Some(fill));
+            });
+            if worker.is_err() {
+                break;
             }
-            let r = shared.wait_folded(full);
+            spawned += 1;
+        }
+        if spawned == 0 {
+            let r = shared.drain(Some(fill), &mut Scratch::default());
             shared.close(r.is_err());
-            r
-        })?;
-    }
+            return r;
+        }
+        let r = shared.wait_folded(full);
+        shared.close(r.is_err());
+        r
+    })?;
     shared.wait_folded(full)?;
     // At most one block: fewer than rows x L chunks.
     let mut tail = vec![[0u8; 32]; (n - full * block_len) as usize];
@@ -245,15 +288,19 @@ impl Prover {
     pub fn new(params: Params, hasher: Hasher, cfg: ProverConfig) -> Prover {
         let shared = Arc::new(setup(params, hasher, &cfg));
         let cores = Arc::new(cores(&cfg));
-        let workers = (0..cfg.threads)
-            .map(|w| {
+        // As in `prove_indexed`: the workers the OS grants, inline when it grants none.
+        let workers: Vec<JoinHandle<()>> = (0..cfg.threads.min(MAX_THREADS))
+            .map_while(|w| {
                 let (shared, cores) = (shared.clone(), cores.clone());
-                std::thread::spawn(move || {
-                    pin(&shared, &cores, w);
-                    shared.work(None);
-                })
+                std::thread::Builder::new()
+                    .spawn(move || {
+                        pin(&shared, &cores, w);
+                        shared.work(None);
+                    })
+                    .ok()
             })
             .collect();
+        let inline = workers.is_empty().then(Scratch::default);
         Prover {
             params,
             current: vec![[0; 32]; shared.geo.block_len()],
@@ -261,7 +308,7 @@ impl Prover {
             workers,
             filled: 0,
             n: 0,
-            inline: (cfg.threads == 0).then(Scratch::default),
+            inline,
         }
     }
 

@@ -3,7 +3,7 @@
 //! hashing the trace and verifies K branches, instead of re-hashing all n chunks.
 
 use super::vote::{Reveal, Vote};
-use super::windback::{self, Job, WindbackError};
+use super::windback::{self, Execution, Job, WindbackError};
 use crate::proof::opening::{verify, Opening, OpeningCollector};
 use crate::proof::{Hasher, Prover, ProverConfig};
 use crate::trace::{Chunk, TraceSink};
@@ -13,12 +13,18 @@ use std::io;
 
 pub const DS_AUDIT: &[u8] = b"poie/v1/audit";
 
-/// `k` indices in `[0, n)`: `u64 LE of blake3(DS_AUDIT || root || i (u32 LE))[0..8] mod n`.
+/// The most leaves one audit samples: far past any useful confidence (each sample catches a
+/// wrong fraction `f` of leaves with probability `f`), and a bound on the openings an executor
+/// must build and an auditor read.
+pub const MAX_SAMPLES: u32 = 4096;
+
+/// `min(k, MAX_SAMPLES)` indices in `[0, n)`: `u64 LE of blake3(DS_AUDIT || root || i (u32
+/// LE))[0..8] mod n`.
 pub fn sample_indices(root: &[u8; 32], n: u64, k: u32) -> Vec<u64> {
     if n == 0 {
         return Vec::new();
     }
-    (0..k)
+    (0..k.min(MAX_SAMPLES))
         .map(|i| {
             let h = blake3::Hasher::new()
                 .update(DS_AUDIT)
@@ -51,15 +57,28 @@ impl TraceSink for Collectors {
     }
 }
 
-/// Executor side: re-executes with the salt and opens the sampled indices of its own vote.
+/// Executor side: re-executes with the salt (under the vote's step limit) and opens the
+/// sampled indices of its own vote. Refuses, writing nothing, when the re-execution does not
+/// give the vote's root: a wrong salt or windback would only produce openings that fail.
 pub fn respond(
     v: &Vote,
     salt: &[u8; 32],
     jobs: &[Job],
     samples: u32,
     cfg: ProverConfig,
-    max_steps: u64,
 ) -> Result<AuditResponse, WindbackError> {
+    if super::vote::salt_commitment(salt) != v.salt_commitment {
+        return Err(WindbackError::Sink(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "wrong salt for this vote: it is not the salt the vote committed to",
+        )));
+    }
+    if windback::digest(jobs) != v.windback {
+        return Err(WindbackError::Sink(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "this windback is not the one the vote is for",
+        )));
+    }
     let h = Hasher::for_executor(v.params.hash, salt, &v.address, cfg.simd)?;
     let collectors = sample_indices(&v.root, v.n, samples)
         .into_iter()
@@ -69,9 +88,20 @@ pub fn respond(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut tee = crate::trace::Tee(Prover::new(v.params, h, cfg), Collectors(collectors));
-    windback::execute(jobs, &mut tee, max_steps)?;
+    let not_this_vote = |why: &str| {
+        WindbackError::Sink(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("re-executing gives {why}: wrong salt or windback for this vote"),
+        ))
+    };
+    if windback::execute_within(jobs, &mut tee, v.max_steps, v.n)? == Execution::TooLong {
+        return Err(not_this_vote("a longer trace than the vote's"));
+    }
     let crate::trace::Tee(prover, Collectors(collectors)) = tee;
     let proof = prover.into_proof()?;
+    if proof.root != v.root {
+        return Err(not_this_vote("another root than the vote's"));
+    }
     let openings = collectors
         .into_iter()
         .map(|c| c.into_opening(&proof.lane_roots))
@@ -156,9 +186,8 @@ pub fn audit(
     jobs: &[Job],
     resp: &AuditResponse,
     samples: u32,
-    max_steps: u64,
 ) -> Result<AuditVerdict, WindbackError> {
-    if !v.authentic() || r.address != v.address || r.root != v.root {
+    if !v.authentic() || !r.belongs_to(v) {
         return Ok(AuditVerdict::BadSignature);
     }
     let indices = sample_indices(&v.root, v.n, samples);
@@ -171,7 +200,15 @@ pub fn audit(
         seen: 0,
         found: BTreeMap::new(),
     };
-    let roots = windback::execute(jobs, &mut picker, max_steps)?;
+    let roots = match windback::execute_within(jobs, &mut picker, v.max_steps, v.n)? {
+        Execution::Complete(roots) => roots,
+        // Replay stopped at n + 1 chunks: the length alone is wrong.
+        Execution::TooLong => {
+            return Ok(AuditVerdict::WrongLength {
+                expected: picker.seen,
+            })
+        }
+    };
     if let Some(job) =
         (0..roots.len().max(v.state_roots.len())).find(|&k| roots.get(k) != v.state_roots.get(k))
     {

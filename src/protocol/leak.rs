@@ -79,8 +79,13 @@ pub fn judge(c: &LeakClaim, v: &Vote, r: &Reveal, reveal_start: u64) -> LeakVerd
     if c.address != v.address || c.root != v.root || c.hash != v.params.hash {
         return LeakVerdict::Rejected("the claim names another vote".into());
     }
-    if r.address != v.address || r.root != v.root {
-        return LeakVerdict::Rejected("the reveal is for another vote".into());
+    // A reveal whose salt is not the one the vote committed to is a forgery: judging with it
+    // would slash on a secret the executor never had.
+    if !r.belongs_to(v) {
+        return LeakVerdict::Rejected(
+            "the reveal is for another vote, or its salt is not the one the vote committed to"
+                .into(),
+        );
     }
     if unique_secret(v.params.hash, &r.salt, &v.address) != c.secret {
         return LeakVerdict::Rejected("the claimed secret is not the executor's".into());

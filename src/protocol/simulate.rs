@@ -171,6 +171,7 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                 let mut v = Vote {
                     address: e.key.address(),
                     public_key: e.key.public(),
+                    salt_commitment: crate::protocol::vote::salt_commitment(&salt),
                     ..h
                 };
                 v.sign(&e.key);
@@ -194,6 +195,7 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                 let mut v = Vote {
                     address: e.key.address(),
                     public_key: e.key.public(),
+                    salt_commitment: crate::protocol::vote::salt_commitment(&salt),
                     state_roots: roots,
                     n: proof.n,
                     root: proof.root,
@@ -221,9 +223,11 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                         version: VOTE_VERSION,
                         address: k.address(),
                         public_key: k.public(),
+                        salt_commitment: crate::protocol::vote::salt_commitment(&s),
                         windback: windback::digest(&jobs),
                         state_roots: roots.clone(),
                         n: proof.n,
+                        max_steps: u64::MAX,
                         params: cfg.params,
                         root: proof.root,
                         signature: [0; 64],
@@ -269,7 +273,7 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                     continue;
                 }
             }
-            let verdict = check(v, r, &jobs, cfg.prover, u64::MAX)?;
+            let verdict = check(v, r, &jobs, cfg.prover)?;
             let mechanism = match verdict {
                 Verdict::Valid => None,
                 Verdict::WrongStateRoot { .. } => Some("full check (wrong state root)".to_string()),
@@ -277,6 +281,9 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                     first_divergent: Some(i),
                     ..
                 } => Some(format!("full check (trace ends early at leaf {i})")),
+                Verdict::TraceTooLong { n } => {
+                    Some(format!("full check (trace ends early at leaf {n})"))
+                }
                 Verdict::BadProof {
                     first_divergent: None,
                     ..

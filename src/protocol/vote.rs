@@ -1,12 +1,24 @@
 //! Votes, reveals and the full check. Byte layouts are in docs/SPEC.md, section 6.
 
 use super::keys::{address_of, verify, Key};
-use super::windback::{self, Job, WindbackError};
+use super::windback::{self, Execution, Job, WindbackError};
 use crate::proof::{Hasher, Params, Prover, ProverConfig};
 use serde::{Deserialize, Serialize};
 
-pub const VOTE_VERSION: u32 = 1;
+/// Version 2 added the step limit and the streamed stdout hash of the state roots.
+pub const VOTE_VERSION: u32 = 2;
 pub const DS_VOTE: &[u8] = b"poie/v1/vote";
+pub const DS_SALT: &[u8] = b"poie/v1/salt";
+
+/// `blake3(DS_SALT || s)`: published in the vote, so any reveal is checked against the vote
+/// by one hash, before any work, and a forged reveal cannot frame the executor.
+pub fn salt_commitment(salt: &[u8; 32]) -> [u8; 32] {
+    *blake3::Hasher::new()
+        .update(DS_SALT)
+        .update(salt)
+        .finalize()
+        .as_bytes()
+}
 
 /// A signed vote on a windback's state roots, carrying the proof root.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,11 +29,17 @@ pub struct Vote {
     pub address: [u8; 20],
     #[serde(with = "crate::hexser::bytes")]
     pub public_key: [u8; 32],
+    /// [`salt_commitment`] of the salt the proof was built with.
+    #[serde(with = "crate::hexser::bytes")]
+    pub salt_commitment: [u8; 32],
     #[serde(with = "crate::hexser::bytes")]
     pub windback: [u8; 32],
     #[serde(with = "crate::hexser::list")]
     pub state_roots: Vec<[u8; 32]>,
     pub n: u64,
+    /// The step limit each job ran under: part of what was executed, so every verifier replays
+    /// the windback under it.
+    pub max_steps: u64,
     pub params: Params,
     #[serde(with = "crate::hexser::bytes")]
     pub root: [u8; 32],
@@ -43,18 +61,31 @@ pub struct Reveal {
     pub salt: [u8; 32],
 }
 
+impl Reveal {
+    /// For `v`: same address and root, and the salt is the one `v` committed to.
+    pub fn belongs_to(&self, v: &Vote) -> bool {
+        self.address == v.address
+            && self.root == v.root
+            && salt_commitment(&self.salt) == v.salt_commitment
+    }
+}
+
 impl Vote {
-    /// The signed bytes: `DS_VOTE || address || public key || windback digest || count (u64
-    /// LE) || state roots || n (u64 LE) || params (7 bytes) || root`.
+    /// The signed bytes: `DS_VOTE || version (u32 LE) || address || public key || salt
+    /// commitment || windback digest || count (u64 LE) || state roots || n (u64 LE) || max_steps (u64 LE) || params
+    /// (7 bytes) || root`.
     pub fn message(&self) -> Vec<u8> {
         let mut m = Vec::with_capacity(160 + 32 * self.state_roots.len());
         m.extend_from_slice(DS_VOTE);
+        m.extend_from_slice(&self.version.to_le_bytes());
         m.extend_from_slice(&self.address);
         m.extend_from_slice(&self.public_key);
+        m.extend_from_slice(&self.salt_commitment);
         m.extend_from_slice(&self.windback);
         m.extend_from_slice(&(self.state_roots.len() as u64).to_le_bytes());
         self.state_roots.iter().for_each(|r| m.extend_from_slice(r));
         m.extend_from_slice(&self.n.to_le_bytes());
+        m.extend_from_slice(&self.max_steps.to_le_bytes());
         m.extend_from_slice(&self.params.encode());
         m.extend_from_slice(&self.root);
         m
@@ -106,9 +137,11 @@ pub fn vote_with_lie(
         version: VOTE_VERSION,
         address,
         public_key: key.public(),
+        salt_commitment: salt_commitment(salt),
         windback: windback::digest(jobs),
         state_roots,
         n: proof.n,
+        max_steps,
         params,
         root: proof.root,
         signature: [0; 64],
@@ -126,6 +159,11 @@ pub enum Verdict {
     WindbackMismatch,
     /// The reveal does not belong to this vote.
     RevealMismatch,
+    /// Replayed under the vote's step limit, the windback's trace is longer than the vote's
+    /// `n` (replay stops there).
+    TraceTooLong {
+        n: u64,
+    },
     /// The first job whose state root differs from the re-execution.
     WrongStateRoot {
         job: usize,
@@ -146,6 +184,10 @@ impl std::fmt::Display for Verdict {
             Verdict::BadSignature => write!(f, "invalid: bad signature or address"),
             Verdict::WindbackMismatch => write!(f, "invalid: the vote is for another windback"),
             Verdict::RevealMismatch => write!(f, "invalid: the reveal is for another vote"),
+            Verdict::TraceTooLong { n } => write!(
+                f,
+                "bad proof: under the vote's step limit the windback's trace is longer than its {n} chunks (first divergent leaf index {n})"
+            ),
             Verdict::WrongStateRoot { job } => write!(f, "wrong state root: job {job}"),
             Verdict::BadProof { first_divergent: Some(i), expected_n } => {
                 write!(f, "bad proof: the trace has {expected_n} chunks; first divergent leaf index {i}")
@@ -158,14 +200,13 @@ impl std::fmt::Display for Verdict {
     }
 }
 
-/// Verifies the signature, re-executes the windback and recomputes the root with the revealed
-/// salt.
+/// Verifies the signature, re-executes the windback under the vote's step limit (and at most
+/// `n + 1` chunks) and recomputes the root with the revealed salt.
 pub fn check(
     v: &Vote,
     r: &Reveal,
     jobs: &[Job],
     cfg: ProverConfig,
-    max_steps: u64,
 ) -> Result<Verdict, WindbackError> {
     if !v.authentic() {
         return Ok(Verdict::BadSignature);
@@ -173,12 +214,15 @@ pub fn check(
     if windback::digest(jobs) != v.windback {
         return Ok(Verdict::WindbackMismatch);
     }
-    if r.address != v.address || r.root != v.root {
+    if !r.belongs_to(v) {
         return Ok(Verdict::RevealMismatch);
     }
     let hasher = Hasher::for_executor(v.params.hash, &r.salt, &v.address, cfg.simd)?;
     let mut prover = Prover::new(v.params, hasher, cfg);
-    let roots = windback::execute(jobs, &mut prover, max_steps)?;
+    let roots = match windback::execute_within(jobs, &mut prover, v.max_steps, v.n)? {
+        Execution::Complete(roots) => roots,
+        Execution::TooLong => return Ok(Verdict::TraceTooLong { n: v.n }),
+    };
     let proof = prover.into_proof()?;
     if let Some(job) =
         (0..roots.len().max(v.state_roots.len())).find(|&k| roots.get(k) != v.state_roots.get(k))

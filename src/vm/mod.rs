@@ -151,20 +151,60 @@ pub struct RunResult {
     pub outcome: Outcome,
 }
 
+/// The most guest output [`Output::Capture`] keeps; the rest is dropped, so a guest cannot
+/// exhaust the host's memory by writing.
+pub const CAPTURE_LIMIT: usize = 16 << 20;
+
 /// Where guest output goes.
 pub enum Output {
-    /// Kept in memory; read with [`Vm::stdout`] / [`Vm::stderr`].
+    /// Kept in memory, up to [`CAPTURE_LIMIT`] bytes; read with [`Vm::stdout`] / [`Vm::stderr`].
     Capture(Vec<u8>),
+    /// Hashed as it is written, kept nowhere: any amount of output in constant memory.
+    Digest(Box<OutputDigest>),
     /// Streamed to a host writer. A host write error is remembered, not shown to the guest, so
     /// the guest's behaviour cannot depend on the host.
     Writer(Box<dyn Write + Send>),
     Discard,
 }
 
+/// The length and blake3 hash of everything a guest wrote to one stream.
+#[derive(Clone, Default)]
+pub struct OutputDigest {
+    hasher: blake3::Hasher,
+    len: u64,
+}
+
+impl OutputDigest {
+    pub fn new() -> Self {
+        OutputDigest::default()
+    }
+
+    /// Bytes written.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// blake3 of the bytes written.
+    pub fn hash(&self) -> [u8; 32] {
+        *self.hasher.finalize().as_bytes()
+    }
+}
+
 impl Output {
     fn write(&mut self, bytes: &[u8]) {
         match self {
-            Output::Capture(v) => v.extend_from_slice(bytes),
+            Output::Capture(v) => {
+                let room = CAPTURE_LIMIT.saturating_sub(v.len());
+                v.extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or_default());
+            }
+            Output::Digest(d) => {
+                d.hasher.update(bytes);
+                d.len = d.len.saturating_add(bytes.len() as u64);
+            }
             Output::Writer(w) => {
                 let _ = w.write_all(bytes).and_then(|_| w.flush());
             }
@@ -274,6 +314,14 @@ impl Vm {
     /// Guest stdout so far, if captured.
     pub fn stdout(&self) -> &[u8] {
         self.io.stdout.captured()
+    }
+
+    /// Length and hash of guest stdout so far, if it goes to [`Output::Digest`].
+    pub fn stdout_digest(&self) -> Option<&OutputDigest> {
+        match &self.io.stdout {
+            Output::Digest(d) => Some(d.as_ref()),
+            _ => None,
+        }
     }
 
     /// Guest stderr so far, if captured.

@@ -1,0 +1,662 @@
+//! Hostile files, votes, guests and arguments (issue 9): each case here crashed, hung, leaked
+//! or framed a party before it was fixed. Every command runs under a deadline, so a hang fails
+//! the test instead of stalling the suite.
+
+mod common;
+
+use common::*;
+use poie::proof::{HashId, Layout, Params, ProverConfig};
+use poie::protocol::keys::Key;
+use poie::protocol::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
+use poie::protocol::windback::{self, Execution, Job};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs poie in `dir`, killing it (and failing the test) after `secs` seconds.
+fn poie_within(dir: &Path, secs: u64, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_poie"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().expect("waits").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("poie {args:?} still running after {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn poie(dir: &Path, args: &[&str]) -> Output {
+    poie_within(dir, 60, args)
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit 125 (poie's own error) or 2 (usage), a message mentioning `what`, and no panic.
+fn refused(o: &Output, code: i32, what: &str) {
+    assert_eq!(o.status.code(), Some(code), "{}", err(o));
+    assert!(err(o).contains(what), "expected '{what}' in: {}", err(o));
+    assert!(!err(o).contains("panicked"), "{}", err(o));
+}
+
+/// A key, a windback over the built-in sort guest, a vote (8 lanes) and its reveal, in `d`.
+fn voted(d: &Path) {
+    std::fs::write(d.join("in.txt"), "300 3").expect("write");
+    std::fs::write(d.join("wb.txt"), "sort in.txt\n").expect("write");
+    assert!(poie(d, &["key", "new", "k.key"]).status.success());
+    let o = poie(
+        d,
+        &[
+            "vote",
+            "--key",
+            "k.key",
+            "--windback",
+            "wb.txt",
+            "--salt-out",
+            "v.salt",
+            "--lanes",
+            "8",
+            "--out",
+            "vote.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = poie(
+        d,
+        &[
+            "reveal",
+            "--vote",
+            "vote.json",
+            "--salt-file",
+            "v.salt",
+            "--out",
+            "reveal.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+/// A looping guest: `jal x0, 0` forever.
+fn looping_elf() -> Vec<u8> {
+    elf(&[j(0, 0)], &[])
+}
+
+#[test]
+fn signed_votes_with_impossible_layouts_are_refused_by_every_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    voted(d);
+    // Re-sign the vote with a bad lane count, as a hostile executor would.
+    let key_text = std::fs::read_to_string(d.join("k.key")).expect("key");
+    let seed =
+        poie::hexser::decode::<32>(key_text.lines().nth(1).expect("hex").trim()).expect("seed");
+    let key = Key::from_seed(&seed);
+    let text = std::fs::read_to_string(d.join("vote.json")).expect("vote");
+    let v: Vote = serde_json::from_str(&text).expect("vote");
+    for lanes in [0u32, u32::MAX] {
+        let mut bad = v.clone();
+        bad.params.layout = Layout {
+            lanes,
+            chained: true,
+        };
+        bad.sign(&key);
+        assert!(bad.authentic());
+        std::fs::write(
+            d.join("bad.json"),
+            serde_json::to_string(&bad).expect("json"),
+        )
+        .expect("write");
+        for args in [
+            vec![
+                "check",
+                "--vote",
+                "bad.json",
+                "--reveal",
+                "reveal.json",
+                "--windback",
+                "wb.txt",
+            ],
+            vec![
+                "audit-respond",
+                "--vote",
+                "bad.json",
+                "--salt-file",
+                "v.salt",
+                "--windback",
+                "wb.txt",
+                "--out",
+                "o.json",
+            ],
+            vec![
+                "audit",
+                "--vote",
+                "bad.json",
+                "--reveal",
+                "reveal.json",
+                "--windback",
+                "wb.txt",
+                "--openings",
+                "o.json",
+            ],
+        ] {
+            let o = poie_within(d, 30, &args);
+            refused(&o, 125, "lanes must be");
+        }
+    }
+}
+
+#[test]
+fn extreme_arguments_get_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    voted(d);
+    let prove = |extra: &[&str]| {
+        let mut args = vec![
+            "prove",
+            "--synthetic",
+            "1000",
+            "--salt-file",
+            "v.salt",
+            "--address",
+            "0x1111111111111111111111111111111111111111",
+        ];
+        args.extend_from_slice(extra);
+        poie_within(d, 30, &args)
+    };
+    refused(&prove(&["--batch", "18446744073709551615"]), 2, "--batch");
+    refused(&prove(&["--batch", "1099511627776"]), 2, "--batch");
+    refused(&prove(&["--batch", "0"]), 2, "--batch");
+    refused(
+        &prove(&["--threads", "20000", "--unchained"]),
+        2,
+        "--threads",
+    );
+    refused(
+        &prove(&["--lanes", "4294967295"]),
+        125,
+        "lanes must be at most",
+    );
+    refused(&prove(&["--lanes", "0"]), 125, "lanes must be at least");
+    let o = poie_within(
+        d,
+        30,
+        &[
+            "audit-respond",
+            "--vote",
+            "vote.json",
+            "--salt-file",
+            "v.salt",
+            "--windback",
+            "wb.txt",
+            "--samples",
+            "4294967295",
+            "--out",
+            "o.json",
+        ],
+    );
+    refused(&o, 2, "--samples");
+    // The largest accepted values still run.
+    let o = prove(&["--batch", "1048576", "--lanes", "65536", "--threads", "3"]);
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+#[test]
+fn secret_files_of_one_kind_are_refused_as_another() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    voted(d);
+    // Revealing with the key file as the salt would publish the signing key.
+    let o = poie(
+        d,
+        &[
+            "reveal",
+            "--vote",
+            "vote.json",
+            "--salt-file",
+            "k.key",
+            "--out",
+            "r2.json",
+        ],
+    );
+    refused(&o, 125, "holds a signing key");
+    assert!(!d.join("r2.json").exists());
+    let o = poie(
+        d,
+        &[
+            "vote",
+            "--key",
+            "v.salt",
+            "--windback",
+            "wb.txt",
+            "--salt-out",
+            "v2.salt",
+        ],
+    );
+    refused(&o, 125, "holds a salt");
+    assert!(!d.join("v2.salt").exists());
+    // A derived unique secret is its own kind, and a leak claim holding it is private.
+    let o = poie(
+        d,
+        &[
+            "derive-secret",
+            "--vote",
+            "vote.json",
+            "--salt-file",
+            "v.salt",
+            "--out",
+            "u.secret",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = poie(
+        d,
+        &["reveal", "--vote", "vote.json", "--salt-file", "u.secret"],
+    );
+    refused(&o, 125, "holds a unique secret");
+    let o = poie(
+        d,
+        &[
+            "leak-claim",
+            "--vote",
+            "vote.json",
+            "--secret-file",
+            "u.secret",
+            "--claimant",
+            "0x2222222222222222222222222222222222222222",
+            "--at",
+            "5",
+            "--out",
+            "claim.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["claim.json", "u.secret", "k.key", "v.salt"] {
+            let mode = std::fs::metadata(d.join(f)).expect(f).permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{f}");
+        }
+    }
+    // A headerless file (the old format) is refused with what was expected.
+    std::fs::write(d.join("old.salt"), "ab".repeat(32)).expect("write");
+    let o = poie(
+        d,
+        &["reveal", "--vote", "vote.json", "--salt-file", "old.salt"],
+    );
+    refused(&o, 125, "poie-salt-v1");
+}
+
+#[test]
+fn audit_respond_with_the_wrong_salt_refuses_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    voted(d);
+    assert!(poie(d, &["salt", "new", "other.salt"]).status.success());
+    let o = poie(
+        d,
+        &[
+            "audit-respond",
+            "--vote",
+            "vote.json",
+            "--salt-file",
+            "other.salt",
+            "--windback",
+            "wb.txt",
+            "--out",
+            "o.json",
+        ],
+    );
+    refused(&o, 125, "wrong salt");
+    assert!(!d.join("o.json").exists());
+    // The right salt with another windback: refused too, before the work.
+    std::fs::write(d.join("in2.txt"), "301 3").expect("write");
+    std::fs::write(d.join("wb2.txt"), "sort in2.txt\n").expect("write");
+    let o = poie(
+        d,
+        &[
+            "audit-respond",
+            "--vote",
+            "vote.json",
+            "--salt-file",
+            "v.salt",
+            "--windback",
+            "wb2.txt",
+            "--out",
+            "o.json",
+        ],
+    );
+    refused(&o, 125, "not the one the vote is for");
+    assert!(!d.join("o.json").exists());
+}
+
+#[test]
+fn a_reveal_must_carry_the_salt_the_vote_committed_to() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    voted(d);
+    assert!(poie(d, &["salt", "new", "other.salt"]).status.success());
+    let o = poie(
+        d,
+        &[
+            "reveal",
+            "--vote",
+            "vote.json",
+            "--salt-file",
+            "other.salt",
+            "--out",
+            "r2.json",
+        ],
+    );
+    refused(&o, 125, "not the salt");
+    assert!(!d.join("r2.json").exists());
+    // A forged reveal with a salt of the framer's choosing, and a leak claim made from it:
+    // judge-leak must not slash the executor.
+    let text = std::fs::read_to_string(d.join("reveal.json")).expect("reveal");
+    let mut forged: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let other = std::fs::read_to_string(d.join("other.salt")).expect("salt");
+    let other_hex = other.lines().nth(1).expect("hex").to_string();
+    forged["salt"] = serde_json::Value::String(other_hex.clone());
+    std::fs::write(d.join("forged.json"), forged.to_string()).expect("write");
+    let v: Vote =
+        serde_json::from_str(&std::fs::read_to_string(d.join("vote.json")).expect("vote"))
+            .expect("vote");
+    let salt = poie::hexser::decode::<32>(&other_hex).expect("hex");
+    let s = poie::proof::unique_secret(v.params.hash, &salt, &v.address);
+    std::fs::write(
+        d.join("u.secret"),
+        format!("poie-unique-secret-v1\n{}\n", hex::encode(s)),
+    )
+    .expect("write");
+    let o = poie(
+        d,
+        &[
+            "leak-claim",
+            "--vote",
+            "vote.json",
+            "--secret-file",
+            "u.secret",
+            "--claimant",
+            "0x2222222222222222222222222222222222222222",
+            "--at",
+            "5",
+            "--out",
+            "claim.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = poie(
+        d,
+        &[
+            "judge-leak",
+            "--claim",
+            "claim.json",
+            "--vote",
+            "vote.json",
+            "--reveal",
+            "forged.json",
+            "--reveal-start",
+            "10",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("committed to"));
+    // The same check refuses the forged reveal.
+    let o = poie(
+        d,
+        &[
+            "check",
+            "--vote",
+            "vote.json",
+            "--reveal",
+            "forged.json",
+            "--windback",
+            "wb.txt",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("reveal"));
+}
+
+#[test]
+fn vote_checks_its_outputs_before_the_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("wb.txt"), "hello\n").expect("write");
+    assert!(poie(d, &["key", "new", "k.key"]).status.success());
+    let vote = |out: &str| {
+        poie(
+            d,
+            &[
+                "vote",
+                "--key",
+                "k.key",
+                "--windback",
+                "wb.txt",
+                "--salt-out",
+                "v.salt",
+                "--out",
+                out,
+            ],
+        )
+    };
+    refused(&vote("missing/vote.json"), 125, "does not exist");
+    assert!(!d.join("v.salt").exists(), "no salt left behind");
+    let o = vote("vote.json");
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_are_refused_where_a_file_is_meant() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    voted(d);
+    let fifo = d.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.map(|s| s.success()).unwrap_or(false), "mkfifo");
+    for special in ["fifo", "/dev/zero"] {
+        let cases: Vec<Vec<&str>> = vec![
+            vec![
+                "check",
+                "--vote",
+                special,
+                "--reveal",
+                "reveal.json",
+                "--windback",
+                "wb.txt",
+            ],
+            vec![
+                "check",
+                "--vote",
+                "vote.json",
+                "--reveal",
+                "reveal.json",
+                "--windback",
+                special,
+            ],
+            vec!["reveal", "--vote", "vote.json", "--salt-file", special],
+            vec![
+                "vote",
+                "--key",
+                special,
+                "--windback",
+                "wb.txt",
+                "--salt-out",
+                "x.salt",
+            ],
+        ];
+        for args in cases {
+            let o = poie_within(d, 20, &args);
+            refused(&o, 125, "not a regular file");
+        }
+    }
+}
+
+#[test]
+fn manifest_entries_stay_inside_the_manifest_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outside = dir.path().join("k.key");
+    std::fs::write(&outside, "secret bytes").expect("write");
+    let wb = dir.path().join("wb");
+    std::fs::create_dir(&wb).expect("mkdir");
+    std::fs::write(wb.join("in.txt"), "10 1").expect("write");
+    let cases = [
+        ("sort ../k.key\n", "without `..`"),
+        (&*format!("sort {}\n", outside.display()), "relative path"),
+        ("sort sub/../../k.key\n", "without `..`"),
+        ("sort missing.txt\n", "missing.txt"),
+        ("sort .\n", "not a regular file"),
+    ];
+    for (manifest, what) in cases {
+        std::fs::write(wb.join("m.txt"), manifest).expect("write");
+        let e = windback::load(&wb.join("m.txt")).expect_err(manifest);
+        assert!(e.to_string().contains(what), "{manifest}: {e}");
+        assert!(e.to_string().contains("line 1"), "{e}");
+    }
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, wb.join("link")).expect("symlink");
+        std::fs::write(wb.join("m.txt"), "sort link\n").expect("write");
+        let e = windback::load(&wb.join("m.txt")).expect_err("symlink out");
+        assert!(e.to_string().contains("outside"), "{e}");
+    }
+    std::fs::write(wb.join("m.txt"), "sort ./in.txt\n").expect("write");
+    let jobs = windback::load(&wb.join("m.txt")).expect("inside is fine");
+    assert_eq!(jobs[0].input, b"10 1");
+}
+
+fn params() -> Params {
+    Params {
+        hash: HashId::Blake3,
+        layout: Layout::new(4, true).expect("valid"),
+    }
+}
+
+fn cfg() -> ProverConfig {
+    ProverConfig {
+        threads: 1,
+        ..ProverConfig::default()
+    }
+}
+
+#[test]
+fn the_step_limit_is_signed_and_every_replay_uses_it() {
+    let jobs = vec![Job {
+        program: "loop".into(),
+        elf: looping_elf(),
+        input: Vec::new(),
+    }];
+    let (key, salt) = (Key::from_seed(&[3; 32]), [4u8; 32]);
+    let v = vote::vote(&key, &jobs, params(), cfg(), &salt, 5000).expect("votes");
+    assert_eq!((v.n, v.max_steps), (5000, 5000));
+    let reveal = Reveal {
+        version: VOTE_VERSION,
+        address: v.address,
+        root: v.root,
+        salt,
+    };
+    // The checker runs no limit of its own: the vote's is enough, and it terminates.
+    assert_eq!(
+        check(&v, &reveal, &jobs, cfg()).expect("checks"),
+        Verdict::Valid
+    );
+    // The limit is signed: changing it breaks the signature.
+    let mut tampered = v.clone();
+    tampered.max_steps = 6000;
+    assert!(!tampered.authentic());
+    // A signed vote that claims no limit over a looping job costs a checker n + 1 steps.
+    let mut endless = v.clone();
+    endless.max_steps = u64::MAX;
+    endless.sign(&key);
+    let start = Instant::now();
+    assert_eq!(
+        check(&endless, &reveal, &jobs, cfg()).expect("checks"),
+        Verdict::TraceTooLong { n: 5000 }
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn replay_is_bounded_by_the_votes_length() {
+    let jobs = vec![
+        Job {
+            program: "hello".into(),
+            elf: poie::guests::find("hello").expect("hello").elf.to_vec(),
+            input: Vec::new(),
+        },
+        Job {
+            program: "loop".into(),
+            elf: looping_elf(),
+            input: Vec::new(),
+        },
+    ];
+    let mut count = poie::trace::CountingSink::default();
+    let e = windback::execute_within(&jobs, &mut count, u64::MAX, 10_000).expect("runs");
+    assert_eq!(e, Execution::TooLong);
+    assert_eq!(count.chunks, 10_001);
+    // Within the bound, every job's state root.
+    let mut count = poie::trace::CountingSink::default();
+    let e = windback::execute_within(&jobs, &mut count, 700, 10_000).expect("runs");
+    assert!(
+        matches!(e, Execution::Complete(ref r) if r.len() == 2),
+        "{e:?}"
+    );
+}
+
+/// `write(1, DATA, 1 MiB)` forty times, then exit 0.
+fn chatty_elf() -> Vec<u8> {
+    let code = prog(&[
+        li(9, 40),
+        // loop:
+        li(10, 1),
+        li(11, DATA),
+        li(12, 1 << 20),
+        vec![addi(17, 0, 64), ECALL, addi(9, 9, -1)],
+        // bne x9, x0, loop (back over 9 instructions)
+        vec![b(-36, 0, 9, 1)],
+        li(10, 0),
+        exit(),
+    ]);
+    elf(&code, &vec![b'x'; 1 << 20])
+}
+
+#[test]
+fn guest_output_is_hashed_as_it_streams_and_capture_is_bounded() {
+    use poie::vm::{Output, Vm, CAPTURE_LIMIT};
+    let elf = chatty_elf();
+    let mut vm = Vm::new(&elf, Vec::new()).expect("loads");
+    vm.set_stdout(Output::Digest(Box::default()));
+    let r = vm.run(&mut poie::trace::NullSink, u64::MAX).expect("runs");
+    assert_eq!(r.outcome, poie::vm::Outcome::Exited(0));
+    let d = vm.stdout_digest().expect("digest");
+    assert_eq!(d.len(), 40 << 20);
+    let mut h = blake3::Hasher::new();
+    for _ in 0..40 {
+        h.update(&vec![b'x'; 1 << 20]);
+    }
+    assert_eq!(d.hash(), *h.finalize().as_bytes());
+    // Captured output stops at the limit instead of growing with the guest.
+    let mut vm = Vm::new(&elf, Vec::new()).expect("loads");
+    vm.run(&mut poie::trace::NullSink, u64::MAX).expect("runs");
+    assert_eq!(vm.stdout().len(), CAPTURE_LIMIT);
+    // The state root commits to all of it.
+    let jobs = vec![Job {
+        program: "chatty".into(),
+        elf,
+        input: Vec::new(),
+    }];
+    let roots = windback::execute(&jobs, &mut poie::trace::NullSink, u64::MAX).expect("runs");
+    assert_eq!(roots[0], windback::state_root(&r.outcome, d));
+}
