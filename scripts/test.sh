@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what the tests need when it is missing (qemu-user for the
-# differential test, the RISC-V cross-compiler for the guest rebuild check), then runs cargo test.
+# differential test, the RISC-V cross-compiler for the guest rebuild check), checks formatting
+# and lints (warnings are errors), then runs cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -13,4 +14,6 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo_ apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --lib --bins --tests "$@"
