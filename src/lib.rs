@@ -9,6 +9,7 @@ pub mod bench;
 pub mod files;
 pub mod guests;
 pub mod hexser;
+pub mod limit;
 pub mod proof;
 pub mod protocol;
 pub mod source;

@@ -21,6 +21,8 @@ pub enum SourceInfo {
         /// How the guest ended, e.g. "exited with status 0".
         outcome: String,
         exit_code: u8,
+        /// `null` when the guest ran without a limit.
+        #[serde(with = "crate::limit")]
         max_steps: u64,
     },
     /// A recorded trace file (blake3 of its bytes).

@@ -38,7 +38,8 @@ pub struct Vote {
     pub state_roots: Vec<[u8; 32]>,
     pub n: u64,
     /// The step limit each job ran under: part of what was executed, so every verifier replays
-    /// the windback under it.
+    /// the windback under it. `u64::MAX` (`null` in JSON) for none.
+    #[serde(with = "crate::limit")]
     pub max_steps: u64,
     pub params: Params,
     #[serde(with = "crate::hexser::bytes")]
