@@ -176,3 +176,63 @@ fn trace_out_to_a_device_writes_in_place() {
         assert!(ft.is_char_device(), "/dev/null must stay a device");
     }
 }
+
+#[test]
+fn code_stored_into_a_data_page_faults_with_139() {
+    // RX, RW, RX: store `exit(42)` into the data page between the code pages and jump there.
+    // Linux (and qemu-riscv32) deliver SIGSEGV: the data page is not executable.
+    let data = TEXT + 0x1000;
+    let mut code = li(5, data);
+    for (k, word) in [addi(10, 0, 42), addi(17, 0, 93), ECALL]
+        .into_iter()
+        .enumerate()
+    {
+        code.extend(li(6, word));
+        code.push(sw(6, 5, 4 * k as i32));
+    }
+    code.push(jalr(0, 5, 0));
+    let image = elf_segments(
+        TEXT,
+        &[
+            Seg::code(TEXT, PF_R | PF_X, &code),
+            Seg::zero(data, 0x1000, PF_R | PF_W),
+            Seg::code(TEXT + 0x2000, PF_R | PF_X, &exit()),
+        ],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(dir.path(), "wx", &image);
+    let o = poie(&["run", &p]);
+    assert_eq!(o.status.code(), Some(139), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("instruction fetch from a non-executable address at pc 0x00011000"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn huge_and_refused_elfs_give_exit_codes_and_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two 1.5 GiB bss segments: loaded, run, exit 0 (memory is only mapped).
+    let big = elf_segments(
+        TEXT,
+        &[
+            Seg::code(TEXT, PF_R | PF_X, &exit()),
+            Seg::zero(0x0100_0000, 0x6000_0000, PF_R | PF_W),
+            Seg::zero(0x8000_0000, 0x6000_0000, PF_R | PF_W),
+        ],
+    );
+    let o = poie(&["run", &write(dir.path(), "big", &big)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The entry point outside every executable segment: 125 and the reason.
+    let bad_entry = elf_segments(
+        TEXT + 0x1000,
+        &[
+            Seg::code(TEXT, PF_R | PF_X, &exit()),
+            Seg::zero(TEXT + 0x1000, 0x1000, PF_R | PF_W),
+        ],
+    );
+    let o = poie(&["run", &write(dir.path(), "bad_entry", &bad_entry)]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(stderr(&o).contains("entry point 0x11000"), "{}", stderr(&o));
+}

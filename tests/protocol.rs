@@ -527,6 +527,8 @@ fn cli_serve_challenge_referee_over_loopback() {
             "serve",
             "--vote",
             "v.json",
+            "--key",
+            "k.key",
             "--salt-file",
             "s",
             "--windback",
@@ -567,18 +569,39 @@ fn cli_serve_challenge_referee_over_loopback() {
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let o = poie(&[
-        "referee",
-        "--transcript",
-        "t.json",
-        "--vote",
-        "v.json",
-        "--reveal",
-        "r.json",
-        "--windback",
-        "wb.txt",
-    ]);
+    let referee = || {
+        poie(&[
+            "referee",
+            "--transcript",
+            "t.json",
+            "--vote",
+            "v.json",
+            "--reveal",
+            "r.json",
+            "--windback",
+            "wb.txt",
+        ])
+    };
+    let o = referee();
     assert!(String::from_utf8_lossy(&o.stdout).contains("executor loses: wrong chunk at step 1234"));
+    assert_eq!(o.status.code(), Some(0));
+    // The conviction rests on the executor's signature over its opening: altered, the same
+    // transcript proves nothing.
+    let mut t: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("t.json")).expect("transcript"))
+            .expect("json");
+    let last = t["entries"]
+        .as_array_mut()
+        .and_then(|e| e.last_mut())
+        .expect("entries");
+    let sig = last["sig"].as_str().expect("a signed opening");
+    let flipped = if sig.starts_with('0') { "1" } else { "0" };
+    last["sig"] = serde_json::Value::String(format!("{flipped}{}", &sig[1..]));
+    std::fs::write(d.join("t.json"), serde_json::to_vec(&t).expect("json")).expect("write");
+    let o = referee();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("unproven: the signature of reply"), "{out}");
+    assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]

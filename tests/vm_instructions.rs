@@ -308,9 +308,192 @@ fn syscalls_write_read_brk_enosys() {
 
 #[test]
 fn stack_starts_like_linux() {
-    let (vm, _) = run(vec![addi(10, 2, 0), i(0, 2, 2, 11, 0x03)]);
-    assert_eq!(vm.reg(10) % 16, 0, "sp is 16-byte aligned");
-    assert_eq!(vm.reg(11), 0, "argc = 0");
+    // docs/SPEC.md 1.3, byte for byte.
+    let (vm, _) = run(vec![addi(10, 2, 0)]);
+    let sp = vm.reg(10);
+    assert_eq!(sp, 0x7fff_ff40);
+    let mem = vm.memory();
+    let word = |a: u32| mem.load_u32(a).expect("mapped");
+    let mut expect = vec![1, 0x7fff_fff0, 0, 0];
+    let aux = [
+        (16, 0x1100), // AT_HWCAP: I and M
+        (6, 4096),    // AT_PAGESZ
+        (17, 100),    // AT_CLKTCK
+        (3, 0),       // AT_PHDR: no segment maps the headers (text starts at offset 0x1000)
+        (4, 32),      // AT_PHENT
+        (5, 2),       // AT_PHNUM
+        (7, 0),       // AT_BASE
+        (8, 0),       // AT_FLAGS
+        (9, TEXT),    // AT_ENTRY
+        (11, 0),
+        (12, 0),
+        (13, 0),
+        (14, 0),
+        (23, 0),           // AT_SECURE
+        (25, 0x7fff_ffe0), // AT_RANDOM
+        (31, 0x7fff_fff0), // AT_EXECFN
+        (0, 0),            // AT_NULL
+    ];
+    expect.extend(aux.iter().flat_map(|&(k, v)| [k, v]));
+    let got: Vec<u32> = (0..expect.len() as u32).map(|n| word(sp + 4 * n)).collect();
+    assert_eq!(got, expect);
+    let bytes = |a: u32, n: u32| mem.read_bytes(a, n).expect("mapped");
+    assert_eq!(bytes(0x7fff_ffd8, 8), [0; 8], "padding up to AT_RANDOM");
+    assert_eq!(
+        bytes(0x7fff_ffe0, 16),
+        [
+            0x3c, 0x4c, 0xbb, 0x5e, 0xd4, 0xc4, 0xe0, 0x33, 0x56, 0x0b, 0x5f, 0x44, 0x86, 0xaa,
+            0xed, 0x05
+        ],
+        "AT_RANDOM: blake3(\"poie/v1/AT_RANDOM\")[0..16]"
+    );
+    assert_eq!(bytes(0x7fff_fff0, 16), b"guest\0\0\0\0\0\0\0\0\0\0\0");
+    assert_eq!(
+        mem.load_u8(0x7f80_0000),
+        Some(0),
+        "the rest of the stack is zero"
+    );
+    assert_eq!(mem.load_u8(0x7f7f_ffff), None, "8 MiB of stack, no more");
+    // Every other register starts at 0.
+    let (vm, _) = run(vec![]);
+    for reg in (1..32).filter(|&r| r != 2 && r != 17) {
+        assert_eq!(vm.reg(reg), 0, "x{reg}");
+    }
+}
+
+#[test]
+fn at_phdr_points_at_the_program_headers_when_a_segment_maps_them() {
+    // Map the file's first page (headers included) as a read-only segment below the code.
+    let code = prog(&[
+        li(5, 0x7fff_ff40 + 4 * (4 + 2 * 3 + 1)),
+        vec![lw(10, 5, 0)],
+        exit(),
+    ]);
+    let mut image = elf_segments(
+        TEXT,
+        &[
+            Seg::code(TEXT, PF_R | PF_X, &code),
+            Seg::zero(0x8000, 0x1000, PF_R), // patched below to map file offset 0
+        ],
+    );
+    let h = 52 + 32;
+    image[h + 16..h + 20].copy_from_slice(&0x1000u32.to_le_bytes()); // filesz
+    image[h + 4..h + 8].copy_from_slice(&0u32.to_le_bytes()); // offset
+    let mut vm = Vm::new(&image, Vec::new()).expect("loads");
+    vm.run(&mut VecSink::default(), 100).expect("runs");
+    assert_eq!(
+        vm.reg(10),
+        0x8000 + 52,
+        "AT_PHDR = vaddr + e_phoff - offset"
+    );
+    assert_eq!(vm.memory().load_u32(0x8000 + 52), Some(1), "PT_LOAD");
+    // No segment maps the headers: AT_PHDR is 0.
+    let image = elf_segments(TEXT, &[Seg::code(TEXT, PF_R | PF_X, &code)]);
+    let mut vm = Vm::new(&image, Vec::new()).expect("loads");
+    vm.run(&mut VecSink::default(), 100).expect("runs");
+    assert_eq!(vm.reg(10), 0);
+}
+
+#[test]
+fn fence_i_is_a_barrier_and_counters_are_illegal() {
+    // fence.i (with the reserved fields set, which must be ignored) retires like fence.
+    let (vm, steps) = run(vec![0x0000_100f, 0xfff2_900f, addi(10, 0, 5)]);
+    assert_eq!(vm.reg(10), 5);
+    for (k, word) in [0x0000_100f, 0xfff2_900f].into_iter().enumerate() {
+        let st = &steps[k];
+        assert_eq!(st.word, word);
+        assert_eq!(
+            (st.rs1_val, st.rs2_val, st.rd_val, st.mem_addr, st.mem_val),
+            (0, 0, 0, 0, 0)
+        );
+        assert_eq!(st.next_pc, TEXT + 4 * (k as u32 + 1));
+    }
+    // rdcycle, rdtime, rdinstret and their high halves: illegal, so no guest reads a clock.
+    for word in [
+        0xc000_2573,
+        0xc010_2573,
+        0xc020_2573,
+        0xc800_2573,
+        0xc810_2573,
+        0xc820_2573,
+    ] {
+        let mut vm = Vm::new(&elf(&[word], &[]), Vec::new()).expect("loads");
+        let r = vm.run(&mut VecSink::default(), 10).expect("runs");
+        assert!(
+            matches!(r.outcome, Outcome::Trapped(t) if t.kind == TrapKind::IllegalInstruction && t.word == word),
+            "{word:#010x}: {:?}",
+            r.outcome
+        );
+        assert_eq!(r.outcome.exit_code(), 132);
+    }
+}
+
+#[test]
+fn close_closes_the_three_standard_fds() {
+    let code = prog(&[
+        // close(1); write(1, DATA, 1); close(1) again; close(3); close(2); write(2, DATA, 1)
+        vec![addi(10, 0, 1)],
+        syscall(57),
+        vec![addi(20, 10, 0), addi(10, 0, 1)],
+        li(11, DATA),
+        vec![addi(12, 0, 1)],
+        syscall(64),
+        vec![addi(21, 10, 0), addi(10, 0, 1)],
+        syscall(57),
+        vec![addi(22, 10, 0), addi(10, 0, 3)],
+        syscall(57),
+        vec![addi(23, 10, 0), addi(10, 0, 0)],
+        syscall(57),
+        vec![addi(24, 10, 0), addi(10, 0, 0)],
+        syscall(63),
+        vec![addi(25, 10, 0), addi(10, 0, 2)],
+        syscall(64),
+        vec![addi(26, 10, 0), addi(10, 0, 0)],
+    ]);
+    let (vm, _) = run_with_data(code, b"x");
+    let regs: Vec<i32> = (20..27).map(|r| vm.reg(r) as i32).collect();
+    assert_eq!(regs, [0, -9, -9, -9, 0, -9, 1]);
+    assert_eq!(vm.stdout(), b"");
+    assert_eq!(vm.stderr(), b"x");
+}
+
+#[test]
+fn read_checks_the_whole_buffer_even_at_end_of_input() {
+    // Input is empty, but 16 bytes from the last 8 of the data page are asked for: EFAULT.
+    let code = prog(&[
+        vec![addi(10, 0, 0)],
+        li(11, DATA + 0x1000 - 8),
+        vec![addi(12, 0, 16)],
+        syscall(63),
+        vec![addi(20, 10, 0), addi(10, 0, 0), addi(12, 0, 8)],
+        syscall(63),
+        vec![addi(21, 10, 0), addi(10, 0, 0)],
+    ]);
+    let (vm, _) = run_with_data(code, &[]);
+    assert_eq!(vm.reg(20) as i32, -14, "EFAULT");
+    assert_eq!(vm.reg(21), 0, "end of input");
+}
+
+#[test]
+fn initial_break_is_the_highest_segment_end_rounded_up_to_a_page() {
+    let code = prog(&[
+        vec![addi(10, 0, 0)],
+        syscall(214),
+        vec![addi(20, 10, 0)],
+        exit(),
+    ]);
+    for (memsz, brk) in [(1, 0x2_1000), (0x1000, 0x2_1000), (0x1001, 0x2_2000)] {
+        let image = elf_segments(
+            TEXT,
+            &[
+                Seg::code(TEXT, PF_R | PF_X, &code),
+                Seg::zero(DATA, memsz, PF_R | PF_W),
+            ],
+        );
+        let mut vm = Vm::new(&image, Vec::new()).expect("loads");
+        vm.run(&mut VecSink::default(), 100).expect("runs");
+        assert_eq!(vm.reg(20), brk, "memsz {memsz:#x}");
+    }
 }
 
 #[test]

@@ -9,7 +9,9 @@ typedef int i32;
 typedef unsigned long long u64;
 typedef unsigned int usize;
 
-/* argc/argv are ignored: guests take all input from stdin. gp is set for linker relaxation. */
+/* argc/argv are ignored: guests take all input from stdin. gp is set for linker relaxation.
+ * A guest that reads its initial stack defines RT_OWN_START and its own _start. */
+#ifndef RT_OWN_START
 __asm__(".section .text._start\n"
         ".globl _start\n"
         "_start:\n"
@@ -21,6 +23,7 @@ __asm__(".section .text._start\n"
         "  ecall\n"
         "  j _start\n"
         ".text\n");
+#endif
 
 static inline long sys3(long n, long a, long b, long c) {
     register long a0 __asm__("a0") = a;

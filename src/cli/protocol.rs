@@ -330,42 +330,17 @@ pub fn judge_leak(a: JudgeLeakArgs) -> Result<ExitCode> {
     })
 }
 
-/// The executor's tree for a vote: executes the windback and hashes it with the secret.
-fn build_tree(
-    v: &Vote,
-    salt: &[u8; 32],
-    jobs: &[windback::Job],
-    corrupt_at: Option<u64>,
-) -> Result<poie::protocol::challenge::Tree> {
-    use poie::protocol::challenge::{ChunkCollector, Tree};
-    let mut c = ChunkCollector {
-        chunks: Vec::new(),
-        corrupt_at,
-    };
-    // Under the vote's step limit, and no further than its n chunks: the tree holds the whole
-    // trace in memory, so a vote over a looping job must not grow it without bound.
-    if windback::execute_within(jobs, &mut c, v.max_steps, v.n)? == windback::Execution::TooLong {
-        anyhow::bail!(
-            "under the vote's step limit the windback's trace is longer than its {} chunks",
-            v.n
-        );
-    }
-    let h = poie::proof::Hasher::new(
-        v.params.hash,
-        poie::proof::unique_secret(v.params.hash, salt, &v.address),
-        poie::proof::Simd::detect(),
-    )?;
-    Ok(Tree::new(v.params, h, c.chunks))
-}
-
 /// The executor's side of the challenge game: answers challengers over TCP, several at once,
-/// until `--games` games have been played. A session that breaks the protocol (a node outside
-/// the tree, a malformed, oversized or late message) is reported on stderr and ends; the server
-/// goes on.
+/// until `--games` games have been played, signing every answer with the vote's key. A session
+/// that breaks the protocol (a node outside the tree, a malformed, oversized or late message)
+/// is reported on stderr and ends; the server goes on.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
+    /// The vote's key file (`poie key new`): every answer is signed with it.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
     #[arg(long, value_name = "FILE")]
     salt_file: PathBuf,
     #[arg(long, value_name = "FILE")]
@@ -373,7 +348,8 @@ pub struct ServeArgs {
     /// Address to listen on (loopback by default).
     #[arg(long, default_value = "127.0.0.1:7700")]
     listen: String,
-    /// Drill: corrupt step I of the trace (a lying executor).
+    /// Drill: corrupt step I of the trace (a lying executor; the vote must have been made with
+    /// the same `--lie-at`, as the served tree must give the vote's root).
     #[arg(long, value_name = "I")]
     lie_at: Option<u64>,
     /// Drill: read queries, never answer.
@@ -393,11 +369,15 @@ pub struct ServeArgs {
 }
 
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
-    use poie::protocol::challenge::{Behaviour, ServeOptions};
+    use poie::protocol::challenge::{check_key, Behaviour, Executor, ServeOptions, Tree};
     let v = load_vote(&a.vote)?;
+    let key = read_key(&a.key)?;
+    // Before the work: the answers are signed with this key and checked against the vote's.
+    check_key(&key, &v).with_context(|| format!("{}", a.key.display()))?;
     let salt = secret::read_salt(&a.salt_file)?;
     let jobs = windback::load(&a.windback)?;
-    let tree = build_tree(&v, &salt, &jobs, a.lie_at)?;
+    let tree = Tree::for_vote(&v, &salt, &jobs, a.lie_at)?;
+    let exec = Executor::for_vote(&tree, &key, &v)?;
     let listener = std::net::TcpListener::bind(&a.listen)
         .with_context(|| format!("listening on {}", a.listen))?;
     eprintln!(
@@ -415,29 +395,12 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         games: a.games,
         max_sessions: usize::try_from(a.max_sessions).context("--max-sessions")?,
     };
-    let games = poie::protocol::challenge::serve(&listener, &tree, &opts, &|peer, end| {
+    let games = poie::protocol::challenge::serve(&listener, &exec, &opts, &|peer, end| {
         eprintln!("poie: session with {peer}: {end}");
     })
     .with_context(|| format!("serving on {}", a.listen))?;
     eprintln!("poie: {games} games played");
     Ok(ExitCode::SUCCESS)
-}
-
-/// A transcript file: the exchanged messages and the outcome.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct TranscriptFile {
-    version: u32,
-    #[serde(with = "poie::hexser::bytes")]
-    vote_root: [u8; 32],
-    entries: Vec<poie::protocol::challenge::Entry>,
-    outcome: poie::protocol::challenge::Outcome,
-}
-
-fn describe(o: &poie::protocol::challenge::Outcome) -> String {
-    match o {
-        poie::protocol::challenge::Outcome::Challenger(why) => format!("executor loses: {why}"),
-        poie::protocol::challenge::Outcome::Executor(why) => format!("challenger loses: {why}"),
-    }
 }
 
 /// The challenger's side: bisects the executor's tree against the correct one.
@@ -461,32 +424,31 @@ pub struct ChallengeArgs {
 }
 
 pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
+    use poie::protocol::challenge::{fresh_nonce, Disputed, Tree};
+    use poie::protocol::transcript::TranscriptFile;
+    use poie::protocol::versioned::VersionedFile;
+    super::check_out(&a.transcript)?;
     let v = load_vote(&a.vote)?;
     let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
-    if r.address != v.address || r.root != v.root {
-        bail!("the reveal is for another vote");
-    }
     let jobs = windback::load(&a.windback)?;
-    let correct = build_tree(&v, &r.salt, &jobs, None)?;
-    let (outcome, entries) = poie::protocol::challenge::challenge(
+    let correct = Tree::correct(&v, &r, &jobs)?;
+    let (outcome, transcript) = poie::protocol::challenge::challenge(
         &a.connect,
         &correct,
-        &v.root,
+        &Disputed::of(&v),
+        &fresh_nonce()?,
         std::time::Duration::from_millis(a.timeout_ms),
     )
     .with_context(|| format!("connecting to {}", a.connect))?;
-    println!("{}", describe(&outcome));
-    let t = TranscriptFile {
-        version: 1,
-        vote_root: v.root,
-        entries,
-        outcome,
-    };
-    super::write_json(Some(&a.transcript), &t)?;
+    println!("{outcome}");
+    TranscriptFile::new(v.root, transcript, outcome).save(&a.transcript)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Re-judges a challenge transcript offline (re-executes the windback to learn the correct tree).
+/// Re-judges a challenge transcript offline (re-executes the windback to learn the correct
+/// tree). Convicts only on a reply the executor signed; a transcript that ends in silence, a
+/// refusal or an unsigned or badly signed reply is "unproven". Exit 0 on a proven verdict
+/// (either side loses), 1 when the transcript proves nothing or is invalid.
 #[derive(clap::Args, Debug)]
 pub struct RefereeArgs {
     #[arg(long, value_name = "FILE")]
@@ -500,23 +462,32 @@ pub struct RefereeArgs {
 }
 
 pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
-    let t: TranscriptFile = load_json(&a.transcript, "transcript", 1, |t: &TranscriptFile| {
-        t.version
-    })?;
+    use poie::protocol::challenge::{Disputed, Tree};
+    use poie::protocol::transcript::TranscriptFile;
+    use poie::protocol::versioned::VersionedFile;
+    let t = TranscriptFile::load(&a.transcript)?;
     let v = load_vote(&a.vote)?;
     let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
-    if t.vote_root != v.root || r.root != v.root {
-        bail!("the transcript or reveal is for another vote");
+    if t.vote_root != v.root {
+        bail!("the transcript is for another vote");
     }
     let jobs = windback::load(&a.windback)?;
-    let correct = build_tree(&v, &r.salt, &jobs, None)?;
-    match poie::protocol::challenge::referee(&correct, &v.root, &t.entries) {
+    let correct = Tree::correct(&v, &r, &jobs)?;
+    match poie::protocol::challenge::referee(&correct, &Disputed::of(&v), &t.transcript()) {
         Ok(outcome) => {
-            println!("{}", describe(&outcome));
+            println!("{outcome}");
             if outcome != t.outcome {
-                println!("(the transcript claimed: {})", describe(&t.outcome));
+                // The file's own text: escaped, so it cannot drive a terminal.
+                println!(
+                    "(the transcript claimed: {})",
+                    t.outcome.to_string().escape_debug()
+                );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if outcome.is_proven() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Err(why) => {
             println!("invalid transcript: {why}");

@@ -11,8 +11,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 /// Runs a guest. Guest stdout and stderr go to poie's; the exit code is the guest's exit status,
-/// 128 + signal for a trap (132 illegal instruction, 133 ebreak, 135 misaligned jump, 139 memory
-/// fault), 124 at the step limit, and 125 when poie itself fails (e.g. an invalid ELF).
+/// 128 + signal for a trap (132 illegal instruction, 133 ebreak, 135 misaligned jump, 137 the
+/// guest-memory limit, 139 memory fault), 124 at the step limit, and 125 when poie itself fails
+/// (e.g. an invalid ELF).
 #[derive(clap::Args, Debug)]
 #[command(after_help = "PROGRAM is a built-in guest name (see `poie guests`) or an ELF path.")]
 pub struct Args {

@@ -1,10 +1,11 @@
 //! The naive reference implementation: the whole trace in memory, recursive trees, public-API
 //! hash calls, no batching and no threads. Tests check every fast path against it; nothing
-//! else should use it.
+//! else should use it. It shares only the tree's recursive definition ([`tree::mth`]) with the
+//! crate, never the streaming code it checks.
 
 use super::hash::{reference, Digest32};
 use super::layout::Params;
-use super::tree::split_point;
+use super::tree;
 use crate::trace::Chunk;
 
 /// Every leaf of the trace, in trace order.
@@ -24,18 +25,13 @@ pub fn leaves(params: &Params, secret: &Digest32, chunks: &[Chunk]) -> Vec<Diges
 
 /// RFC 6962 root by the recursive definition; 32 zero bytes for no leaves.
 pub fn mth(params: &Params, leaves: &[Digest32]) -> Digest32 {
-    match leaves.len() {
-        0 => [0; 32],
-        1 => leaves[0],
-        n => {
-            let k = split_point(n as u64) as usize;
-            reference::node(
-                params.hash,
-                &mth(params, &leaves[..k]),
-                &mth(params, &leaves[k..]),
-            )
-        }
-    }
+    tree::mth(
+        0,
+        leaves.len() as u64,
+        &|i| usize::try_from(i).ok().and_then(|i| leaves.get(i)).copied(),
+        &|l, r| reference::node(params.hash, l, r),
+    )
+    .unwrap_or([0; 32])
 }
 
 /// The leaves of lane `j`, in position order.

@@ -3,10 +3,41 @@
 
 use super::hash::{Digest32, Hasher};
 
-/// The largest power of two strictly below `n` (n >= 2).
+/// The largest power of two strictly below `n` (n >= 2): where RFC 6962 splits `n` leaves.
+/// Total on every input (1 for `n < 2`), so no input can make it panic; callers that take
+/// ranges from a peer go through [`split`], which refuses them instead.
 pub fn split_point(n: u64) -> u64 {
     debug_assert!(n >= 2);
-    1 << (63 - (n - 1).leading_zeros())
+    1 << (63 - (n.max(2) - 1).leading_zeros())
+}
+
+/// Where the range of leaves `[lo, hi)` splits: `lo + split_point(hi - lo)`. `None` for a range
+/// of fewer than two leaves (a reversed range included), so any pair of numbers is safe here.
+pub fn split(lo: u64, hi: u64) -> Option<u64> {
+    let n = hi.checked_sub(lo).filter(|&n| n >= 2)?;
+    // lo + split_point(n) < lo + n = hi: no overflow.
+    lo.checked_add(split_point(n))
+}
+
+/// The RFC 6962 Merkle tree hash of the leaves `[lo, hi)`, by the recursive definition: the one
+/// statement of the tree's shape that every whole-tree computation (the reference, [`root_of`],
+/// the challenge game's nodes) calls. `leaf(i)` is leaf `i`, `node` joins two subtrees. `None`
+/// for an empty range, or when `leaf` has no leaf `i`. Recursion depth is at most 64.
+pub fn mth(
+    lo: u64,
+    hi: u64,
+    leaf: &impl Fn(u64) -> Option<Digest32>,
+    node: &impl Fn(&Digest32, &Digest32) -> Digest32,
+) -> Option<Digest32> {
+    match split(lo, hi) {
+        Some(mid) => {
+            let l = mth(lo, mid, leaf, node)?;
+            let r = mth(mid, hi, leaf, node)?;
+            Some(node(&l, &r))
+        }
+        None if hi.checked_sub(lo) == Some(1) => leaf(lo),
+        None => None,
+    }
 }
 
 /// Builds a tree's root from its leaves in order. Perfect subtrees can be pushed whole when the
@@ -167,16 +198,12 @@ impl LaneFrontiers {
 
 /// Root of `leaves` by the recursive definition (reference for tests and small trees).
 pub fn root_of(h: &Hasher, leaves: &[Digest32]) -> Option<Digest32> {
-    match leaves.len() {
-        0 => None,
-        1 => Some(leaves[0]),
-        n => {
-            let k = split_point(n as u64) as usize;
-            let l = root_of(h, &leaves[..k])?;
-            let r = root_of(h, &leaves[k..])?;
-            Some(h.node(&l, &r))
-        }
-    }
+    mth(
+        0,
+        leaves.len() as u64,
+        &|i| usize::try_from(i).ok().and_then(|i| leaves.get(i)).copied(),
+        &|l, r| h.node(l, r),
+    )
 }
 
 /// The leaf ranges whose subtree roots form the audit path of leaf `m` in a tree of `n` leaves,
@@ -254,6 +281,35 @@ mod tests {
         (0..n)
             .map(|i| *blake3::hash(&i.to_le_bytes()).as_bytes())
             .collect()
+    }
+
+    #[test]
+    fn split_refuses_ranges_of_fewer_than_two_leaves_and_never_overflows() {
+        assert_eq!(split(0, 2), Some(1));
+        assert_eq!(split(0, 3), Some(2));
+        assert_eq!(split(5, 13), Some(9));
+        assert_eq!(split(0, u64::MAX), Some(1 << 63));
+        assert_eq!(split(u64::MAX - 2, u64::MAX), Some(u64::MAX - 1));
+        for (lo, hi) in [(0, 0), (0, 1), (7, 7), (7, 8), (8, 7), (u64::MAX, 0)] {
+            assert_eq!(split(lo, hi), None, "[{lo}, {hi})");
+        }
+        let h = hasher();
+        let leaf = |i: u64| (i < 10).then_some([i as u8; 32]);
+        let node = |l: &Digest32, r: &Digest32| h.node(l, r);
+        assert_eq!(mth(3, 3, &leaf, &node), None, "empty");
+        assert_eq!(mth(4, 3, &leaf, &node), None, "reversed");
+        assert_eq!(mth(3, 4, &leaf, &node), Some([3; 32]), "one leaf");
+        assert_eq!(mth(8, 12, &leaf, &node), None, "a leaf missing");
+    }
+
+    /// The shape, pinned independently of `mth`: 5 leaves are ((0 1) (2 3)) 4.
+    #[test]
+    fn mth_has_the_rfc_6962_shape() {
+        let h = hasher();
+        let ls = leaves(5);
+        let n = |a: &Digest32, b: &Digest32| h.node(a, b);
+        let expected = n(&n(&n(&ls[0], &ls[1]), &n(&ls[2], &ls[3])), &ls[4]);
+        assert_eq!(root_of(&h, &ls), Some(expected));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! challengers and whistleblowers. Deterministic for a seed: keys, salts and the windback come
 //! from it, and work is counted (steps executed, chunks hashed), not timed.
 
-use super::challenge::{play, Outcome, Tree};
+use super::challenge::{self, play, Disputed, Outcome, Tree};
 use super::keys::Key;
 use super::leak::{claim, judge, LeakVerdict};
 use super::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
@@ -300,15 +300,26 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                     };
                     let correct = Tree::new(cfg.params, h(&r.salt)?, chunks.chunks.clone());
                     let theirs = Tree::new(cfg.params, h(&e.salt)?, chunks.chunks);
+                    // It defends the root it voted, signing with its key; the game convicts
+                    // only on such signed replies.
+                    let exec = challenge::Executor {
+                        tree: &theirs,
+                        key: &e.key,
+                        root: v.root,
+                    };
+                    let nonce = derive(cfg.seed, "nonce", 0);
                     let outcome = play(
                         &correct,
-                        &v.root,
-                        |m| theirs.answer(m).ok_or_else(|| "no answer".to_string()),
+                        &Disputed::of(v),
+                        &nonce,
+                        exec.responder(nonce),
                         &mut Vec::new(),
                     );
                     match outcome {
                         Outcome::Challenger(why) => Some(format!("challenge game ({why})")),
-                        Outcome::Executor(_) => Some("full check (bad proof)".to_string()),
+                        Outcome::Executor(_) | Outcome::Unproven(_) => {
+                            Some("full check (bad proof)".to_string())
+                        }
                     }
                 }
                 other => Some(format!("full check ({other})")),

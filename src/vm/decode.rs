@@ -56,6 +56,9 @@ pub enum Op {
     Ecall,
     Ebreak,
     Illegal,
+    /// A slot of the predecoded table whose page is not executable: fetching it faults. Never
+    /// produced by [`decode`].
+    NotExecutable,
 }
 
 /// A decoded instruction: operation, register numbers, the sign-extended immediate and the raw
@@ -82,6 +85,14 @@ impl Inst {
             word,
         }
     }
+
+    /// The instruction used for table slots in pages without execute permission.
+    pub const fn not_executable(word: u32) -> Self {
+        Inst {
+            op: Op::NotExecutable,
+            ..Inst::illegal(word)
+        }
+    }
 }
 
 fn imm_i(w: u32) -> u32 {
@@ -106,8 +117,9 @@ fn imm_j(w: u32) -> u32 {
     sign | (w & 0xf_f000) | ((w >> 9) & 0x800) | ((w >> 20) & 0x7fe)
 }
 
-/// Decodes one 32-bit word. Anything outside RV32IM (including the compressed encodings, CSR
-/// instructions and reserved bits that are not zero) decodes to [`Op::Illegal`].
+/// Decodes one 32-bit word. Anything outside RV32IM and `fence.i` (including the compressed
+/// encodings, CSR instructions such as `rdcycle`, `rdtime` and `rdinstret`, and reserved bits
+/// that are not zero) decodes to [`Op::Illegal`].
 pub fn decode(w: u32) -> Inst {
     let rd = ((w >> 7) & 0x1f) as u8;
     let rs1 = ((w >> 15) & 0x1f) as u8;
@@ -206,8 +218,10 @@ pub fn decode(w: u32) -> Inst {
             };
             mk(op, rd, rs1, rs2, 0)
         }
-        // FENCE (funct3 0) only: the VM has one hart and no caches to order.
-        0x03 if funct3 == 0 => mk(Op::Fence, 0, 0, 0, 0),
+        // FENCE (funct3 0) and FENCE.I (funct3 1, Zifencei), other fields ignored as the ISA
+        // manual asks: one hart and no caches to order, and a store into code is already seen
+        // by the next fetch, so both are barriers with nothing to wait for.
+        0x03 if funct3 <= 1 => mk(Op::Fence, 0, 0, 0, 0),
         0x1c if w == 0x0000_0073 => mk(Op::Ecall, 0, 0, 0, 0),
         0x1c if w == 0x0010_0073 => mk(Op::Ebreak, 0, 0, 0, 0),
         _ => Inst::illegal(w),
@@ -237,6 +251,15 @@ mod tests {
     }
 
     #[test]
+    fn fence_i_is_a_fence() {
+        for w in [0x0000_100f, 0x0000_000f, 0x0ff0_000f, 0xfff2_900f] {
+            assert_eq!(decode(w).op, Op::Fence, "{w:#010x}");
+            let d = decode(w);
+            assert_eq!((d.rd, d.rs1, d.rs2, d.imm, d.word), (0, 0, 0, 0, w));
+        }
+    }
+
+    #[test]
     fn rejects_non_rv32im() {
         for w in [
             0x0000_0000, // all zero is defined illegal
@@ -245,7 +268,11 @@ mod tests {
             0x3000_2573,             // csrr a0, mstatus
             0x0200_9093,             // slli with shamt[5] set
             0x4000_0033 | (1 << 12), // sub funct7 with sll funct3
-            0x0000_100f,             // fence.i (Zifencei is not part of RV32IM)
+            0xc000_2573,             // rdcycle a0
+            0xc010_2573,             // rdtime a0
+            0xc020_2573,             // rdinstret a0
+            0xc800_2573,             // rdcycleh a0
+            0x0000_200f,             // MISC-MEM funct3 2 (not fence, not fence.i)
         ] {
             assert_eq!(decode(w).op, Op::Illegal, "{w:#010x}");
         }

@@ -1,10 +1,9 @@
 //! ELF32 little-endian RISC-V executable loading.
 //!
-//! Only what a static Linux executable needs: the file header, and `PT_LOAD` program headers
-//! copied into memory with their bss zero-filled. Every field used is validated, and each error
-//! names the header or segment at fault.
+//! Only what a static Linux executable needs: the file header and the `PT_LOAD` program
+//! headers. Every field used is validated, and each error names the header or segment at fault.
+//! Parsing touches no guest memory: the VM lays the program out only once it is accepted.
 
-use super::memory::Memory;
 use thiserror::Error;
 
 const PT_LOAD: u32 = 1;
@@ -79,38 +78,81 @@ pub enum ElfError {
     BadEntry(u32),
 }
 
-/// What the loader produced besides filling memory.
+/// A `PT_LOAD` segment, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub vaddr: u32,
+    pub memsz: u32,
+    pub offset: u32,
+    pub filesz: u32,
+    pub flags: u32,
+}
+
+impl Segment {
+    pub fn writable(&self) -> bool {
+        self.flags & PF_W != 0
+    }
+
+    pub fn executable(&self) -> bool {
+        self.flags & PF_X != 0
+    }
+
+    /// The segment's bytes in the file ([`parse`] checked they lie inside it).
+    pub fn file_bytes<'a>(&self, image: &'a [u8]) -> &'a [u8] {
+        let start = self.offset as usize;
+        image
+            .get(start..start.saturating_add(self.filesz as usize))
+            .unwrap_or_default()
+    }
+}
+
+/// A validated executable: everything the VM needs to lay it out, before any memory is used.
 #[derive(Debug, Clone)]
-pub struct Loaded {
+pub struct Program {
     pub entry: u32,
-    /// Address ranges of the executable segments, `(start, end)` with `end` exclusive.
-    pub code: Vec<(u32, u32)>,
-    /// First address after the highest segment: where `brk` starts.
-    pub end: u32,
+    /// The `PT_LOAD` segments in table order.
+    pub segments: Vec<Segment>,
+    /// Where the program headers lie in guest memory (Linux's `AT_PHDR`): `vaddr + e_phoff -
+    /// offset` of the last segment whose file bytes contain `e_phoff`, else 0.
+    pub phdr: u32,
+    /// Number of program headers (`AT_PHNUM`).
+    pub phnum: u16,
+    /// First address after the highest segment, as a 33-bit number: it is 2^32 when a segment
+    /// ends at the top of the address space.
+    pub end: u64,
 }
 
 fn u16_at(b: &[u8], off: usize) -> u16 {
-    u16::from_le_bytes([b[off], b[off + 1]])
+    match b.get(off..off + 2) {
+        Some(&[x, y]) => u16::from_le_bytes([x, y]),
+        _ => 0,
+    }
 }
 
 fn u32_at(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+    match b.get(off..off + 4) {
+        Some(&[a, c, d, e]) => u32::from_le_bytes([a, c, d, e]),
+        _ => 0,
+    }
 }
 
-/// Loads `image` into `mem`. `reserved` is the stack range `[start, end)`, which segments may not
+/// Parses and validates `image` without touching guest memory, so a file that is refused costs
+/// nothing but the parse. `reserved` is the stack range `[start, end)`, which segments may not
 /// overlap.
-pub fn load(image: &[u8], mem: &mut Memory, reserved: (u32, u32)) -> Result<Loaded, ElfError> {
+pub fn parse(image: &[u8], reserved: (u32, u32)) -> Result<Program, ElfError> {
     if image.len() < EHDR_LEN {
         return Err(ElfError::TooShort(image.len()));
     }
-    if image[..4] != *b"\x7fELF" {
+    if image.get(..4) != Some(&b"\x7fELF"[..]) {
         return Err(ElfError::BadMagic);
     }
-    if image[4] != 1 {
-        return Err(ElfError::NotElf32(image[4]));
+    let class = image.get(4).copied().unwrap_or(0);
+    if class != 1 {
+        return Err(ElfError::NotElf32(class));
     }
-    if image[5] != 1 {
-        return Err(ElfError::NotLittleEndian(image[5]));
+    let data = image.get(5).copied().unwrap_or(0);
+    if data != 1 {
+        return Err(ElfError::NotLittleEndian(data));
     }
     let e_type = u16_at(image, 16);
     let e_machine = u16_at(image, 18);
@@ -137,7 +179,7 @@ pub fn load(image: &[u8], mem: &mut Memory, reserved: (u32, u32)) -> Result<Load
     let phoff = u32_at(image, 28);
     let phentsize = u16_at(image, 42);
     let phnum = u16_at(image, 44);
-    let table_end = phoff as u64 + phnum as u64 * phentsize as u64;
+    let table_end = u64::from(phoff) + u64::from(phnum) * u64::from(phentsize);
     if (phentsize as usize) < PHDR_LEN || table_end > image.len() as u64 {
         return Err(ElfError::PhdrsOutOfFile {
             off: phoff,
@@ -147,23 +189,24 @@ pub fn load(image: &[u8], mem: &mut Memory, reserved: (u32, u32)) -> Result<Load
         });
     }
 
-    let mut code = Vec::new();
-    let mut end = 0u32;
     let mut segments = Vec::new();
+    let mut phdr = 0;
+    let mut end = 0u64;
     for index in 0..phnum as usize {
+        // In the file: the table's end was checked above.
         let h = phoff as usize + index * phentsize as usize;
         if u32_at(image, h) != PT_LOAD {
             continue;
         }
-        let off = u32_at(image, h + 4);
+        let offset = u32_at(image, h + 4);
         let vaddr = u32_at(image, h + 8);
         let filesz = u32_at(image, h + 16);
         let memsz = u32_at(image, h + 20);
         let pflags = u32_at(image, h + 24);
-        if off as u64 + filesz as u64 > image.len() as u64 {
+        if u64::from(offset) + u64::from(filesz) > image.len() as u64 {
             return Err(ElfError::SegmentOutOfFile {
                 index,
-                off,
+                off: offset,
                 filesz,
                 len: image.len(),
             });
@@ -175,53 +218,53 @@ pub fn load(image: &[u8], mem: &mut Memory, reserved: (u32, u32)) -> Result<Load
                 memsz,
             });
         }
-        let seg_end = vaddr as u64 + memsz as u64;
-        if seg_end > u32::MAX as u64 {
+        let seg_end = u64::from(vaddr) + u64::from(memsz);
+        if seg_end > 1 << 32 {
             return Err(ElfError::SegmentOutOfAddressSpace {
                 index,
                 vaddr,
                 memsz,
             });
         }
-        if memsz > 0 && (vaddr as u64) < reserved.1 as u64 && seg_end > reserved.0 as u64 {
+        if memsz > 0 && u64::from(vaddr) < u64::from(reserved.1) && seg_end > u64::from(reserved.0)
+        {
             return Err(ElfError::SegmentOverlapsStack {
                 index,
                 vaddr,
                 memsz,
             });
         }
-        segments.push((vaddr, off, filesz, memsz, pflags));
+        // Linux's rule for AT_PHDR; the last match wins, as in its loop.
+        if offset <= phoff && phoff - offset < filesz {
+            phdr = vaddr.wrapping_add(phoff - offset);
+        }
+        end = end.max(seg_end);
+        segments.push(Segment {
+            vaddr,
+            memsz,
+            offset,
+            filesz,
+            flags: pflags,
+        });
     }
     if segments.is_empty() {
         return Err(ElfError::NoLoadSegment);
     }
-    // Map everything writable first so that segments sharing a page both land, then drop write
-    // permission on pages that only read-only segments touch.
-    for &(vaddr, off, filesz, memsz, _) in &segments {
-        mem.map(vaddr, memsz, true);
-        let bytes = &image[off as usize..(off + filesz) as usize];
-        mem.write_bytes(vaddr, bytes, true)
-            .expect("segment range was just mapped");
-    }
-    for &(vaddr, _, _, memsz, pflags) in &segments {
-        if pflags & PF_W == 0 {
-            mem.protect(vaddr, memsz);
-        }
-    }
-    for &(vaddr, _, _, memsz, pflags) in &segments {
-        if pflags & PF_W != 0 {
-            mem.map(vaddr, memsz, true);
-        }
-        if pflags & PF_X != 0 && memsz > 0 {
-            code.push((vaddr, vaddr + memsz));
-        }
-        end = end.max(vaddr + memsz);
-    }
-    if code.is_empty() {
+    let code = || segments.iter().filter(|s| s.executable() && s.memsz > 0);
+    if code().next().is_none() {
         return Err(ElfError::NoCode);
     }
-    if !entry.is_multiple_of(4) || !code.iter().any(|&(s, e)| entry >= s && entry < e) {
+    let in_code = |s: &Segment| {
+        entry >= s.vaddr && u64::from(entry) < u64::from(s.vaddr) + u64::from(s.memsz)
+    };
+    if !entry.is_multiple_of(4) || !code().any(in_code) {
         return Err(ElfError::BadEntry(entry));
     }
-    Ok(Loaded { entry, code, end })
+    Ok(Program {
+        entry,
+        segments,
+        phdr,
+        phnum,
+        end,
+    })
 }

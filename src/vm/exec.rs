@@ -4,6 +4,7 @@
 //! Each operation has its own match arm (no second-level dispatch), and every arm writes all
 //! 32 chunk bytes, so a reused buffer never needs clearing.
 
+use super::memory::Fault;
 use super::{decode, Inst, Op, Stop, Trap, TrapKind, Vm};
 use crate::trace::Chunk;
 
@@ -23,6 +24,17 @@ fn put<const TRACE: bool>(slot: &mut Chunk, i: usize, lo: u32, hi: u32) {
 #[inline(never)]
 fn trap(pc: u32, word: u32, kind: TrapKind) -> Result<u32, Stop> {
     Err(Stop::Trap(Trap { pc, word, kind }))
+}
+
+/// The trap a failed store raises.
+#[cold]
+#[inline(never)]
+fn store_trap(pc: u32, word: u32, addr: u32, fault: Fault) -> Result<u32, Stop> {
+    let kind = match fault {
+        Fault::Access => TrapKind::StoreFault { addr },
+        Fault::PageLimit => TrapKind::MemoryLimit { addr },
+    };
+    trap(pc, word, kind)
 }
 
 impl Vm {
@@ -79,13 +91,23 @@ impl Vm {
         }
     }
 
-    #[inline(always)]
-    fn fetch(&self, pc: u32) -> Result<Inst, Stop> {
-        let idx = (pc.wrapping_sub(self.code_base) >> 2) as usize;
-        match self.code.get(idx) {
-            Some(inst) => Ok(*inst),
-            None => Err(self.fetch_fault(pc)),
+    /// A pc outside the predecoded table: an executable page there holds no file bytes (it was
+    /// zero-filled, and may since have been written if it is also writable), so its word is
+    /// decoded as it is now and executed; any other page faults. A separate cold step, not a
+    /// second source of instructions in the hot one, so the hot step's fetch stays a table load
+    /// (merging the two costs several instructions per step with fat LTO).
+    #[cold]
+    #[inline(never)]
+    fn step_outside_table<const TRACE: bool>(
+        &mut self,
+        pc: u32,
+        slot: &mut Chunk,
+    ) -> Result<u32, Stop> {
+        if !self.mem.is_executable(pc) {
+            return Err(self.fetch_fault(pc));
         }
+        let inst = decode(self.mem.load_u32(pc).unwrap_or(0));
+        self.execute::<TRACE>(pc, inst, slot)
     }
 
     #[cold]
@@ -97,15 +119,21 @@ impl Vm {
         })
     }
 
-    /// A store into the predecoded range (writable code) must refresh the decoded copy.
+    /// A store into the predecoded range (writable code) must refresh the decoded copy. Only
+    /// slots of executable pages are decoded: a store into a writable page that is not
+    /// executable never makes it executable (W^X), so its slots stay `NotExecutable`.
     #[cold]
     fn redecode(&mut self, addr: u32, len: u32) {
         let first = addr.wrapping_sub(self.code_base) & !3;
         let last = addr.wrapping_add(len - 1).wrapping_sub(self.code_base) & !3;
         for off in [first, last] {
+            let pc = self.code_base.wrapping_add(off);
+            if !self.mem.is_executable(pc) {
+                continue;
+            }
+            let word = self.mem.load_u32(pc).unwrap_or(0);
             if let Some(slot) = self.code.get_mut((off >> 2) as usize) {
-                let pc = self.code_base.wrapping_add(off);
-                *slot = decode(self.mem.load_u32(pc).unwrap_or(0));
+                *slot = decode(word);
             }
         }
     }
@@ -117,7 +145,21 @@ impl Vm {
 
     #[inline(always)]
     fn step<const TRACE: bool>(&mut self, pc: u32, slot: &mut Chunk) -> Result<u32, Stop> {
-        let inst = self.fetch(pc)?;
+        let idx = (pc.wrapping_sub(self.code_base) >> 2) as usize;
+        match self.code.get(idx) {
+            Some(&inst) => self.execute::<TRACE>(pc, inst, slot),
+            None => self.step_outside_table::<TRACE>(pc, slot),
+        }
+    }
+
+    /// Executes `inst`, fetched from `pc`, writing its chunk into `slot`.
+    #[inline(always)]
+    fn execute<const TRACE: bool>(
+        &mut self,
+        pc: u32,
+        inst: Inst,
+        slot: &mut Chunk,
+    ) -> Result<u32, Stop> {
         // Formats without rs1/rs2 decode those fields as x0, which reads as 0: exactly what
         // the chunk records for them.
         let a = self.regs[(inst.rs1 & 31) as usize];
@@ -178,8 +220,8 @@ impl Vm {
         macro_rules! store {
             ($store:ident, $len:expr, $mask:expr) => {{
                 let addr = a.wrapping_add(imm);
-                if self.mem.$store(addr, b).is_none() {
-                    return trap(TrapKind::StoreFault { addr });
+                if let Err(fault) = self.mem.$store(addr, b) {
+                    return store_trap(pc, inst.word, addr, fault);
                 }
                 if self.code_writable
                     && (self.in_code(addr) || self.in_code(addr.wrapping_add($len - 1)))
@@ -249,19 +291,28 @@ impl Vm {
                 put::<TRACE>(slot, 3, 0, seq);
                 Ok(seq)
             }
-            Op::Ecall => self.ecall::<TRACE>(slot, seq),
+            Op::Ecall => self.ecall::<TRACE>(slot, pc, seq),
             Op::Ebreak => trap(TrapKind::Breakpoint),
             Op::Illegal => trap(TrapKind::IllegalInstruction),
+            Op::NotExecutable => Err(self.fetch_fault(pc)),
         }
     }
 
     /// ECALL's chunk: rs1 = a7 (the call number), rs2 = a0 and the memory fields = a1, a2 on
-    /// entry; the result = a0 on return.
+    /// entry; the result = a0 on return. A call that traps changes nothing and does not retire.
     #[inline(never)]
-    fn ecall<const TRACE: bool>(&mut self, slot: &mut Chunk, seq: u32) -> Result<u32, Stop> {
+    fn ecall<const TRACE: bool>(
+        &mut self,
+        slot: &mut Chunk,
+        pc: u32,
+        seq: u32,
+    ) -> Result<u32, Stop> {
         put::<TRACE>(slot, 1, self.regs[17], self.regs[10]);
         let (a1, a2) = (self.regs[11], self.regs[12]);
-        let exit = self.syscall();
+        let exit = match self.syscall() {
+            Ok(exit) => exit,
+            Err(kind) => return trap(pc, super::syscall::ECALL_WORD, kind),
+        };
         put::<TRACE>(slot, 2, self.regs[10], a1);
         put::<TRACE>(slot, 3, a2, seq);
         match exit {

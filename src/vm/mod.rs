@@ -13,9 +13,10 @@ mod syscall;
 
 pub use decode::{decode, Inst, Op};
 pub use elf::ElfError;
-pub use memory::{Memory, PAGE_SIZE};
+pub use memory::{Memory, MAX_RESIDENT_PAGES, PAGE_SIZE};
 
 use crate::trace::{Chunk, TraceSink};
+use memory::{EXEC, WRITE};
 use std::fmt;
 use std::io::{self, Write};
 use thiserror::Error;
@@ -25,19 +26,64 @@ pub const STACK_TOP: u32 = 0x8000_0000;
 pub const STACK_SIZE: u32 = 8 << 20;
 /// `brk` may grow the heap up to here.
 pub const BRK_MAX: u32 = 0x7000_0000;
-/// Largest span of executable segments the predecoder accepts (16 Mi instructions).
-const MAX_CODE_SPAN: u32 = 64 << 20;
+/// Largest span of predecoded code (16 Mi instructions): the pages holding the executable
+/// segments' file bytes, from the first to the last.
+const MAX_CODE_SPAN: u64 = 64 << 20;
 /// Default number of chunks handed to the sink at a time: 8 KiB, a quarter of a typical L1d,
 /// so the batch does not evict the guest's own data (measured 2-4% faster than 1024).
 pub const DEFAULT_BATCH: usize = 256;
+
+/// The guest's `argv[0]` (and `AT_EXECFN`), NUL-terminated: fixed, so that no host path can
+/// reach the trace.
+pub const ARGV0: &[u8] = b"guest\0";
+/// Where [`ARGV0`] lies: the last 16 bytes of the stack.
+pub const ARGV0_ADDR: u32 = STACK_TOP - 16;
+/// Where the `AT_RANDOM` bytes lie: the 16 bytes below [`ARGV0_ADDR`].
+pub const AT_RANDOM_ADDR: u32 = STACK_TOP - 32;
+/// The 16 `AT_RANDOM` bytes: the first 16 bytes of `blake3("poie/v1/AT_RANDOM")`. The same in
+/// every run: a guest cannot be given entropy without the trace losing its meaning.
+pub const AT_RANDOM_BYTES: [u8; 16] = [
+    0x3c, 0x4c, 0xbb, 0x5e, 0xd4, 0xc4, 0xe0, 0x33, 0x56, 0x0b, 0x5f, 0x44, 0x86, 0xaa, 0xed, 0x05,
+];
+/// The initial `sp`: where `argc` lies (16-byte aligned, as the RISC-V psABI asks).
+pub const INITIAL_SP: u32 = 0x7fff_ff40;
+
+/// The auxiliary vector's keys, in the order Linux writes them (`fs/binfmt_elf.c`).
+pub mod auxv {
+    pub const AT_NULL: u32 = 0;
+    pub const AT_PHDR: u32 = 3;
+    pub const AT_PHENT: u32 = 4;
+    pub const AT_PHNUM: u32 = 5;
+    pub const AT_PAGESZ: u32 = 6;
+    pub const AT_BASE: u32 = 7;
+    pub const AT_FLAGS: u32 = 8;
+    pub const AT_ENTRY: u32 = 9;
+    pub const AT_UID: u32 = 11;
+    pub const AT_EUID: u32 = 12;
+    pub const AT_GID: u32 = 13;
+    pub const AT_EGID: u32 = 14;
+    pub const AT_HWCAP: u32 = 16;
+    pub const AT_CLKTCK: u32 = 17;
+    pub const AT_SECURE: u32 = 23;
+    pub const AT_RANDOM: u32 = 25;
+    pub const AT_EXECFN: u32 = 31;
+    /// `AT_HWCAP` for RV32IM: one bit per single-letter extension, `1 << (letter - 'A')`.
+    pub const HWCAP_RV32IM: u32 = 1 << (b'I' - b'A') | 1 << (b'M' - b'A');
+}
 
 /// Why a program could not be loaded.
 #[derive(Debug, Error)]
 pub enum LoadError {
     #[error("invalid ELF: {0}")]
     Elf(ElfError),
-    #[error("executable segments span {0:#x} bytes, more than the {MAX_CODE_SPAN:#x} supported")]
-    CodeTooLarge(u32),
+    #[error(
+        "executable segments' file bytes span {0:#x} bytes of pages, more than the {MAX_CODE_SPAN:#x} supported"
+    )]
+    CodeTooLarge(u64),
+    #[error(
+        "segments' file bytes and the initial stack fill {0} pages, more than the {MAX_RESIDENT_PAGES} pages (256 MiB) a guest may have resident"
+    )]
+    TooManyPages(usize),
 }
 
 impl From<ElfError> for LoadError {
@@ -59,11 +105,16 @@ pub enum TrapKind {
     StoreFault {
         addr: u32,
     },
-    /// The pc left the executable segments.
+    /// The pc is not in an executable page.
     FetchFault,
     /// A jump or taken branch to an address that is not 4-byte aligned.
     MisalignedJump {
         target: u32,
+    },
+    /// A store (at `addr`) or a `read` (into the buffer at `addr`) would make more than
+    /// [`MAX_RESIDENT_PAGES`] pages resident.
+    MemoryLimit {
+        addr: u32,
     },
 }
 
@@ -83,6 +134,7 @@ impl Trap {
             TrapKind::Breakpoint => 133,            // SIGTRAP
             TrapKind::MisalignedJump { .. } => 135, // SIGBUS
             TrapKind::LoadFault { .. } | TrapKind::StoreFault { .. } | TrapKind::FetchFault => 139, // SIGSEGV
+            TrapKind::MemoryLimit { .. } => MEMORY_LIMIT_EXIT_CODE,
         }
     }
 }
@@ -96,7 +148,10 @@ impl fmt::Display for Trap {
             TrapKind::StoreFault { addr } => {
                 format!("store to unmapped or read-only address {addr:#010x}")
             }
-            TrapKind::FetchFault => "instruction fetch outside the executable segments".into(),
+            TrapKind::FetchFault => "instruction fetch from a non-executable address".into(),
+            TrapKind::MemoryLimit { addr } => format!(
+                "memory limit: a write to {addr:#010x} would make more than {MAX_RESIDENT_PAGES} pages resident"
+            ),
             TrapKind::MisalignedJump { target } => {
                 format!("jump to misaligned address {target:#010x}")
             }
@@ -121,6 +176,9 @@ pub enum Outcome {
 
 /// Process exit code `poie run` uses when the step limit is reached (as `timeout(1)` does).
 pub const STEP_LIMIT_EXIT_CODE: u8 = 124;
+/// Process exit code `poie run` uses when the guest reaches the resident-page limit: 128 +
+/// SIGKILL, what Linux's out-of-memory killer delivers.
+pub const MEMORY_LIMIT_EXIT_CODE: u8 = 137;
 
 impl Outcome {
     /// The exit code a process running this guest ends with.
@@ -225,6 +283,8 @@ struct Io {
     input_pos: usize,
     stdout: Output,
     stderr: Output,
+    /// Bit `fd` set while fd 0, 1 or 2 is open; `close` clears it.
+    open_fds: u8,
 }
 
 enum Stop {
@@ -237,55 +297,132 @@ pub struct Vm {
     regs: [u32; 32],
     pc: u32,
     mem: Memory,
+    /// Predecoded instructions of the pages from `code_base` on; see [`Vm::new`].
     code: Vec<Inst>,
     code_base: u32,
-    /// Whether any code page is writable; only then can a store change code.
+    /// Whether any predecoded page is writable and executable; only then can a store change
+    /// code the table holds.
     code_writable: bool,
-    brk_start: u32,
-    brk: u32,
+    /// The initial break and the current one, as 33-bit numbers (2^32 when the highest segment
+    /// ends in the last page; the break then never moves).
+    brk_start: u64,
+    brk: u64,
     io: Io,
     retired: u64,
     finished: Option<Outcome>,
 }
 
+/// `x` rounded up to a multiple of the page size.
+fn page_up(x: u64) -> u64 {
+    x.div_ceil(PAGE_SIZE as u64) * PAGE_SIZE as u64
+}
+
+/// The initial stack from [`INITIAL_SP`] to [`STACK_TOP`], Linux's layout for a static
+/// executable run with one argument and no environment: `argc = 1`, `argv[0]`, a NULL argv
+/// terminator, a NULL envp terminator, the auxiliary vector ending in `AT_NULL`, zero padding,
+/// the `AT_RANDOM` bytes and the `argv[0]` string.
+fn initial_stack(prog: &elf::Program) -> Vec<u8> {
+    use auxv::*;
+    let aux = [
+        (AT_HWCAP, HWCAP_RV32IM),
+        (AT_PAGESZ, PAGE_SIZE as u32),
+        (AT_CLKTCK, 100),
+        (AT_PHDR, prog.phdr),
+        (AT_PHENT, 32),
+        (AT_PHNUM, u32::from(prog.phnum)),
+        (AT_BASE, 0),
+        (AT_FLAGS, 0),
+        (AT_ENTRY, prog.entry),
+        (AT_UID, 0),
+        (AT_EUID, 0),
+        (AT_GID, 0),
+        (AT_EGID, 0),
+        (AT_SECURE, 0),
+        (AT_RANDOM, AT_RANDOM_ADDR),
+        (AT_EXECFN, ARGV0_ADDR),
+        (AT_NULL, 0),
+    ];
+    let mut words = vec![1, ARGV0_ADDR, 0, 0];
+    words.extend(aux.iter().flat_map(|&(k, v)| [k, v]));
+    let mut bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    bytes.resize((AT_RANDOM_ADDR - INITIAL_SP) as usize, 0);
+    bytes.extend_from_slice(&AT_RANDOM_BYTES);
+    bytes.extend_from_slice(ARGV0);
+    bytes.resize((STACK_TOP - INITIAL_SP) as usize, 0);
+    bytes
+}
+
 impl Vm {
     /// Loads an ELF executable with the given stdin bytes. Output is captured in memory.
+    ///
+    /// The file is validated whole before any guest memory exists, and the pages its file bytes
+    /// and the initial stack will fill are counted before any is allocated, so a refused file
+    /// costs no more than its parse.
     pub fn new(elf_image: &[u8], input: Vec<u8>) -> Result<Vm, LoadError> {
-        let mut mem = Memory::new();
         let stack = (STACK_TOP - STACK_SIZE, STACK_TOP);
-        let loaded = elf::load(elf_image, &mut mem, stack)?;
-        mem.map(stack.0, STACK_SIZE, true);
+        let prog = elf::parse(elf_image, stack)?;
 
-        let code_base = loaded.code.iter().map(|c| c.0).min().unwrap_or(0) & !3;
-        let code_end = loaded.code.iter().map(|c| c.1).max().unwrap_or(0);
-        let span = code_end - code_base;
+        // The predecoded table covers the pages holding executable file bytes, first to last.
+        // Executable pages outside it (zero-filled ones only) are decoded when fetched.
+        let code_ranges: Vec<(u64, u64)> = prog
+            .segments
+            .iter()
+            .filter(|s| s.executable() && s.filesz > 0)
+            .map(|s| (u64::from(s.vaddr), u64::from(s.vaddr) + u64::from(s.filesz)))
+            .collect();
+        let code_start =
+            code_ranges.iter().map(|r| r.0).min().unwrap_or(0) & !(PAGE_SIZE as u64 - 1);
+        let code_end = page_up(code_ranges.iter().map(|r| r.1).max().unwrap_or(0));
+        let span = code_end.saturating_sub(code_start);
         if span > MAX_CODE_SPAN {
             return Err(LoadError::CodeTooLarge(span));
         }
+        // Both fit: the span is at most MAX_CODE_SPAN and starts below 2^32.
+        let (code_base, span) = (code_start as u32, span as u32);
+
+        let stack_image = initial_stack(&prog);
+        let mut written: Vec<(u32, u32)> =
+            prog.segments.iter().map(|s| (s.vaddr, s.filesz)).collect();
+        written.push((INITIAL_SP, STACK_TOP - INITIAL_SP));
+        let pages = memory::distinct_pages(&written);
+        if pages > MAX_RESIDENT_PAGES {
+            return Err(LoadError::TooManyPages(pages));
+        }
+
+        // A page's permissions are the union of those of the segments touching it.
+        let mut mem = Memory::new();
+        for s in &prog.segments {
+            let w = if s.writable() { WRITE } else { 0 };
+            let x = if s.executable() { EXEC } else { 0 };
+            mem.map(s.vaddr, s.memsz, w | x);
+        }
+        // Later segments overwrite earlier ones where their file bytes overlap.
+        for s in &prog.segments {
+            mem.write_bytes(s.vaddr, s.file_bytes(elf_image), true)
+                .map_err(|_| LoadError::TooManyPages(pages))?;
+        }
+        mem.map(stack.0, STACK_SIZE, WRITE);
+        mem.write_bytes(INITIAL_SP, &stack_image, false)
+            .map_err(|_| LoadError::TooManyPages(pages))?;
+
         let code = (0..span / 4)
             .map(|i| {
-                let pc = code_base + 4 * i;
-                let in_code = loaded
-                    .code
-                    .iter()
-                    .any(|&(s, e)| pc >= s && pc as u64 + 4 <= e as u64);
-                match mem.load_u32(pc) {
-                    Some(w) if in_code => decode(w),
-                    w => Inst::illegal(w.unwrap_or(0)),
+                let pc = code_base.wrapping_add(4 * i);
+                if mem.is_executable(pc) {
+                    decode(mem.load_u32(pc).unwrap_or(0))
+                } else {
+                    Inst::not_executable(mem.load_u32(pc).unwrap_or(0))
                 }
             })
             .collect();
-        let code_writable = mem.any_writable(code_base, span);
+        let code_writable = mem.any_writable_code(code_base, span);
 
-        // Linux's initial stack for a static binary with argc = 0: argc, a NULL argv terminator,
-        // a NULL envp terminator and an AT_NULL auxv entry, all zero words. The stack is zeroed.
-        let sp = STACK_TOP - 32;
         let mut regs = [0u32; 32];
-        regs[2] = sp;
-        let brk_start = loaded.end;
+        regs[2] = INITIAL_SP;
+        let brk_start = page_up(prog.end);
         Ok(Vm {
             regs,
-            pc: loaded.entry,
+            pc: prog.entry,
             mem,
             code,
             code_base,
@@ -297,6 +434,7 @@ impl Vm {
                 input_pos: 0,
                 stdout: Output::Capture(Vec::new()),
                 stderr: Output::Capture(Vec::new()),
+                open_fds: 0b111,
             },
             retired: 0,
             finished: None,
@@ -407,5 +545,49 @@ impl Vm {
         }
         sink.finish()?;
         Ok(RunResult { steps, outcome })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_random_bytes_are_the_documented_hash() {
+        let h = blake3::hash(b"poie/v1/AT_RANDOM");
+        assert_eq!(&h.as_bytes()[..16], &AT_RANDOM_BYTES);
+    }
+
+    #[test]
+    fn initial_stack_fits_between_sp_and_the_top() {
+        let prog = elf::Program {
+            entry: 0x1_0000,
+            segments: Vec::new(),
+            phdr: 0x1_0034,
+            phnum: 2,
+            end: 0x1_1000,
+        };
+        let img = initial_stack(&prog);
+        assert_eq!(img.len() as u32, STACK_TOP - INITIAL_SP);
+        assert_eq!(INITIAL_SP % 16, 0);
+        // argc, argv[0], NULL, NULL, 17 auxv pairs: the table ends before the AT_RANDOM bytes,
+        // and sp is the highest 16-byte aligned address that leaves room for it.
+        let table = 4 * (4 + 2 * 17);
+        assert!(INITIAL_SP + table <= AT_RANDOM_ADDR);
+        assert!(INITIAL_SP + 16 + table > AT_RANDOM_ADDR);
+        let at = |a: u32| (a - INITIAL_SP) as usize;
+        assert_eq!(
+            &img[at(AT_RANDOM_ADDR)..at(AT_RANDOM_ADDR) + 16],
+            &AT_RANDOM_BYTES
+        );
+        assert_eq!(&img[at(ARGV0_ADDR)..at(ARGV0_ADDR) + ARGV0.len()], ARGV0);
+    }
+
+    #[test]
+    fn page_up_rounds_to_pages() {
+        assert_eq!(page_up(0), 0);
+        assert_eq!(page_up(1), 4096);
+        assert_eq!(page_up(4096), 4096);
+        assert_eq!(page_up(0xffff_f001), 1 << 32);
     }
 }

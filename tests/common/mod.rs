@@ -130,3 +130,136 @@ fn elf_with_text_flags(code: &[u32], data: &[u8], text_flags: u32) -> Vec<u8> {
 pub fn prog(parts: &[Vec<u32>]) -> Vec<u32> {
     parts.concat()
 }
+
+/// `PF_X`, `PF_W`, `PF_R`: segment permission flags.
+pub const PF_X: u32 = 1;
+pub const PF_W: u32 = 2;
+pub const PF_R: u32 = 4;
+
+/// One `PT_LOAD` segment for [`elf_segments`]: `bytes` at `vaddr`, zero-filled up to `memsz`.
+pub struct Seg {
+    pub vaddr: u32,
+    pub memsz: u32,
+    pub flags: u32,
+    pub bytes: Vec<u8>,
+}
+
+impl Seg {
+    /// A segment holding `code`, as long as the code.
+    pub fn code(vaddr: u32, flags: u32, code: &[u32]) -> Seg {
+        let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+        Seg {
+            vaddr,
+            memsz: bytes.len() as u32,
+            flags,
+            bytes,
+        }
+    }
+
+    /// A zero-filled segment with no file bytes (bss).
+    pub fn zero(vaddr: u32, memsz: u32, flags: u32) -> Seg {
+        Seg {
+            vaddr,
+            memsz,
+            flags,
+            bytes: Vec::new(),
+        }
+    }
+}
+
+/// An ELF32 RISC-V executable with the given segments, in order, and entry point. Each
+/// segment's bytes start at a file offset congruent to its address modulo 4 KiB, as Linux and
+/// qemu require.
+pub fn elf_segments(entry: u32, segs: &[Seg]) -> Vec<u8> {
+    let mut f = vec![0u8; 0x1000];
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 1; // ELFCLASS32
+    f[5] = 1; // little-endian
+    f[6] = 1; // version
+    let put16 = |f: &mut Vec<u8>, o: usize, v: u16| f[o..o + 2].copy_from_slice(&v.to_le_bytes());
+    let put32 = |f: &mut Vec<u8>, o: usize, v: u32| f[o..o + 4].copy_from_slice(&v.to_le_bytes());
+    put16(&mut f, 16, 2); // ET_EXEC
+    put16(&mut f, 18, 243); // EM_RISCV
+    put32(&mut f, 20, 1);
+    put32(&mut f, 24, entry);
+    put32(&mut f, 28, 52); // phoff
+    put16(&mut f, 40, 52); // ehsize
+    put16(&mut f, 42, 32); // phentsize
+    put16(&mut f, 44, segs.len() as u16);
+    assert!(
+        52 + 32 * segs.len() <= 0x1000,
+        "program headers fit the first page"
+    );
+    for (k, seg) in segs.iter().enumerate() {
+        let off = f.len().div_ceil(0x1000) * 0x1000 + (seg.vaddr as usize & 0xfff);
+        f.resize(off, 0);
+        f.extend_from_slice(&seg.bytes);
+        let h = 52 + 32 * k;
+        put32(&mut f, h, 1); // PT_LOAD
+        put32(&mut f, h + 4, off as u32);
+        put32(&mut f, h + 8, seg.vaddr);
+        put32(&mut f, h + 12, seg.vaddr);
+        put32(&mut f, h + 16, seg.bytes.len() as u32);
+        put32(&mut f, h + 20, seg.memsz);
+        put32(&mut f, h + 24, seg.flags);
+        put32(&mut f, h + 28, 0x1000);
+    }
+    f
+}
+
+/// `sw rs2, imm(rs1)`.
+pub fn sw(rs2: u32, rs1: u32, imm: i32) -> u32 {
+    s(imm, rs2, rs1, 2)
+}
+
+/// `lw rd, imm(rs1)`.
+pub fn lw(rd: u32, rs1: u32, imm: i32) -> u32 {
+    i(imm, rs1, 2, rd, 0x03)
+}
+
+/// `ecall` with call number `nr` in a7 (the arguments already in a0..a2).
+pub fn syscall(nr: u32) -> Vec<u32> {
+    vec![addi(17, 0, nr as i32), ECALL]
+}
+
+/// Runs an ELF under `qemu-riscv32` with an empty environment, returning its stdout and exit
+/// code (128 + signal when killed by one, as a shell reports it); `None` if qemu is missing.
+pub fn qemu_run(elf: &[u8], input: &[u8]) -> Option<(Vec<u8>, i32)> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    Command::new("qemu-riscv32")
+        .arg("--version")
+        .output()
+        .ok()?;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("guest.elf");
+    std::fs::write(&path, elf).expect("write elf");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut child = Command::new("qemu-riscv32")
+        .arg(&path)
+        .env_clear()
+        // A guest killed by a signal may leave a core file: keep it out of the source tree.
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("qemu starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // A guest may exit without reading: a broken pipe is no error here.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    let out = child.wait_with_output().expect("qemu runs");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = out.status.signal() {
+            return Some((out.stdout, 128 + sig));
+        }
+    }
+    Some((out.stdout, out.status.code().unwrap_or(-1)))
+}
