@@ -1,0 +1,57 @@
+// SLTU: unsigned less-than.
+// Values and edge cases, then rd aliasing a source, x0 as destination and source, and
+// results and operands consumed or produced back to back (bypass).
+#include "harness.h"
+
+    TEST_BEGIN
+
+    RR 1, sltu, 0x00000000, 0x00000000, 0x00000000
+    RR 2, sltu, 0x00000000, 0x00000001, 0x00000001
+    RR 3, sltu, 0x00000001, 0x00000003, 0x00000007
+    RR 4, sltu, 0x00000000, 0x00000007, 0x00000003
+    RR 5, sltu, 0x00000001, 0x00000000, 0xffff8000
+    RR 6, sltu, 0x00000000, 0x80000000, 0x00000000
+    RR 7, sltu, 0x00000001, 0x80000000, 0xffff8000
+    RR 8, sltu, 0x00000001, 0x00000000, 0x00007fff
+    RR 9, sltu, 0x00000000, 0x7fffffff, 0x00000000
+    RR 10, sltu, 0x00000000, 0x7fffffff, 0x00007fff
+    RR 11, sltu, 0x00000000, 0x80000000, 0x00007fff
+    RR 12, sltu, 0x00000001, 0x7fffffff, 0xffff8000
+    // 0xffffffff is the largest unsigned
+    RR 13, sltu, 0x00000001, 0x00000000, 0xffffffff
+    RR 14, sltu, 0x00000000, 0xffffffff, 0x00000001
+    RR 15, sltu, 0x00000001, 0x00000001, 0xffffffff
+    RR 16, sltu, 0x00000000, 0xffffffff, 0xffffffff
+    RR 17, sltu, 0x00000000, 0x80000000, 0x7fffffff
+    RR 18, sltu, 0x00000001, 0x7fffffff, 0x80000000
+
+    // rd is also a source; all three the same register
+    RR_RD_IS_RS1 21, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RD_IS_RS2 22, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_ALL_SAME 23, sltu, 0x00000000, 0x00000003
+
+    // x0 as destination (discarded) and as either source (reads 0)
+    RR_RD_X0 24, sltu, 0x00000003, 0xfffffff9
+    RR_RS1_X0 25, sltu, 0x00000001, 0xfffffff9
+    RR_RS2_X0 26, sltu, 0x00000000, 0x00000003
+    RR_RS1_X0 27, sltu, 0x00000000, 0
+
+    // the result used 0, 1 and 2 instructions later
+    RR_RD_BYPASS 31, 0, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RD_BYPASS 32, 1, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RD_BYPASS 33, 2, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    // the operands produced 0, 1 and 2 instructions earlier, in both orders
+    RR_RS_BYPASS 34, 0, 0, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS 35, 0, 1, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS 36, 0, 2, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS 37, 1, 0, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS 38, 1, 1, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS 39, 2, 0, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS_REV 40, 0, 0, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS_REV 41, 0, 1, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS_REV 42, 0, 2, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS_REV 43, 1, 0, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS_REV 44, 1, 1, sltu, 0x00000001, 0x00000003, 0xfffffff9
+    RR_RS_BYPASS_REV 45, 2, 0, sltu, 0x00000001, 0x00000003, 0xfffffff9
+
+    TEST_END
