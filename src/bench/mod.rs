@@ -67,7 +67,7 @@ impl Plan {
                 samples: 7,
                 lanes: vec![1, 2, 4, 8, 16, 32, 64],
                 simd_layouts: vec![(1, false), (1, true), (4, true), (16, true), (64, true)],
-                keccak_layouts: vec![(1, false), (1, true), (4, true), (16, true)],
+                keccak_layouts: vec![(1, false), (1, true), (4, true), (8, true), (16, true)],
                 vm_layouts: vec![(1, false), (16, true)],
                 vm_input: b"100000 1",
             },
@@ -155,11 +155,45 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
             )
         })
         .collect();
-    let k = hasher(HashId::Keccak, Simd::Portable);
-    let keccak = rate(target, || {
-        k.leaves(&inputs[..512], &mut out[..512 * 32]);
-        512
-    });
+    // keccak256 leaves, one permutation each, per keccak backend.
+    let keccak_by_simd: Vec<(Simd, f64)> = keccak_backends()
+        .into_iter()
+        .map(|simd| {
+            let k = hasher(HashId::Keccak, simd);
+            let per_second = rate(target, || {
+                k.leaves(&inputs[..512], &mut out[..512 * 32]);
+                512
+            });
+            (simd, per_second)
+        })
+        .collect();
+    let keccak = keccak_by_simd
+        .iter()
+        .find(|(s, _)| *s == Simd::Portable)
+        .map_or(0.0, |(_, r)| *r);
+    let keccak_by_width = keccak_backends()
+        .into_iter()
+        .map(|simd| {
+            let k = hasher(HashId::Keccak, simd);
+            let by_width = [1usize, 2, 4, 8]
+                .into_iter()
+                .filter(|&w| w <= k.simd_width())
+                .map(|w| {
+                    let per_second = rate(target / 2.0, || {
+                        for chunk in inputs.chunks_exact(w).take(64) {
+                            k.leaves(chunk, &mut out[..32 * w]);
+                        }
+                        (64 * w) as u64
+                    });
+                    model::Rate {
+                        width: w,
+                        per_second,
+                    }
+                })
+                .collect();
+            model::Rates { simd, by_width }
+        })
+        .collect();
     let sort = guests::find("sort").expect("sort guest").elf;
     let vm_untraced = rate(target, || {
         let mut vm = Vm::new(sort, vm_input.to_vec()).expect("guest loads");
@@ -214,6 +248,8 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
         blake3_by_width,
         producer,
         keccak,
+        keccak_by_simd,
+        keccak_by_width,
         vm_untraced,
         vm_traced,
         memcpy,
@@ -368,7 +404,30 @@ fn ceiling(p: &Primitives, hash: HashId, simd: Simd) -> f64 {
             .iter()
             .find(|(s, _)| *s == simd)
             .map_or(0.0, |(_, r)| r / 2.0),
-        HashId::Keccak => p.keccak / 2.0,
+        HashId::Keccak => {
+            p.keccak_by_simd
+                .iter()
+                .find(|(s, _)| *s == keccak_kernel(simd))
+                .map_or(p.keccak, |(_, r)| *r)
+                / 2.0
+        }
+    }
+}
+
+/// The keccak backends with a kernel of their own: `sse41` runs the portable one.
+pub fn keccak_backends() -> Vec<Simd> {
+    Simd::available()
+        .into_iter()
+        .filter(|s| *s != Simd::Sse41)
+        .collect()
+}
+
+/// The backend whose kernel keccak runs for `simd`.
+fn keccak_kernel(simd: Simd) -> Simd {
+    if simd == Simd::Sse41 {
+        Simd::Portable
+    } else {
+        simd
     }
 }
 
@@ -414,16 +473,30 @@ pub fn run(opts: Options) -> io::Result<Report> {
             });
         }
     }
-    // Keccak and the VM end to end: one thread and all cores.
+    // Keccak and the VM end to end: one thread and all cores; keccak on its best backend, and
+    // on its other backends on one thread (its SIMD gain).
     let one_and_all: Vec<usize> = if cores > 1 { vec![1, cores] } else { vec![1] };
+    let keccak_best = keccak_kernel(best);
     for &(lanes, chained) in &plan.keccak_layouts {
         for &threads in &one_and_all {
             specs.push(Spec {
                 hash: HashId::Keccak,
-                simd: Simd::Portable,
+                simd: keccak_best,
                 lanes,
                 chained,
                 threads,
+                source: SourceKind::Synthetic,
+            });
+        }
+    }
+    for simd in keccak_backends().into_iter().filter(|s| *s != keccak_best) {
+        for &(lanes, chained) in &plan.keccak_layouts {
+            specs.push(Spec {
+                hash: HashId::Keccak,
+                simd,
+                lanes,
+                chained,
+                threads: 1,
                 source: SourceKind::Synthetic,
             });
         }

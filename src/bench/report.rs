@@ -39,8 +39,15 @@ pub struct Primitives {
     pub blake3_by_width: Vec<Rates>,
     /// Producing the synthetic trace and copying it into blocks, chunks per second.
     pub producer: f64,
-    /// keccak256 leaf permutations per second on one core.
+    /// keccak256 leaf permutations per second on one core, portable backend (one state).
     pub keccak: f64,
+    /// The same per keccak backend (portable 1 state, avx2 4, avx512 8 per call; `sse41` runs
+    /// the portable kernel and is not measured). Empty in reports from before keccak had SIMD.
+    #[serde(default)]
+    pub keccak_by_simd: Vec<(Simd, f64)>,
+    /// keccak by inputs per call (1, 2, 4, 8 up to each backend's degree).
+    #[serde(default)]
+    pub keccak_by_width: Vec<Rates>,
     /// VM steps per second, no trace and trace built into the null sink.
     pub vm_untraced: f64,
     pub vm_traced: f64,
@@ -186,7 +193,7 @@ impl Report {
         self.points.iter().find(|p| {
             p.source == SourceKind::Synthetic
                 && p.hash == hash
-                && (p.simd == simd || hash == HashId::Keccak)
+                && p.simd == simd
                 && p.lanes == lanes
                 && p.chained == chained
                 && p.threads == threads
@@ -199,6 +206,17 @@ pub fn model_for(p: &Primitives, hash: HashId) -> Model {
     use super::model::Rate;
     let (rates, scalar) = match hash {
         HashId::Blake3 => (p.blake3_by_width.clone(), false),
+        HashId::Keccak if !p.keccak_by_width.is_empty() => {
+            // sse41 runs keccak's portable kernel: the same rates under its name.
+            let mut rates = p.keccak_by_width.clone();
+            if let Some(portable) = rates.iter().find(|r| r.simd == SimdKind::Portable) {
+                rates.push(Rates {
+                    simd: SimdKind::Sse41,
+                    ..portable.clone()
+                });
+            }
+            (rates, false)
+        }
         HashId::Keccak => (
             vec![Rates {
                 simd: SimdKind::Portable,
@@ -305,12 +323,22 @@ pub fn markdown(r: &Report) -> String {
             m(rate / 2.0)
         );
     }
-    let _ = writeln!(
-        s,
-        "| keccak256 permutations | {} M/s (ceiling {} M chunks/s) |",
-        m(r.primitives.keccak),
-        m(r.primitives.keccak / 2.0)
-    );
+    if r.primitives.keccak_by_simd.is_empty() {
+        let _ = writeln!(
+            s,
+            "| keccak256 permutations | {} M/s (ceiling {} M chunks/s) |",
+            m(r.primitives.keccak),
+            m(r.primitives.keccak / 2.0)
+        );
+    }
+    for (simd, rate) in &r.primitives.keccak_by_simd {
+        let _ = writeln!(
+            s,
+            "| keccak256 {simd} permutations | {} M/s (proof ceiling {} M chunks/s) |",
+            m(*rate),
+            m(rate / 2.0)
+        );
+    }
     let _ = writeln!(
         s,
         "| VM, no trace | {} M steps/s |",
@@ -327,18 +355,23 @@ pub fn markdown(r: &Report) -> String {
         "| synthetic trace producer (generated into a block, one core) | {} M chunks/s |",
         m(r.primitives.producer)
     );
-    for rates in &r.primitives.blake3_by_width {
-        let by: Vec<String> = rates
-            .by_width
-            .iter()
-            .map(|w| format!("{}: {}", w.width, m(w.per_second)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "| blake3 {} by inputs per call | {} M/s |",
-            rates.simd,
-            by.join(", ")
-        );
+    for (hash, all) in [
+        (HashId::Blake3, &r.primitives.blake3_by_width),
+        (HashId::Keccak, &r.primitives.keccak_by_width),
+    ] {
+        for rates in all {
+            let by: Vec<String> = rates
+                .by_width
+                .iter()
+                .map(|w| format!("{}: {}", w.width, m(w.per_second)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "| {hash} {} by inputs per call | {} M/s |",
+                rates.simd,
+                by.join(", ")
+            );
+        }
     }
     let _ = writeln!(s);
 
@@ -424,6 +457,29 @@ pub fn markdown(r: &Report) -> String {
                     p.layout_name(),
                     m(p.median),
                     p.median / base,
+                    100.0 * p.median / p.ceiling
+                );
+            }
+        }
+    }
+    // keccak: one state per call (portable) against 4 (avx2) and 8 (avx512).
+    let mut keccak: Vec<&Point> = r
+        .points
+        .iter()
+        .filter(|p| p.hash == HashId::Keccak && p.source == SourceKind::Synthetic && p.threads == 1)
+        .collect();
+    keccak.sort_by_key(|p| (p.chained, p.lanes, p.simd.degree()));
+    if keccak.iter().any(|p| p.simd != Simd::Portable) {
+        let _ = writeln!(s, "\n## SIMD gain per backend (keccak, one thread)\n\n| layout | backend | M chunks/s | gain over portable | % of backend ceiling |\n|---|---|---|---|---|");
+        for p in keccak {
+            if let Some(base) = r.find(HashId::Keccak, Simd::Portable, p.lanes, p.chained, 1) {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {:.2}x | {:.0}% |",
+                    p.layout_name(),
+                    p.simd,
+                    m(p.median),
+                    p.median / base.median,
                     100.0 * p.median / p.ceiling
                 );
             }

@@ -42,7 +42,7 @@ pub struct RunArgs {
     /// Hashing worker threads (0: hash in the producer thread). Default: all cores.
     #[arg(long, value_name = "P", value_parser = parse_threads)]
     threads: Option<usize>,
-    /// blake3 SIMD backend: auto, portable, sse41, avx2 or avx512.
+    /// SIMD backend of the hash (blake3 or keccak): auto, portable, sse41, avx2 or avx512.
     #[arg(long, default_value = "auto", value_parser = parse_simd)]
     simd: SimdChoice,
     /// Pin worker threads to cores.

@@ -2,6 +2,7 @@
 //! for each supported hash (blake3 and keccak256). Byte layouts are in `docs/SPEC.md`.
 
 use super::backend::{key_words, Blake3Many, Simd, SimdError};
+use super::keccak::{KeccakMany, Template};
 use sha3::{Digest, Keccak256};
 use std::fmt;
 use std::str::FromStr;
@@ -94,31 +95,55 @@ pub fn blake3_node_key() -> Digest32 {
 #[derive(Clone)]
 pub struct Hasher {
     hash: HashId,
-    many: Blake3Many,
-    leaf_key: [u32; 8],
-    node_key: [u32; 8],
-    secret: Digest32,
+    engine: Engine,
+}
+
+/// The batched hash of a [`Hasher`]: its SIMD backend and its fixed inputs (keys, prefixes).
+#[derive(Clone)]
+enum Engine {
+    Blake3 {
+        many: Blake3Many,
+        leaf_key: [u32; 8],
+        node_key: [u32; 8],
+    },
+    /// Leaves are `keccak256(0x00 || s~ || chunk || link)` and nodes
+    /// `keccak256(0x01 || left || right)`: one block each, the prefix in a template.
+    Keccak {
+        many: KeccakMany,
+        leaf: Box<Template>,
+        node: Box<Template>,
+    },
 }
 
 impl fmt::Debug for Hasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hasher")
             .field("hash", &self.hash)
-            .field("simd", &self.many.simd())
+            .field("simd", &self.simd())
             .finish_non_exhaustive()
     }
 }
 
 impl Hasher {
-    /// `simd` only matters for blake3; keccak is scalar.
+    /// A backend this CPU lacks is refused, for either hash.
     pub fn new(hash: HashId, secret: Digest32, simd: Simd) -> Result<Self, SimdError> {
-        Ok(Hasher {
-            hash,
-            many: Blake3Many::new(simd)?,
-            leaf_key: key_words(&secret),
-            node_key: key_words(&blake3_node_key()),
-            secret,
-        })
+        let engine = match hash {
+            HashId::Blake3 => Engine::Blake3 {
+                many: Blake3Many::new(simd)?,
+                leaf_key: key_words(&secret),
+                node_key: key_words(&blake3_node_key()),
+            },
+            HashId::Keccak => {
+                let mut prefix = [KECCAK_LEAF; 33];
+                prefix[1..].copy_from_slice(&secret);
+                Engine::Keccak {
+                    many: KeccakMany::new(simd)?,
+                    leaf: Box::new(Template::new(&prefix)),
+                    node: Box::new(Template::new(&[KECCAK_NODE])),
+                }
+            }
+        };
+        Ok(Hasher { hash, engine })
     }
 
     /// The hasher of an executor: secret `s~ = H(DS_SECRET || salt || address)`.
@@ -136,45 +161,34 @@ impl Hasher {
     }
 
     pub fn simd(&self) -> Simd {
-        self.many.simd()
+        match &self.engine {
+            Engine::Blake3 { many, .. } => many.simd(),
+            Engine::Keccak { many, .. } => many.simd(),
+        }
     }
 
-    /// Inputs one batched call hashes at once: the blake3 backend's SIMD degree, 1 for keccak.
+    /// Inputs one batched call hashes at once: the backend's SIMD degree (blake3: up to 16,
+    /// keccak: 1, 4 or 8).
     pub fn simd_width(&self) -> usize {
-        match self.hash {
-            HashId::Blake3 => self.many.simd().degree(),
-            HashId::Keccak => 1,
+        match &self.engine {
+            Engine::Blake3 { many, .. } => many.simd().degree(),
+            Engine::Keccak { many, .. } => many.degree(),
         }
     }
 
     /// `out[i] = leaf(inputs[i])` where each input is `chunk || link`.
     pub fn leaves(&self, inputs: &[[u8; 64]], out: &mut [u8]) {
-        match self.hash {
-            HashId::Blake3 => self.many.keyed_hash_64(&self.leaf_key, inputs, out),
-            HashId::Keccak => {
-                for (inp, o) in inputs.iter().zip(out.chunks_exact_mut(32)) {
-                    let mut h = Keccak256::new();
-                    h.update([KECCAK_LEAF]);
-                    h.update(self.secret);
-                    h.update(inp);
-                    o.copy_from_slice(&h.finalize());
-                }
-            }
+        match &self.engine {
+            Engine::Blake3 { many, leaf_key, .. } => many.keyed_hash_64(leaf_key, inputs, out),
+            Engine::Keccak { many, leaf, .. } => many.hash_64(leaf, inputs, out),
         }
     }
 
     /// `out[i] = node(inputs[i])` where each input is `left || right`.
     pub fn nodes(&self, inputs: &[[u8; 64]], out: &mut [u8]) {
-        match self.hash {
-            HashId::Blake3 => self.many.keyed_hash_64(&self.node_key, inputs, out),
-            HashId::Keccak => {
-                for (inp, o) in inputs.iter().zip(out.chunks_exact_mut(32)) {
-                    let mut h = Keccak256::new();
-                    h.update([KECCAK_NODE]);
-                    h.update(inp);
-                    o.copy_from_slice(&h.finalize());
-                }
-            }
+        match &self.engine {
+            Engine::Blake3 { many, node_key, .. } => many.keyed_hash_64(node_key, inputs, out),
+            Engine::Keccak { many, node, .. } => many.hash_64(node, inputs, out),
         }
     }
 

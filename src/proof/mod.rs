@@ -2,7 +2,8 @@
 //! (optionally hash-chained), Merkleised while the trace streams. `docs/SPEC.md` has the bytes.
 //!
 //! - [`hash`]: unique secret, leaf, node and commitment hashing for blake3 and keccak256.
-//! - [`backend`]: blake3 SIMD backend selection.
+//! - [`backend`]: blake3 SIMD backend selection (the `--simd` choice keccak shares).
+//! - [`keccak`]: multi-buffer keccak256 (portable, AVX2 4-way, AVX-512 8-way).
 //! - [`layout`]: lanes, parameters and their committed encoding.
 //! - [`tree`]: RFC 6962 trees, the streaming frontier, audit paths.
 //! - [`engine`]: the block hashing kernels (leaves, perfect subtrees).
@@ -15,6 +16,7 @@ pub mod backend;
 pub mod commitment;
 pub mod engine;
 pub mod hash;
+pub mod keccak;
 pub mod layout;
 pub mod opening;
 pub mod pipeline;
