@@ -1,4 +1,6 @@
-//! Serde helpers: fixed-size byte arrays as lowercase hex strings in JSON files.
+//! Serde helpers: fixed-size byte arrays as lowercase hex strings in JSON files. Digests,
+//! keys and signatures are written as bare hex; executor addresses (`[u8; 20]`) as `0x` + 40
+//! hex characters ([`address`]). Readers accept either spelling of either.
 
 use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
@@ -19,6 +21,38 @@ pub mod bytes {
         d: D,
     ) -> Result<[u8; N], D::Error> {
         decode(&String::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+/// An executor's 20-byte address as it is written everywhere (files, output): `0x` + 40
+/// lowercase hex characters.
+pub fn address_string(a: &[u8; 20]) -> String {
+    format!("0x{}", hex::encode(a))
+}
+
+/// Parses an address, `0x` + 40 hex characters; the bare 40 characters of older files are
+/// accepted too.
+pub fn parse_address(s: &str) -> Result<[u8; 20], String> {
+    decode::<20>(s.trim()).map_err(|e| format!("bad address {:?}: {e}", truncate(s)))
+}
+
+/// At most 50 characters of `s`, for messages about untrusted text.
+fn truncate(s: &str) -> String {
+    let mut t: String = s.chars().take(50).collect();
+    if t.len() < s.len() {
+        t.push_str("...");
+    }
+    t
+}
+
+/// `[u8; 20]` addresses as `0x` + hex ([`address_string`]); either spelling is read.
+pub mod address {
+    use super::*;
+    pub fn serialize<S: Serializer>(a: &[u8; 20], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&address_string(a))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 20], D::Error> {
+        parse_address(&String::deserialize(d)?).map_err(D::Error::custom)
     }
 }
 

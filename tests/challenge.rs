@@ -1138,7 +1138,8 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
         "{log}"
     );
     assert!(log.contains("game played"), "{log}");
-    assert!(log.contains("1 games played"), "{log}");
+    assert!(log.contains("1 game played; exiting"), "{log}");
+    assert!(log.contains("exits after 1 game"), "{log}");
 
     // Issue 9, item 6, end to end: the referee agrees with the transcript as played; the same
     // transcript doctored to say the honest executor never answered used to convict it, and

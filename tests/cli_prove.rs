@@ -174,6 +174,28 @@ fn prove_open_verify_round_trip_and_tampering() {
     );
     assert_eq!(o.status.code(), Some(125));
     assert!(err(&o).contains("wrong salt"), "{}", err(&o));
+    // A genuine opening checked with the wrong salt is invalid, and the message says the salt
+    // (or the executor) may be what is wrong, not only the opening.
+    let o = poie(
+        d,
+        &[
+            "verify-opening",
+            "--commitment",
+            "c.json",
+            "--opening",
+            "o.json",
+            "--salt-file",
+            "other.salt",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("invalid: "), "{out}");
+    assert!(
+        out.contains("the salt file is not the executor's revealed salt")
+            && out.contains(&ADDR[2..]),
+        "{out}"
+    );
     // Nor can a different input.
     std::fs::write(d.join("in2.txt"), "2000 4").expect("write");
     let o = poie(
@@ -396,4 +418,59 @@ fn recorded_and_synthetic_sources_prove() {
     );
     assert!(s1.status.success() && s2.status.success());
     assert_ne!(root(&s1), root(&s2));
+}
+
+#[test]
+fn addresses_are_written_with_0x_and_read_with_or_without() {
+    let dir = setup();
+    let d = dir.path();
+    let o = prove(d, &["--out", "c.json"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("c.json")).expect("c")).expect("json");
+    assert_eq!(c["address"], ADDR);
+    // The bare 40 hex digits are the same address: same root.
+    let mut args = vec![
+        "prove",
+        "sort",
+        "--input",
+        "in.txt",
+        "--salt-file",
+        "s.salt",
+    ];
+    args.extend_from_slice(&["--address", &ADDR[2..]]);
+    let o = poie(d, &args);
+    assert!(o.status.success(), "{}", err(&o));
+    let bare: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(bare["root"], c["root"]);
+    assert_eq!(bare["address"], ADDR);
+    // A commitment written with a bare address (older files) still opens, and `open` says
+    // what it wrote.
+    let text = std::fs::read_to_string(d.join("c.json"))
+        .expect("c")
+        .replace(ADDR, &ADDR[2..]);
+    std::fs::write(d.join("bare.json"), text).expect("write");
+    let o = poie(
+        d,
+        &[
+            "open",
+            "sort",
+            "--input",
+            "in.txt",
+            "--commitment",
+            "bare.json",
+            "--salt-file",
+            "s.salt",
+            "--index",
+            "7",
+            "--out",
+            "o.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("poie: opened chunk 7 of ") && err(&o).contains("wrote o.json"),
+        "{}",
+        err(&o)
+    );
 }

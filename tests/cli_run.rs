@@ -161,6 +161,68 @@ fn guests_lists_builtins() {
     for name in ["hello", "sha256", "sort", "sieve", "ledger"] {
         assert!(out.contains(name), "{out}");
     }
+    // Each says what it reads.
+    assert_eq!(out.matches("input: ").count(), 5, "{out}");
+    assert!(out.contains("\"N SEED\""), "{out}");
+    assert!(out.contains("FROM TO AMOUNT"), "{out}");
+}
+
+/// Input a built-in guest would ignore draws a warning naming the file; input it reads as
+/// intended draws none. The guest still runs as it would (its behaviour is what is proved).
+#[test]
+fn input_a_guest_ignores_is_warned_about() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let cases: [(&str, &str, &[u8], Option<&str>); 9] = [
+        (
+            "sort",
+            "words.txt",
+            b"banana\napple\n",
+            Some("other text such as \"banana\""),
+        ),
+        ("sort", "many.txt", b"10 1 3", Some("1 more number")),
+        (
+            "sort",
+            "big.txt",
+            b"2000000 1",
+            Some("N = 2000000 is above its limit"),
+        ),
+        ("sort", "ok.txt", b"1000 7\n", None),
+        ("sieve", "ok2.txt", b"1000", None),
+        ("hello", "h.txt", b"x", Some("hello reads no input")),
+        (
+            "ledger",
+            "csv.txt",
+            b"# c\n1 2 3\n1,2,3\n",
+            Some("1 line(s)"),
+        ),
+        ("ledger", "good.txt", b"# c\n1 2 3\n\n4\t5 6\r\n", None),
+        ("sha256", "any.txt", b"anything at all", None),
+    ];
+    for (guest, name, bytes, warning) in cases {
+        let path = write(d, name, bytes);
+        let o = poie(&["run", guest, "--input", &path, "--max-steps", "100000"]);
+        let err = stderr(&o);
+        match warning {
+            Some(w) => {
+                assert!(
+                    err.contains("poie: warning: input "),
+                    "{guest} {name}: {err}"
+                );
+                assert!(
+                    err.contains(name) && err.contains(w),
+                    "{guest} {name}: {err}"
+                );
+            }
+            None => assert!(!err.contains("warning"), "{guest} {name}: {err}"),
+        }
+    }
+    // The words are not sorted: the guest ran its defaults (N = 100000).
+    let path = write(d, "w.txt", b"pear fig\n");
+    let o = poie(&["run", "sort", "--input", &path]);
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("n=100000 sorted=1"));
+    let o = poie(&["run", "sort", "--input", &write(d, "n.txt", b"1000 7")]);
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("n=1000 sorted=1"));
 }
 
 #[test]

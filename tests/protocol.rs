@@ -213,6 +213,7 @@ fn cli_key_vote_reveal_check() {
     std::fs::write(d.join("wb.txt"), "# a windback\nsort in.txt\nhello\n").expect("write");
     let o = poie(&["key", "new", "k.key"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed = String::from_utf8_lossy(&o.stdout).trim().to_string();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -275,6 +276,38 @@ fn cli_key_vote_reveal_check() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "valid");
+    // One spelling of the address everywhere: what `key new` printed, `0x` + 40 hex digits, in
+    // the vote and the reveal; files with the bare 40 digits (older files) are still read.
+    assert!(
+        printed.starts_with("0x") && printed.len() == 42,
+        "{printed}"
+    );
+    let json = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join(name)).expect("file")).expect("json")
+    };
+    assert_eq!(json("vote.json")["address"], printed.as_str());
+    assert_eq!(json("reveal.json")["address"], printed.as_str());
+    for name in ["vote.json", "reveal.json"] {
+        let text = std::fs::read_to_string(d.join(name)).expect("file");
+        let bare = text.replace(&printed, &printed[2..]);
+        assert_ne!(bare, text);
+        std::fs::write(d.join(format!("bare-{name}")), bare).expect("write");
+    }
+    let o = poie(&[
+        "check",
+        "--vote",
+        "bare-vote.json",
+        "--reveal",
+        "bare-reveal.json",
+        "--windback",
+        "wb.txt",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "valid",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // A second vote refuses to reuse a salt file.
     let o = poie(&[
         "vote",
@@ -647,4 +680,43 @@ fn simulate_is_deterministic_and_catches_each_strategy_by_its_mechanism() {
     // Slashed stakes are gone; the whistleblower got half of one.
     assert_eq!(stakes.values().filter(|&&v| v == 0).count(), 4);
     assert!(stakes.values().any(|&v| v == 50));
+}
+
+#[test]
+fn cli_simulate_writes_stakes_only_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let poie = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_poie"))
+            .current_dir(d)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let small = [
+        "simulate",
+        "--seed",
+        "3",
+        "--transfers",
+        "20",
+        "--lanes",
+        "4",
+    ];
+    let o = poie(&small);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| executor |"));
+    let left: Vec<_> = std::fs::read_dir(d).expect("dir").collect();
+    assert!(left.is_empty(), "simulate wrote {left:?} unasked");
+    let mut args = small.to_vec();
+    args.extend_from_slice(&["--out", "stakes.json"]);
+    let o = poie(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stakes: std::collections::BTreeMap<String, u64> =
+        serde_json::from_slice(&std::fs::read(d.join("stakes.json")).expect("stakes"))
+            .expect("json");
+    assert!(stakes.len() >= 7, "{stakes:?}");
+    assert!(
+        stakes.keys().all(|a| a.starts_with("0x") && a.len() == 42),
+        "{stakes:?}"
+    );
 }

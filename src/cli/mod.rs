@@ -58,13 +58,13 @@ enum Command {
     LeakClaim(protocol::LeakClaimArgs),
     /// Judge a leak claim at reveal time.
     JudgeLeak(protocol::JudgeLeakArgs),
-    /// Executor side of the challenge game (TCP).
+    /// Executor side of the challenge game (TCP); exits after one game unless --games N.
     Serve(Box<protocol::ServeArgs>),
     /// Challenger side of the challenge game (TCP); writes a transcript.
     Challenge(Box<protocol::ChallengeArgs>),
     /// Re-judge a challenge transcript offline.
     Referee(Box<protocol::RefereeArgs>),
-    /// Simulate one epoch of executors with different strategies.
+    /// Simulate one epoch of executors with different strategies; prints a table.
     Simulate(Box<protocol::SimulateArgs>),
     /// Generate a deterministic ledger block (input for the `ledger` guest).
     GenLedger(GenLedgerArgs),
@@ -128,11 +128,26 @@ pub const ERROR_EXIT_CODE: u8 = 125;
 
 fn gen_ledger(a: GenLedgerArgs) -> anyhow::Result<ExitCode> {
     let block = poie::guests::ledger::generate_block(a.seed, a.transfers);
-    match a.out {
-        Some(path) => poie::atomic::write(&path, block.as_bytes(), false)?,
+    match &a.out {
+        Some(path) => poie::atomic::write(path, block.as_bytes(), false)?,
         None => print!("{block}"),
     }
+    eprintln!(
+        "poie: generated a ledger block of {} transfers (seed {}); {}",
+        a.transfers,
+        a.seed,
+        wrote(a.out.as_deref())
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The end of a one-line summary: where the output went ("wrote FILE" or "wrote it to
+/// stdout"), so every command that writes a file says so the same way.
+pub fn wrote(path: Option<&std::path::Path>) -> String {
+    match path {
+        Some(p) => format!("wrote {}", p.display()),
+        None => "wrote it to stdout".into(),
+    }
 }
 
 /// Refuses an output path whose folder does not exist, before any work is done.
@@ -173,4 +188,40 @@ pub fn write_json(
         None => print!("{json}"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument of every subcommand says what it is for in `--help`.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, blank: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    blank.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    blank.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), blank);
+            }
+        }
+        let mut blank = Vec::new();
+        walk(&Cli::command(), "poie", &mut blank);
+        assert!(blank.is_empty(), "arguments without help: {blank:#?}");
+    }
+
+    #[test]
+    fn the_cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

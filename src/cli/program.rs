@@ -39,8 +39,22 @@ pub fn resolve(arg: &str) -> Result<Program> {
 }
 
 /// `--input`: a file, `-` for stdin, or (when absent) a built-in guest's sample input and
-/// nothing for an ELF file.
+/// nothing for an ELF file. Warns on stderr when a built-in guest will ignore part of the input
+/// given (`poie guests` says what each reads).
 pub fn input(program: &Program, arg: Option<&PathBuf>) -> Result<Vec<u8>> {
+    let bytes = read_input(program, arg)?;
+    if let (Some(g), Some(path)) = (program.builtin, arg) {
+        if let Some(why) = g.input_warning(&bytes) {
+            eprintln!(
+                "poie: warning: input {}: {why} (`poie guests` says what each guest reads)",
+                path.display()
+            );
+        }
+    }
+    Ok(bytes)
+}
+
+fn read_input(program: &Program, arg: Option<&PathBuf>) -> Result<Vec<u8>> {
     match arg {
         Some(p) if p.as_os_str() == "-" => {
             let mut buf = Vec::new();
@@ -65,8 +79,13 @@ pub fn input(program: &Program, arg: Option<&PathBuf>) -> Result<Vec<u8>> {
     }
 }
 
+/// `poie guests`: each built-in guest, what it does and what it reads from stdin (`--input`).
 pub fn list_guests() {
     for g in GUESTS {
         println!("{:<8} {}", g.name, g.about);
+        println!("{:<8} input: {}", "", g.input);
     }
+    println!(
+        "Run one with `poie run NAME [--input FILE]`; without --input it reads its sample input."
+    );
 }

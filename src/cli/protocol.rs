@@ -14,7 +14,10 @@ use std::process::ExitCode;
 pub enum KeyCommand {
     /// Create a new ed25519 key file (hex seed, mode 0600) and print its address. Refuses to
     /// overwrite.
-    New { file: PathBuf },
+    New {
+        /// Where to write the key.
+        file: PathBuf,
+    },
 }
 
 pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
@@ -28,7 +31,7 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
             }
             let k = Key::from_seed(&secret::random32()?);
             secret::write_secret(&file, secret::SecretKind::Key, &k.seed())?;
-            println!("0x{}", hex::encode(k.address()));
+            println!("{}", poie::hexser::address_string(&k.address()));
             eprintln!("poie: wrote a new key to {} (mode 0600)", file.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -113,11 +116,14 @@ fn load_vote(path: &Path) -> Result<Vote> {
 /// Writes the reveal (the salt) for a vote.
 #[derive(clap::Args, Debug)]
 pub struct RevealArgs {
+    /// The vote to reveal (`poie vote --out`).
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
-    /// The salt saved by `poie vote --salt-out`.
+    /// The salt saved by `poie vote --salt-out`; refused unless it is the one the vote
+    /// committed to.
     #[arg(long, value_name = "FILE")]
     salt_file: PathBuf,
+    /// Write the reveal JSON here (atomically); stdout if absent.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
@@ -139,6 +145,12 @@ pub fn reveal(a: RevealArgs) -> Result<ExitCode> {
         salt,
     };
     super::write_json(a.out.as_deref(), &r)?;
+    eprintln!(
+        "poie: revealed the salt of vote {} (root {}); {}",
+        poie::hexser::address_string(&r.address),
+        hex::encode(r.root),
+        super::wrote(a.out.as_deref())
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -146,10 +158,13 @@ pub fn reveal(a: RevealArgs) -> Result<ExitCode> {
 /// Exit code 0 when valid, 1 when not.
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
+    /// The vote to check (`poie vote --out`).
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
+    /// The vote's reveal (`poie reveal --out`).
     #[arg(long, value_name = "FILE")]
     reveal: PathBuf,
+    /// The windback manifest the vote is for: one `PROGRAM [INPUT]` per line.
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
     #[command(flatten)]
@@ -172,11 +187,13 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
 /// Executor side of an audit: opens the leaf indices derived from its vote's root.
 #[derive(clap::Args, Debug)]
 pub struct AuditRespondArgs {
+    /// The executor's own vote (`poie vote --out`).
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
-    /// The vote's salt.
+    /// The vote's salt (`poie vote --salt-out`).
     #[arg(long, value_name = "FILE")]
     salt_file: PathBuf,
+    /// The windback manifest the vote is for.
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
     /// Number of sampled leaves (1 to 4096).
@@ -184,6 +201,7 @@ pub struct AuditRespondArgs {
     samples: u32,
     #[command(flatten)]
     run: RunArgs,
+    /// Write the openings JSON here (atomically): the file `poie audit --openings` reads.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
@@ -194,6 +212,12 @@ pub fn audit_respond(a: AuditRespondArgs) -> Result<ExitCode> {
     let jobs = windback::load(&a.windback)?;
     let resp = poie::protocol::audit::respond(&v, &salt, &jobs, a.samples, a.run.config()?)?;
     super::write_json(Some(&a.out), &resp)?;
+    eprintln!(
+        "poie: opened {} sampled leaves of root {}; {}",
+        resp.openings.len(),
+        hex::encode(resp.root),
+        super::wrote(Some(&a.out))
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -201,10 +225,13 @@ pub fn audit_respond(a: AuditRespondArgs) -> Result<ExitCode> {
 /// the executor's openings of leaves sampled from its own root. Exit 0 when it passes.
 #[derive(clap::Args, Debug)]
 pub struct AuditArgs {
+    /// The vote to audit (`poie vote --out`).
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
+    /// The vote's reveal (`poie reveal --out`).
     #[arg(long, value_name = "FILE")]
     reveal: PathBuf,
+    /// The windback manifest the vote is for.
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
     /// The executor's openings (`poie audit-respond`).
@@ -257,10 +284,13 @@ pub fn audit(a: AuditArgs) -> Result<ExitCode> {
 /// which is exactly what leak claims punish.
 #[derive(clap::Args, Debug)]
 pub struct DeriveSecretArgs {
+    /// The executor's vote (its address and hash pick the secret).
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
+    /// The vote's salt (`poie vote --salt-out`).
     #[arg(long, value_name = "FILE")]
     salt_file: PathBuf,
+    /// Write the unique secret here (a `poie-unique-secret-v1` file, mode 0600).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
@@ -270,23 +300,30 @@ pub fn derive_secret(a: DeriveSecretArgs) -> Result<ExitCode> {
     let salt = secret::read_salt(&a.salt_file)?;
     let s = poie::proof::unique_secret(v.params.hash, &salt, &v.address);
     secret::write_secret(&a.out, secret::SecretKind::UniqueSecret, &s)?;
+    eprintln!(
+        "poie: wrote the unique secret of {} to {} (mode 0600)",
+        poie::hexser::address_string(&v.address),
+        a.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// Claims that an executor leaked its unique secret before the reveal.
 #[derive(clap::Args, Debug)]
 pub struct LeakClaimArgs {
+    /// The accused executor's vote.
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
     /// File holding the leaked unique secret (hex).
     #[arg(long, value_name = "FILE")]
     secret_file: PathBuf,
-    /// Address to reward.
-    #[arg(long, value_parser = secret::parse_address)]
+    /// Address to reward: 0x + 40 hex digits.
+    #[arg(long, value_name = "ADDRESS", value_parser = secret::parse_address)]
     claimant: [u8; 20],
     /// Submission time on the protocol's clock (must precede the reveal period).
     #[arg(long, value_name = "T")]
     at: u64,
+    /// Write the claim here (mode 0600: it holds the leaked secret until submitted).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
@@ -297,16 +334,24 @@ pub fn leak_claim(a: LeakClaimArgs) -> Result<ExitCode> {
     let c = poie::protocol::leak::claim(&v, s, a.claimant, a.at);
     // The claim carries the unique secret: private until it is submitted.
     super::write_secret_json(&a.out, &c)?;
+    eprintln!(
+        "poie: wrote a leak claim against {} to {} (mode 0600)",
+        poie::hexser::address_string(&c.address),
+        a.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// Judges a leak claim at reveal time. Prints `slash: ...` (exit 0) or `rejected: ...` (exit 1).
 #[derive(clap::Args, Debug)]
 pub struct JudgeLeakArgs {
+    /// The leak claim (`poie leak-claim --out`).
     #[arg(long, value_name = "FILE")]
     claim: PathBuf,
+    /// The accused executor's vote.
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
+    /// The vote's reveal (`poie reveal --out`).
     #[arg(long, value_name = "FILE")]
     reveal: PathBuf,
     /// When the reveal period started; claims submitted at or after it have expired.
@@ -331,22 +376,26 @@ pub fn judge_leak(a: JudgeLeakArgs) -> Result<ExitCode> {
 }
 
 /// The executor's side of the challenge game: answers challengers over TCP, several at once,
-/// until `--games` games have been played, signing every answer with the vote's key. A session
+/// until `--games` games have been played (one by default: then it exits), signing every
+/// answer with the vote's key. A session
 /// that breaks the protocol (a node outside the tree, a malformed, oversized or late message)
 /// is reported on stderr and ends; the server goes on.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
+    /// The executor's vote (`poie vote --out`): the tree served is the one it commits to.
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
     /// The vote's key file (`poie key new`): every answer is signed with it.
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    /// The vote's salt (`poie vote --salt-out`): the tree is rebuilt with it.
     #[arg(long, value_name = "FILE")]
     salt_file: PathBuf,
+    /// The windback manifest the vote is for.
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
     /// Address to listen on (loopback by default).
-    #[arg(long, default_value = "127.0.0.1:7700")]
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7700")]
     listen: String,
     /// Drill: corrupt step I of the trace (a lying executor; the vote must have been made with
     /// the same `--lie-at`, as the served tree must give the vote's root).
@@ -357,10 +406,10 @@ pub struct ServeArgs {
     silent: bool,
     /// Per-message timeout in milliseconds (1 to 3600000): each whole message from a
     /// challenger must arrive within it.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=u64::from(poie::protocol::challenge::MAX_TIMEOUT_MS)))]
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=u64::from(poie::protocol::challenge::MAX_TIMEOUT_MS)))]
     timeout_ms: u64,
-    /// Exit after N games: sessions the challenger closed after playing. Sessions ended by a
-    /// protocol error or refused as busy do not count.
+    /// Exit after N games (default: one game, then exit): sessions the challenger closed after
+    /// playing. Sessions ended by a protocol error or refused as busy do not count.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     games: u64,
     /// Most challengers served at once (1 to 64); one more is told the server is busy.
@@ -381,6 +430,10 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     let listener = std::net::TcpListener::bind(&a.listen)
         .with_context(|| format!("listening on {}", a.listen))?;
     eprintln!(
+        "poie: this server exits after {} (--games N for more)",
+        games_text(a.games)
+    );
+    eprintln!(
         "poie: serving the challenge game on {}",
         listener.local_addr()?
     );
@@ -399,8 +452,17 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         eprintln!("poie: session with {peer}: {end}");
     })
     .with_context(|| format!("serving on {}", a.listen))?;
-    eprintln!("poie: {games} games played");
+    eprintln!("poie: {} played; exiting", games_text(games));
     Ok(ExitCode::SUCCESS)
+}
+
+/// "1 game", "3 games".
+fn games_text(n: u64) -> String {
+    if n == 1 {
+        "1 game".into()
+    } else {
+        format!("{n} games")
+    }
 }
 
 /// The challenger's side: bisects the executor's tree against the correct one.
@@ -409,17 +471,23 @@ pub struct ChallengeArgs {
     /// The executor's `poie serve` address.
     #[arg(long, value_name = "HOST:PORT")]
     connect: String,
+    /// The disputed vote (`poie vote --out`).
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
+    /// The vote's reveal (`poie reveal --out`): the challenger rebuilds the correct tree with
+    /// it.
     #[arg(long, value_name = "FILE")]
     reveal: PathBuf,
+    /// The windback manifest the vote is for.
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
-    /// Write the transcript here.
+    /// Write the transcript (the executor's signed replies, for `poie referee`) here,
+    /// atomically.
     #[arg(long, value_name = "FILE", default_value = "transcript.json")]
     transcript: PathBuf,
-    /// Timeout in milliseconds (1 to 3600000) for connecting, and for each whole reply.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=u64::from(poie::protocol::challenge::MAX_TIMEOUT_MS)))]
+    /// Timeout in milliseconds (1 to 3600000) for connecting (a refused connection is retried
+    /// until then, while the server starts), and for each whole reply.
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=u64::from(poie::protocol::challenge::MAX_TIMEOUT_MS)))]
     timeout_ms: u64,
 }
 
@@ -442,6 +510,7 @@ pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
     .with_context(|| format!("connecting to {}", a.connect))?;
     println!("{outcome}");
     TranscriptFile::new(v.root, transcript, outcome).save(&a.transcript)?;
+    eprintln!("poie: transcript written to {}", a.transcript.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -451,12 +520,16 @@ pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
 /// (either side loses), 1 when the transcript proves nothing or is invalid.
 #[derive(clap::Args, Debug)]
 pub struct RefereeArgs {
+    /// The transcript to judge (`poie challenge --transcript`).
     #[arg(long, value_name = "FILE")]
     transcript: PathBuf,
+    /// The disputed vote.
     #[arg(long, value_name = "FILE")]
     vote: PathBuf,
+    /// The vote's reveal.
     #[arg(long, value_name = "FILE")]
     reveal: PathBuf,
+    /// The windback manifest the vote is for.
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
 }
@@ -497,9 +570,12 @@ pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
 }
 
 /// Simulates one epoch: executors with different strategies, honest checkers, challengers and
-/// whistleblowers, over a generated ledger windback. Deterministic for a seed.
+/// whistleblowers, over a generated ledger windback. Deterministic for a seed. Prints a table;
+/// writes the final stakes only with `--out`.
 #[derive(clap::Args, Debug)]
 pub struct SimulateArgs {
+    /// Seed of everything random in the epoch (keys, salts, ledger blocks): the same seed
+    /// gives the same table.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Ledger blocks in the windback.
@@ -511,9 +587,10 @@ pub struct SimulateArgs {
     /// Every identity's stake.
     #[arg(long, default_value_t = 1000)]
     stake: u64,
-    /// Where the final stakes are written (atomically).
-    #[arg(long, value_name = "FILE", default_value = "stakes.json")]
-    ledger: PathBuf,
+    /// Write the final stakes (address -> stake, JSON) here, atomically. Nothing is written
+    /// without it.
+    #[arg(long, value_name = "FILE", alias = "ledger")]
+    out: Option<PathBuf>,
     #[command(flatten)]
     layout: LayoutArgs,
     #[command(flatten)]
@@ -522,6 +599,9 @@ pub struct SimulateArgs {
 
 pub fn simulate(a: SimulateArgs) -> Result<ExitCode> {
     use poie::protocol::simulate::{run, table, Config, Strategy};
+    if let Some(out) = &a.out {
+        super::check_out(out)?;
+    }
     let cfg = Config {
         seed: a.seed,
         strategies: Strategy::ALL.to_vec(),
@@ -533,7 +613,9 @@ pub fn simulate(a: SimulateArgs) -> Result<ExitCode> {
     };
     let (rows, stakes) = run(&cfg)?;
     print!("{}", table(&rows));
-    super::write_json(Some(&a.ledger), &stakes)?;
-    eprintln!("poie: stakes written to {}", a.ledger.display());
+    if let Some(out) = &a.out {
+        super::write_json(Some(out), &stakes)?;
+        eprintln!("poie: stakes written to {}", out.display());
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -164,6 +164,10 @@ pub struct ProveArgs {
     /// The executor's 20-byte address, 0x + 40 hex digits.
     #[arg(long, value_parser = secret::parse_address)]
     address: [u8; 20],
+    /// Where to hash: cpu, or cuda / cuda:N (blake3 only; same root). CUDA's driver and NVRTC
+    /// are loaded when asked for; without them poie says why and exits 125.
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: poie::proof::gpu::Device,
     #[command(flatten)]
     layout: LayoutArgs,
     #[command(flatten)]
@@ -186,7 +190,15 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode> {
     )?;
     let start = Instant::now();
     let bar = chunk_counter();
-    let (proof, fed) = source.prove(params, hasher, cfg, &|k| bar.inc(k))?;
+    let (proof, fed) = match a.device {
+        poie::proof::gpu::Device::Cpu => source.prove(params, hasher, cfg, &|k| bar.inc(k))?,
+        poie::proof::gpu::Device::Cuda(ordinal) => {
+            let secret = unique_secret(params.hash, &salt, &a.address);
+            poie::proof::gpu::prove_source(&source, params, &secret, ordinal, cfg.threads, &|k| {
+                bar.inc(k)
+            })?
+        }
+    };
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     fill_outcome(&mut info, &fed);
@@ -292,14 +304,23 @@ pub fn open(a: OpenArgs) -> Result<ExitCode> {
     }
     let o = collector.into_opening(&proof.lane_roots)?;
     super::write_json(a.out.as_deref(), &o)?;
+    eprintln!(
+        "poie: opened chunk {} of {} against root {}; {}",
+        o.index,
+        c.n,
+        hex::encode(c.root),
+        super::wrote(a.out.as_deref())
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// Checks an opening against a commitment (needs the revealed salt).
 #[derive(clap::Args, Debug)]
 pub struct VerifyOpeningArgs {
+    /// The commitment (`poie prove --out`).
     #[arg(long, value_name = "FILE")]
     commitment: PathBuf,
+    /// The opening (`poie open --out`).
     #[arg(long, value_name = "FILE")]
     opening: PathBuf,
     /// The executor's revealed salt.
@@ -324,6 +345,18 @@ pub fn verify_opening(a: VerifyOpeningArgs) -> Result<ExitCode> {
                 hex::encode(c.root)
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Err(
+            e @ (opening::OpeningError::LinkNotCommitted | opening::OpeningError::RootMismatch),
+        ) => {
+            // Every leaf hash depends on the unique secret, so a wrong salt or address fails
+            // here, at the first hash checked, as a forged opening would.
+            println!(
+                "invalid: {e}; or the salt file is not the executor's revealed salt, or the \
+                 commitment is not this executor's (address {}): every leaf depends on both",
+                c.address.escape_debug()
+            );
+            Ok(ExitCode::from(1))
         }
         Err(e) => {
             println!("invalid: {e}");

@@ -118,8 +118,8 @@ pub fn read_salt(path: &Path) -> Result<[u8; 32]> {
     read_secret(path, SecretKind::Salt)
 }
 
-/// Parses a 20-byte executor address, `0x` + 40 hex characters.
+/// Parses a 20-byte executor address: `0x` + 40 hex characters, as poie writes them (the bare
+/// 40 characters are accepted too).
 pub fn parse_address(s: &str) -> Result<[u8; 20], String> {
-    let hex = s.strip_prefix("0x").ok_or("an address starts with 0x")?;
-    poie::hexser::decode::<20>(hex).map_err(|e| format!("bad address: {e}"))
+    poie::hexser::parse_address(s)
 }

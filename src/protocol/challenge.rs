@@ -1220,20 +1220,34 @@ impl Conn {
     }
 }
 
-/// Connects to `addr` (any of the addresses it resolves to) within `timeout` in all. Name
-/// resolution itself is the system's and has no timeout; a numeric address needs none.
+/// Connects to `addr` (any of the addresses it resolves to) within `timeout` in all. A refused
+/// connection is retried until then, so a challenger started just after `poie serve` waits for
+/// the server to finish building its tree. Name resolution itself is the system's and has no
+/// timeout; a numeric address needs none.
 pub fn connect(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
     let deadline = deadline(timeout)?;
+    let addrs: Vec<_> = addr.to_socket_addrs()?.collect();
     let mut last = None;
-    for a in addr.to_socket_addrs()? {
+    'retry: loop {
+        let mut refused = false;
+        for a in &addrs {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break 'retry;
+            }
+            match TcpStream::connect_timeout(a, left) {
+                Ok(s) => return Ok(s),
+                Err(e) => {
+                    refused |= e.kind() == io::ErrorKind::ConnectionRefused;
+                    last = Some(e);
+                }
+            }
+        }
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        if !refused || left.is_zero() {
             break;
         }
-        match TcpStream::connect_timeout(&a, left) {
-            Ok(s) => return Ok(s),
-            Err(e) => last = Some(e),
-        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
     }
     Err(match last {
         Some(e) if e.kind() != io::ErrorKind::TimedOut => e,
@@ -1330,6 +1344,7 @@ impl SessionEnd {
 impl fmt::Display for SessionEnd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SessionEnd::Played { messages: 1 } => write!(f, "game played (1 message)"),
             SessionEnd::Played { messages } => write!(f, "game played ({messages} messages)"),
             SessionEnd::Failed(why) => write!(f, "ended by a protocol error: {why}"),
             SessionEnd::Busy => write!(f, "refused: too many sessions in progress"),

@@ -14,7 +14,7 @@ pub const CLAIM_VERSION: u32 = 1;
 pub struct LeakClaim {
     pub version: u32,
     /// The accused executor and its vote's root.
-    #[serde(with = "crate::hexser::bytes")]
+    #[serde(with = "crate::hexser::address")]
     pub address: [u8; 20],
     #[serde(with = "crate::hexser::bytes")]
     pub root: [u8; 32],
@@ -23,7 +23,7 @@ pub struct LeakClaim {
     #[serde(with = "crate::hexser::bytes")]
     pub secret: [u8; 32],
     /// Who gets the reward.
-    #[serde(with = "crate::hexser::bytes")]
+    #[serde(with = "crate::hexser::address")]
     pub claimant: [u8; 20],
     /// When the claim was submitted (a block height or epoch-relative time; the same clock as
     /// the reveal period's start).

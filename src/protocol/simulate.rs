@@ -141,7 +141,7 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
         let key = Key::from_seed(&derive(cfg.seed, "key", i));
         let salt = derive(cfg.seed, "salt", i);
         let name = format!("0x{}", &hex::encode(key.address())[..8]);
-        stakes.insert(format!("0x{}", hex::encode(key.address())), cfg.stake);
+        stakes.insert(crate::hexser::address_string(&key.address()), cfg.stake);
         let mut e = Executor {
             name,
             strategy,
@@ -207,7 +207,7 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
             Strategy::SelfPooler => {
                 let second = Key::from_seed(&derive(cfg.seed, "second-key", i));
                 let salt2 = derive(cfg.seed, "second-salt", i);
-                stakes.insert(format!("0x{}", hex::encode(second.address())), cfg.stake);
+                stakes.insert(crate::hexser::address_string(&second.address()), cfg.stake);
                 let mk = |k: &Key, s: &[u8; 32]| {
                     Hasher::for_executor(cfg.params.hash, s, &k.address(), cfg.prover.simd)
                         .map(|h| Prover::new(cfg.params, h, cfg.prover))
@@ -258,7 +258,7 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
         let mut caught = Vec::new();
         let mut lost = 0;
         for (v, r, leaked) in &e.votes {
-            let addr = format!("0x{}", hex::encode(v.address));
+            let addr = crate::hexser::address_string(&v.address);
             if let Some(secret) = leaked {
                 let worker = Key::from_seed(&derive(cfg.seed, "worker", 0)).address();
                 if let LeakVerdict::Slash { claimant, .. } =
@@ -268,7 +268,7 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
                     let slashed = stakes.insert(addr.clone(), 0).unwrap_or(0);
                     lost += slashed;
                     *stakes
-                        .entry(format!("0x{}", hex::encode(claimant)))
+                        .entry(crate::hexser::address_string(&claimant))
                         .or_insert(0) += slashed / 2;
                     continue;
                 }

@@ -25,7 +25,7 @@ pub fn salt_commitment(salt: &[u8; 32]) -> [u8; 32] {
 #[serde(deny_unknown_fields)]
 pub struct Vote {
     pub version: u32,
-    #[serde(with = "crate::hexser::bytes")]
+    #[serde(with = "crate::hexser::address")]
     pub address: [u8; 20],
     #[serde(with = "crate::hexser::bytes")]
     pub public_key: [u8; 32],
@@ -53,7 +53,7 @@ pub struct Vote {
 #[serde(deny_unknown_fields)]
 pub struct Reveal {
     pub version: u32,
-    #[serde(with = "crate::hexser::bytes")]
+    #[serde(with = "crate::hexser::address")]
     pub address: [u8; 20],
     /// The proof root of the vote this reveals.
     #[serde(with = "crate::hexser::bytes")]
