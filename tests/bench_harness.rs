@@ -48,7 +48,13 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
         .find(|p| p.ends_with("report.json"))
         .expect("report.json written");
     let folder = json.parent().expect("folder");
-    for name in ["report.md", "speedup.svg", "simd.svg", "lanes.svg"] {
+    for name in [
+        "report.md",
+        "speedup.svg",
+        "simd.svg",
+        "lanes.svg",
+        "tuning.svg",
+    ] {
         assert!(folder.join(name).exists(), "{name} missing");
     }
     // results/<machine id>/<timestamp>/
@@ -80,9 +86,63 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
     assert!(!r.fairness.is_empty());
     assert_eq!(r.self_pooling.len(), 2);
     assert!(r.tuning.is_some());
+    if std::path::Path::new("/proc/loadavg").exists() {
+        assert!(r.load_before.is_some() && r.load_after.is_some());
+        assert!(
+            r.points.iter().all(|p| p.load.is_some_and(|l| l >= 0.0)),
+            "the load around every point is recorded"
+        );
+    }
+    // The fairness rows name their baseline: one lane on one core of the main backend.
+    let base = r
+        .points
+        .iter()
+        .find(|p| {
+            p.hash == poie::proof::HashId::Blake3
+                && p.simd == r.fingerprint.blake3_detected
+                && p.lanes == 1
+                && p.chained
+                && p.threads == 1
+                && p.source == poie::bench::report::SourceKind::Synthetic
+        })
+        .expect("one lane on one core is measured");
+    for row in r
+        .fairness
+        .iter()
+        .filter(|f| f.hash == poie::proof::HashId::Blake3)
+    {
+        assert_eq!(row.baseline_rate, base.median);
+        assert!((row.best_speedup - row.best_rate / base.median).abs() < 1e-9);
+        assert!(row.gain_over_same_layout > 0.0);
+    }
 
     let md = std::fs::read_to_string(folder.join("report.md")).expect("md");
+    let verdict = poie::bench::report::verdict(&r);
+    assert!((3..=6).contains(&verdict.len()), "{verdict:?}");
+    assert!(
+        md.lines().take(8).any(|l| l == "## Verdict"),
+        "report.md opens with the verdict"
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for line in &verdict {
+        assert!(md.contains(&format!("- {line}\n")), "{line}");
+        assert!(
+            stdout.contains(&format!("- {line}\n")),
+            "poie bench prints the verdict: {line}"
+        );
+    }
+    assert!(stdout.contains("Verdict:"));
+    assert!(verdict[0].contains("indicative only"));
+    assert!(stderr.contains("blake3 baseline, one lane on one core (blake3 "));
+    assert!(stderr.contains("over the baseline"));
     for heading in [
+        "**Indicative only:**",
+        "## Verdict",
+        "baseline one lane on one core",
+        "gain over the same L on one core",
+        "| spread | load per core | flags |",
+        "![lane tuning](tuning.svg)",
         "## Primitives",
         "## Fairness",
         "## Speedup versus threads",
@@ -93,12 +153,14 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
     ] {
         assert!(md.contains(heading), "report.md lacks {heading}");
     }
-    for name in ["speedup.svg", "simd.svg", "lanes.svg"] {
+    for name in ["speedup.svg", "simd.svg", "lanes.svg", "tuning.svg"] {
         assert_svg(
             &std::fs::read_to_string(folder.join(name)).expect("svg"),
             name,
         );
     }
+    let speedup = std::fs::read_to_string(folder.join("speedup.svg")).expect("svg");
+    assert!(speedup.contains("ideal: linear to") && speedup.contains("min to max"));
 
     // A schema change is refused with a clear message.
     let old = text.replacen(
@@ -128,8 +190,9 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let cmp = std::fs::read_to_string(d.join("cmp/comparison.md")).expect("comparison");
+    let cmp = std::fs::read_to_string(d.join("cmp/README.md")).expect("comparison");
     assert!(cmp.contains("Other CPU") && cmp.contains(&machine));
+    assert!(cmp.contains("## Verdicts") && cmp.contains(&format!("- {}\n", verdict[1])));
     assert!(
         cmp.contains("(2.00x)"),
         "the faster machine's advantage is shown"
@@ -205,4 +268,80 @@ fn the_thread_axis_is_chosen_with_threads_and_bad_lists_are_refused() {
     axis.sort_unstable();
     axis.dedup();
     assert_eq!(axis, vec![1, 3]);
+}
+
+/// The committed reports (written by older versions of poie, without load readings or a
+/// named baseline) still load, get a verdict, and `poie report` gathers them into a README
+/// with links to each report.
+#[test]
+fn committed_reports_load_and_report_gathers_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    let mut jsons: Vec<PathBuf> = files_under(&root)
+        .into_iter()
+        .filter(|p| p.ends_with("report.json"))
+        .collect();
+    jsons.sort();
+    assert!(!jsons.is_empty(), "results/ holds reports");
+    for j in &jsons {
+        let r = Report::from_json(&std::fs::read_to_string(j).expect("read"))
+            .unwrap_or_else(|e| panic!("{}: {e}", j.display()));
+        assert!(r
+            .fairness
+            .iter()
+            .all(|f| !f.baseline.is_empty() && f.baseline_rate > 0.0));
+        let v = poie::bench::report::verdict(&r);
+        assert!(
+            v[1].starts_with("Unbounded gain: "),
+            "{}: {v:?}",
+            j.display()
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // Copy them so the links are relative to the output folder, as in results/.
+    let mut args = vec!["report".to_string()];
+    for j in &jsons {
+        let rel = j.strip_prefix(&root).expect("under results");
+        let to = d.join("results").join(rel);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(j, &to).expect("copy");
+        let md = j.with_file_name("report.md");
+        if md.is_file() {
+            std::fs::copy(&md, to.with_file_name("report.md")).expect("copy");
+        }
+        args.push(to.to_string_lossy().into_owned());
+    }
+    args.extend([
+        "--out-dir".into(),
+        d.join("results").to_string_lossy().into_owned(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = poie(d, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(d.join("results/README.md")).expect("README.md");
+    assert_eq!(
+        md.matches("\n- Unbounded gain: ").count(),
+        jsons.len(),
+        "{md}"
+    );
+    for j in &jsons {
+        let rel = j.strip_prefix(&root).expect("under results");
+        let link = if j.with_file_name("report.md").is_file() {
+            rel.with_file_name("report.md")
+        } else {
+            rel.to_path_buf()
+        };
+        let name = link
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(
+            md.contains(&format!("[{name}]({})", link.to_string_lossy())),
+            "{md}"
+        );
+    }
+    assert_svg(
+        &std::fs::read_to_string(d.join("results/machines.svg")).expect("svg"),
+        "machines.svg",
+    );
 }

@@ -123,6 +123,51 @@ fn os_name() -> String {
         .unwrap_or_else(|| std::env::consts::OS.to_string())
 }
 
+/// One reading of `/proc/loadavg`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadAvg {
+    /// The kernel's 1, 5 and 15 minute load averages (runnable plus uninterruptible tasks).
+    pub one: f64,
+    pub five: f64,
+    pub fifteen: f64,
+    /// Tasks runnable at the moment of reading, the reader included.
+    pub runnable: u32,
+}
+
+impl LoadAvg {
+    /// Tasks runnable besides the reader: what else wants a core right now.
+    pub fn others(&self) -> f64 {
+        f64::from(self.runnable.saturating_sub(1))
+    }
+}
+
+/// Parses `/proc/loadavg` (`0.52 0.58 0.59 2/301 12345`); `None` for anything else.
+pub fn parse_loadavg(text: &str) -> Option<LoadAvg> {
+    let mut f = text.split_whitespace();
+    let mut avg = || {
+        f.next()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    let (one, five, fifteen) = (avg()?, avg()?, avg()?);
+    let runnable = f.next()?.split('/').next()?.parse::<u32>().ok()?;
+    Some(LoadAvg {
+        one,
+        five,
+        fifteen,
+        runnable,
+    })
+}
+
+/// The machine's load now; `None` where `/proc/loadavg` is absent or unreadable.
+pub fn loadavg() -> Option<LoadAvg> {
+    let mut buf = String::new();
+    let file = std::fs::File::open("/proc/loadavg").ok()?;
+    // The file is a few dozen bytes; read at most 256 whatever it claims.
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, 256), &mut buf).ok()?;
+    parse_loadavg(&buf)
+}
+
 impl Fingerprint {
     pub fn detect() -> Fingerprint {
         let cpuinfo = read("/proc/cpuinfo");
@@ -174,6 +219,33 @@ mod tests {
         assert_eq!(cpu_model(info), "Test CPU 9000");
         assert_eq!(physical_cores(info, 3), 2);
         assert_eq!(physical_cores("", 5), 5);
+    }
+
+    #[test]
+    fn parses_loadavg_and_refuses_garbage() {
+        let l = parse_loadavg("0.52 0.58 0.59 3/301 12345\n").expect("parses");
+        assert_eq!(
+            (l.one, l.five, l.fifteen, l.runnable),
+            (0.52, 0.58, 0.59, 3)
+        );
+        assert_eq!(l.others(), 2.0);
+        assert_eq!(
+            parse_loadavg("0.1 0.1 0.1 0/1 1").map(|l| l.others()),
+            Some(0.0)
+        );
+        for bad in [
+            "",
+            "x y z 1/2 3",
+            "0.1 0.2",
+            "0.1 0.2 0.3 a/4 5",
+            "NaN 0 0 1/2 3",
+            "-1 0 0 1/1 1",
+        ] {
+            assert_eq!(parse_loadavg(bad), None, "{bad:?}");
+        }
+        if std::path::Path::new("/proc/loadavg").exists() {
+            assert!(loadavg().is_some());
+        }
     }
 
     #[test]

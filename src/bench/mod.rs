@@ -9,6 +9,7 @@
 
 pub mod compare;
 pub mod fingerprint;
+pub mod gpu;
 pub mod model;
 pub mod plot;
 pub mod report;
@@ -58,7 +59,7 @@ impl Plan {
                 samples: 2,
                 lanes: vec![1, 4, 16, 64],
                 simd_layouts: vec![(16, true)],
-                keccak_layouts: vec![(1, false), (16, true)],
+                keccak_layouts: vec![(1, false), (1, true), (16, true)],
                 vm_layouts: vec![(16, true)],
                 vm_input: b"20000 1",
             },
@@ -136,34 +137,53 @@ fn hasher(hash: HashId, simd: Simd) -> Hasher {
 /// Measures the primitives alone (used by `poie tune` without a report).
 pub fn measure_primitives(quick: bool) -> Primitives {
     let plan = Plan::for_mode(if quick { Mode::Quick } else { Mode::Default });
-    primitives(plan.target.max(0.05), plan.vm_input)
+    primitives(
+        plan.target.max(0.05),
+        plan.vm_input,
+        &ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()),
+    )
 }
 
-fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
+/// How many steps [`primitives`] reports to its progress bar.
+fn primitive_steps() -> u64 {
+    let b = Simd::available().len() as u64;
+    let k = keccak_backends().len() as u64;
+    2 * b + 2 * k + 4
+}
+
+/// Advances `pb` by one step, naming the primitive measured next.
+fn step(pb: &ProgressBar, next: String) {
+    pb.inc(1);
+    pb.set_message(next);
+}
+
+fn primitives(target: f64, vm_input: &[u8], pb: &ProgressBar) -> Primitives {
     let inputs: Vec<[u8; 64]> = (0..4096).map(|i| [(i % 251) as u8; 64]).collect();
     let mut out = vec![0u8; 32 * inputs.len()];
     let blake3 = Simd::available()
         .into_iter()
         .map(|simd| {
+            pb.set_message(format!("blake3 {simd} compressions"));
             let h = hasher(HashId::Blake3, simd);
-            (
-                simd,
-                rate(target, || {
-                    h.leaves(&inputs, &mut out);
-                    inputs.len() as u64
-                }),
-            )
+            let r = rate(target, || {
+                h.leaves(&inputs, &mut out);
+                inputs.len() as u64
+            });
+            pb.inc(1);
+            (simd, r)
         })
         .collect();
     // keccak256 leaves, one permutation each, per keccak backend.
     let keccak_by_simd: Vec<(Simd, f64)> = keccak_backends()
         .into_iter()
         .map(|simd| {
+            pb.set_message(format!("keccak256 {simd} permutations"));
             let k = hasher(HashId::Keccak, simd);
             let per_second = rate(target, || {
                 k.leaves(&inputs[..512], &mut out[..512 * 32]);
                 512
             });
+            pb.inc(1);
             (simd, per_second)
         })
         .collect();
@@ -174,6 +194,7 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
     let keccak_by_width = keccak_backends()
         .into_iter()
         .map(|simd| {
+            pb.set_message(format!("keccak256 {simd} by inputs per call"));
             let k = hasher(HashId::Keccak, simd);
             let by_width = [1usize, 2, 4, 8]
                 .into_iter()
@@ -191,21 +212,26 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
                     }
                 })
                 .collect();
+            pb.inc(1);
             model::Rates { simd, by_width }
         })
         .collect();
     let sort = guests::find("sort").expect("sort guest").elf;
+    pb.set_message("VM, no trace".to_string());
     let vm_untraced = rate(target, || {
         let mut vm = Vm::new(sort, vm_input.to_vec()).expect("guest loads");
         vm.run(&mut NoTrace, u64::MAX).map_or(0, |r| r.steps)
     });
+    step(pb, "VM, trace built".into());
     let vm_traced = rate(target, || {
         let mut vm = Vm::new(sort, vm_input.to_vec()).expect("guest loads");
         vm.run(&mut NullSink, u64::MAX).map_or(0, |r| r.steps)
     });
+    pb.inc(1);
     let blake3_by_width = Simd::available()
         .into_iter()
         .map(|simd| {
+            pb.set_message(format!("blake3 {simd} by inputs per call"));
             let h = hasher(HashId::Blake3, simd);
             let widths = [1usize, 2, 4, 8, 16]
                 .into_iter()
@@ -224,9 +250,11 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
                     }
                 })
                 .collect();
+            pb.inc(1);
             model::Rates { simd, by_width }
         })
         .collect();
+    pb.set_message("synthetic trace producer".to_string());
     // The synthetic source as the workers run it: generated straight into a block.
     let mut block = vec![[0u8; 32]; crate::proof::pipeline::DEFAULT_BATCH];
     let mut first = 0u64;
@@ -236,6 +264,7 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
         first += block.len() as u64;
         block.len() as u64
     });
+    step(pb, "memory copy".into());
     let src = vec![1u8; 64 << 20];
     let mut dst = vec![0u8; 64 << 20];
     let memcpy = rate(target, || {
@@ -243,6 +272,7 @@ fn primitives(target: f64, vm_input: &[u8]) -> Primitives {
         std::hint::black_box(&dst);
         src.len() as u64
     });
+    pb.inc(1);
     Primitives {
         blake3,
         blake3_by_width,
@@ -312,6 +342,8 @@ struct Pending<'a> {
     n: u64,
     samples: Vec<f64>,
     pinned: bool,
+    /// Other runnable tasks read just before and after each sample (none without /proc).
+    loads: Vec<f64>,
 }
 
 impl Pending<'_> {
@@ -329,7 +361,11 @@ impl Pending<'_> {
     /// One timed proof, recorded as a sample.
     fn sample(&mut self, vm_elf: &[u8], vm_input: &[u8]) -> io::Result<()> {
         let source = self.source(self.n, vm_elf, vm_input);
+        self.loads
+            .extend(fingerprint::loadavg().map(|l| l.others()));
         let (secs, _, p) = prove_once(self.params, self.cfg, &source)?;
+        self.loads
+            .extend(fingerprint::loadavg().map(|l| l.others()));
         self.pinned |= p > 0;
         self.samples.push(secs);
         Ok(())
@@ -351,12 +387,23 @@ impl Pending<'_> {
             pinned: self.pinned,
             chunks_per_sample: n,
             samples_secs: self.samples,
-            median: rates.get(rates.len() / 2).copied().unwrap_or(0.0),
+            median: median(&rates),
             min: rates.first().copied().unwrap_or(0.0),
             max: rates.last().copied().unwrap_or(0.0),
             ceiling: 0.0,
             predicted: 0.0,
+            load: (!self.loads.is_empty())
+                .then(|| self.loads.iter().sum::<f64>() / self.loads.len() as f64),
         }
+    }
+}
+
+/// The median of sorted `v` (the mean of the middle two for an even count); 0 when empty.
+fn median(v: &[f64]) -> f64 {
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
 
@@ -385,6 +432,7 @@ fn calibrate<'a>(
         n: 0,
         samples: Vec::with_capacity(plan.samples),
         pinned: false,
+        loads: Vec::with_capacity(2 * plan.samples),
     };
     let n0 = ((guess * plan.target / 4.0) as u64).clamp(4096, 1 << 28);
     let (secs, chunks, _) = prove_once(params, cfg, &p.source(n0, vm_elf, plan.vm_input))?;
@@ -439,9 +487,10 @@ pub fn run(opts: Options) -> io::Result<Report> {
     let best = fingerprint.blake3_detected;
     let show = opts.progress;
 
-    let pb = bar(show, 1, "primitives".into());
-    pb.set_prefix("measuring");
-    let prims = primitives(plan.target.max(0.05), plan.vm_input);
+    let load_before = fingerprint::loadavg();
+    let pb = bar(show, primitive_steps(), "primitives".into());
+    pb.set_prefix("primitives");
+    let prims = primitives(plan.target.max(0.05), plan.vm_input, &pb);
     pb.finish_and_clear();
 
     let mut specs = Vec::new();
@@ -546,6 +595,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
         }
     }
     pb.finish_and_clear();
+    let load_after = fingerprint::loadavg();
     let mut points: Vec<Point> = pending
         .into_iter()
         .map(|p| {
@@ -677,6 +727,8 @@ pub fn run(opts: Options) -> io::Result<Report> {
         predictions,
         self_pooling,
         tuning,
+        load_before,
+        load_after,
     })
 }
 
@@ -777,6 +829,7 @@ pub fn write_report(r: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
         ("speedup.svg", plot::speedup(r)),
         ("simd.svg", plot::simd(r)),
         ("lanes.svg", plot::lanes(r)),
+        ("tuning.svg", plot::tuning(r)),
     ];
     let mut out = Vec::new();
     for (name, text) in files {
@@ -802,6 +855,13 @@ mod tests {
         assert_eq!(utc_string(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc_string(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(utc_string(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+
+    #[test]
+    fn median_of_an_even_count_is_the_middle_mean() {
+        assert_eq!(median(&[]), 0.0);
+        assert_eq!(median(&[1.0, 3.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 9.0]), 2.0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The benchmark report: its JSON schema, derived tables and the Markdown rendering.
 
-use super::fingerprint::Fingerprint;
+use super::fingerprint::{Fingerprint, LoadAvg};
 use super::model::{Machine, Model, Rates, Tuning};
 use crate::proof::Simd as SimdKind;
 use crate::proof::{HashId, Simd};
@@ -13,6 +13,19 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// A model whose worst error on the measured points exceeds this marks its modelled machines
 /// and lane recommendation as rough.
 pub const MODEL_WARN: f64 = 0.25;
+
+/// A point whose samples spread more than this ((max - min) / median) is flagged as noisy.
+pub const SPREAD_WARN: f64 = 0.15;
+
+/// A point measured while more than this many other tasks per logical core wanted a core is
+/// flagged as loaded.
+pub const LOAD_WARN: f64 = 0.5;
+
+/// More threads slower than fewer by more than this is warned about (less is within noise).
+pub const SLOWER_WARN: f64 = 0.05;
+
+/// The share of its unbounded throughput a machine should keep at the recommended L.
+pub const KEEP: f64 = 0.9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,6 +90,11 @@ pub struct Point {
     /// cores its workers can use.
     pub ceiling: f64,
     pub predicted: f64,
+    /// Load around the point: the mean number of other tasks runnable (from `/proc/loadavg`,
+    /// this process excepted) read just before and just after each of its samples. `None`
+    /// where `/proc/loadavg` is absent, and in reports from before it was recorded.
+    #[serde(default)]
+    pub load: Option<f64>,
 }
 
 impl Point {
@@ -87,6 +105,31 @@ impl Point {
             chained: self.chained,
             threads: self.threads,
         }
+    }
+
+    /// `(max - min) / median` of the sample rates; 0 with fewer than two samples.
+    pub fn spread(&self) -> f64 {
+        if self.samples_secs.len() < 2 || self.median <= 0.0 {
+            0.0
+        } else {
+            (self.max - self.min) / self.median
+        }
+    }
+
+    /// Why this point's figure is not to be trusted (empty when it is): its samples spread
+    /// more than [`SPREAD_WARN`], or other tasks wanted more than [`LOAD_WARN`] per core.
+    pub fn flags(&self, cores: usize) -> Vec<String> {
+        let mut f = Vec::new();
+        if self.spread() > SPREAD_WARN {
+            f.push(format!("spread {:.0}%", 100.0 * self.spread()));
+        }
+        if let Some(load) = self.load {
+            let per_core = load / cores.max(1) as f64;
+            if per_core > LOAD_WARN {
+                f.push(format!("load {per_core:.2}/core"));
+            }
+        }
+        f
     }
 
     pub fn layout_name(&self) -> String {
@@ -104,8 +147,32 @@ pub struct FairnessRow {
     pub hash: HashId,
     /// `None` for the unchained layout (no bound).
     pub lanes: Option<u32>,
+    /// The best rate over the baseline's.
     pub best_speedup: f64,
     pub best_config: String,
+    /// The best rate itself, chunks per second.
+    #[serde(default)]
+    pub best_rate: f64,
+    /// The baseline, one lane on one core: the L=1 chained, 1-thread point of the backend
+    /// the rows are measured on, e.g. "blake3 avx512, L=1 chained, 1 thread".
+    #[serde(default)]
+    pub baseline: String,
+    #[serde(default)]
+    pub baseline_rate: f64,
+    /// The same layout on one thread (0 when not measured), and the best rate over it: what
+    /// more hardware buys at this layout.
+    #[serde(default)]
+    pub same_layout_one_core: f64,
+    #[serde(default)]
+    pub gain_over_same_layout: f64,
+}
+
+impl FairnessRow {
+    /// The most chained lanes allow over one lane on one core: L for the leaf hashing, about
+    /// 2L for the whole proof (internal nodes are not lane-bound; docs/SPEC.md, 3.6).
+    pub fn bound(&self) -> Option<f64> {
+        self.lanes.map(|l| 2.0 * f64::from(l))
+    }
 }
 
 /// The marginal cost of hashing the same execution for one more identity.
@@ -152,6 +219,12 @@ pub struct Report {
     pub fairness: Vec<FairnessRow>,
     pub self_pooling: Vec<SelfPooling>,
     pub tuning: Option<Tuning>,
+    /// `/proc/loadavg` just before the run and just after the sweep (`None` where absent, and
+    /// in reports from before it was recorded).
+    #[serde(default)]
+    pub load_before: Option<LoadAvg>,
+    #[serde(default)]
+    pub load_after: Option<LoadAvg>,
 }
 
 impl Report {
@@ -171,7 +244,18 @@ impl Report {
             }
             None => return Err("no schema_version: not a poie report".into()),
         }
-        serde_json::from_value(v).map_err(|e| format!("not a valid report: {e}"))
+        let mut r: Report =
+            serde_json::from_value(v).map_err(|e| format!("not a valid report: {e}"))?;
+        // Reports from before the fairness table named its baseline: derive it again from the
+        // points, which carry everything it needs.
+        if r.fairness.is_empty() || r.fairness.iter().any(|f| f.baseline.is_empty()) {
+            r.fairness = fairness(&r.points);
+        }
+        Ok(r)
+    }
+
+    pub fn cores(&self) -> usize {
+        self.fingerprint.logical_cores.max(1)
     }
 
     /// Synthetic blake3 points of the best backend: the main sweep.
@@ -239,44 +323,443 @@ pub fn model_for(p: &Primitives, hash: HashId) -> Model {
     }
 }
 
-/// The fairness table from the measured points.
+/// The backend a hash was swept on: that of its synthetic points with the most threads (the
+/// other backends are measured on one thread only); the widest on a tie.
+pub fn main_simd(points: &[Point], hash: HashId) -> Option<Simd> {
+    points
+        .iter()
+        .filter(|p| p.hash == hash && p.source == SourceKind::Synthetic)
+        .max_by_key(|p| (p.threads, p.simd.degree()))
+        .map(|p| p.simd)
+}
+
+/// The fairness table from the measured points: per hash, on its main backend, each layout's
+/// best rate over one lane on one core (the L=1 chained, 1-thread point) and over the same
+/// layout on one core.
 pub fn fairness(points: &[Point]) -> Vec<FairnessRow> {
     let mut rows = Vec::new();
     for hash in HashId::ALL {
+        let Some(simd) = main_simd(points, hash) else {
+            continue;
+        };
         let synth: Vec<&Point> = points
             .iter()
-            .filter(|p| p.hash == hash && p.source == SourceKind::Synthetic)
+            .filter(|p| p.hash == hash && p.simd == simd && p.source == SourceKind::Synthetic)
             .collect();
-        let base = synth
-            .iter()
-            .filter(|p| p.lanes == 1 && p.chained && p.threads == 1)
-            .map(|p| p.median)
-            .fold(0.0, f64::max);
-        if base <= 0.0 {
+        let one_core = |lanes: u32, chained: bool| {
+            synth
+                .iter()
+                .find(|p| p.lanes == lanes && p.chained == chained && p.threads == 1)
+                .map(|p| p.median)
+                .filter(|m| *m > 0.0)
+        };
+        let Some(base) = one_core(1, true) else {
             continue;
-        }
-        let mut layouts: Vec<(Option<u32>, bool)> = synth
+        };
+        let baseline = format!("{hash} {simd}, L=1 chained, 1 thread");
+        let mut layouts: Vec<(bool, u32)> = synth
             .iter()
-            .map(|p| (p.chained.then_some(p.lanes), p.chained))
+            .map(|p| (p.chained, if p.chained { p.lanes } else { 1 }))
             .collect();
         layouts.sort();
         layouts.dedup();
-        for (lanes, chained) in layouts {
+        for (chained, lanes) in layouts {
             let best = synth
                 .iter()
-                .filter(|p| p.chained == chained && (!chained || Some(p.lanes) == lanes))
+                .filter(|p| p.chained == chained && (!chained || p.lanes == lanes))
                 .max_by(|a, b| a.median.total_cmp(&b.median));
             if let Some(b) = best {
+                let same = one_core(b.lanes, chained).unwrap_or(0.0);
                 rows.push(FairnessRow {
                     hash,
-                    lanes,
+                    lanes: chained.then_some(lanes),
                     best_speedup: b.median / base,
-                    best_config: format!("{}, {} threads, {}", b.layout_name(), b.threads, b.simd),
+                    best_config: format!("{}, {}, {}", b.layout_name(), thr(b.threads), b.simd),
+                    best_rate: b.median,
+                    baseline: baseline.clone(),
+                    baseline_rate: base,
+                    same_layout_one_core: same,
+                    gain_over_same_layout: if same > 0.0 { b.median / same } else { 0.0 },
                 });
             }
         }
     }
     rows
+}
+
+/// The points flagged by [`Point::flags`], with their flags.
+pub fn flagged(r: &Report) -> Vec<(&Point, Vec<String>)> {
+    r.points
+        .iter()
+        .map(|p| (p, p.flags(r.cores())))
+        .filter(|(_, f)| !f.is_empty())
+        .collect()
+}
+
+/// "1 thread", "4 threads".
+pub fn thr(t: usize) -> String {
+    if t == 1 {
+        "1 thread".into()
+    } else {
+        format!("{t} threads")
+    }
+}
+
+/// Run-level warnings: figures that cannot all be right, a busy machine, a rough model.
+pub fn warnings(r: &Report) -> Vec<String> {
+    let mut w = Vec::new();
+    let cores = r.cores();
+    if r.mode == Mode::Quick {
+        w.push(
+            "A --quick run: few, short samples. Indicative only; run `poie bench` for figures to quote."
+                .into(),
+        );
+    }
+    if let Some(l) = r.load_before {
+        if l.one / cores as f64 > LOAD_WARN {
+            w.push(format!(
+                "The machine was busy before the run: load average {:.2} on {cores} logical cores.",
+                l.one
+            ));
+        }
+    }
+    // More threads slower than fewer, per hash, backend and layout (oversubscription aside).
+    let mut slower = Vec::new();
+    let mut groups: Vec<(HashId, Simd, bool, u32)> = r
+        .points
+        .iter()
+        .filter(|p| p.source == SourceKind::Synthetic)
+        .map(|p| (p.hash, p.simd, p.chained, p.lanes))
+        .collect();
+    groups.sort_by_key(|g| (g.0.to_string(), g.1.degree(), g.2, g.3));
+    groups.dedup();
+    for (hash, simd, chained, lanes) in groups {
+        let mut line: Vec<&Point> = r
+            .points
+            .iter()
+            .filter(|p| {
+                p.source == SourceKind::Synthetic
+                    && (p.hash, p.simd, p.chained, p.lanes) == (hash, simd, chained, lanes)
+                    && !p.oversubscribed
+            })
+            .collect();
+        line.sort_by_key(|p| p.threads);
+        for (i, more) in line.iter().enumerate() {
+            if let Some(fewer) = line[..i]
+                .iter()
+                .filter(|f| f.threads < more.threads)
+                .max_by(|a, b| a.median.total_cmp(&b.median))
+            {
+                if more.median < fewer.median * (1.0 - SLOWER_WARN) {
+                    slower.push(format!(
+                        "{hash} {simd} {}: {} {} < {} {}",
+                        more.layout_name(),
+                        thr(more.threads),
+                        m(more.median),
+                        thr(fewer.threads),
+                        m(fewer.median)
+                    ));
+                }
+            }
+        }
+    }
+    if !slower.is_empty() {
+        w.push(format!(
+            "More threads were slower than fewer (by over {:.0}%, M chunks/s), which only noise or contention explains: {}.",
+            100.0 * SLOWER_WARN,
+            slower.join("; ")
+        ));
+    }
+    // Speedups over one thread beyond the ideal (linear up to the logical cores).
+    let mut beyond = Vec::new();
+    for p in r
+        .points
+        .iter()
+        .filter(|p| p.source == SourceKind::Synthetic && p.threads > 1)
+    {
+        let Some(one) = r
+            .find(p.hash, p.simd, p.lanes, p.chained, 1)
+            .map(|o| o.median)
+            .filter(|o| *o > 0.0)
+        else {
+            continue;
+        };
+        let ideal = p.threads.min(cores) as f64;
+        if p.median / one > ideal * (1.0 + SLOWER_WARN) {
+            beyond.push(format!(
+                "{} {} {}, {}: {:.2}x (ideal {ideal:.0}x)",
+                p.hash,
+                p.simd,
+                p.layout_name(),
+                thr(p.threads),
+                p.median / one
+            ));
+        }
+    }
+    if !beyond.is_empty() {
+        w.push(format!(
+            "Speedups over one thread beyond the ideal (by over {:.0}%): the one-thread figure was measured slow. {}.",
+            100.0 * SLOWER_WARN,
+            beyond.join("; ")
+        ));
+    }
+    let over: Vec<String> = r
+        .points
+        .iter()
+        .filter(|p| p.ceiling > 0.0 && p.median > p.ceiling)
+        .map(|p| {
+            format!(
+                "{} {} {}, {} ({:.0}%)",
+                p.hash,
+                p.simd,
+                p.layout_name(),
+                thr(p.threads),
+                100.0 * p.median / p.ceiling
+            )
+        })
+        .collect();
+    if !over.is_empty() {
+        w.push(format!(
+            "Figures above their hash ceiling (the primitives were measured slow, or the point fast by chance): {}.",
+            over.join("; ")
+        ));
+    }
+    for hash in HashId::ALL {
+        let rows: Vec<&FairnessRow> = r.fairness.iter().filter(|f| f.hash == hash).collect();
+        let Some(unchained) = rows.iter().find(|f| f.lanes.is_none()) else {
+            continue;
+        };
+        for f in &rows {
+            let Some(l) = f.lanes else { continue };
+            if f.best_rate > unchained.best_rate && unchained.best_rate > 0.0 {
+                w.push(format!(
+                    "{hash} L={l} chained ({:.2}x) beats unchained ({:.2}x), which bounds it: noise, or a cost of the unchained path worth a look.",
+                    f.best_speedup, unchained.best_speedup
+                ));
+            }
+            if f.bound().is_some_and(|b| f.best_speedup > b) {
+                w.push(format!(
+                    "{hash} L={l} gains {:.2}x over one lane on one core, beyond its bound of about 2L = {}.",
+                    f.best_speedup,
+                    2 * l
+                ));
+            }
+        }
+    }
+    let flagged = flagged(r);
+    if !flagged.is_empty() {
+        w.push(format!(
+            "{} of {} points are flagged (samples spread over {:.0}%, or load over {} per core): marked `!` in the tables.",
+            flagged.len(),
+            r.points.len(),
+            100.0 * SPREAD_WARN,
+            LOAD_WARN
+        ));
+    }
+    for ms in r.models.iter().filter(|m| m.max_error > MODEL_WARN) {
+        w.push(format!(
+            "The {} model is off by up to {:.0}% (median {:.0}%) on this machine's points: modelled figures are rough.",
+            ms.hash,
+            100.0 * ms.max_error,
+            100.0 * ms.median_error
+        ));
+    }
+    w
+}
+
+/// The smallest measured chained L whose best rate keeps [`KEEP`] of the best unchained one,
+/// with the share it keeps; or the best-keeping L when none does (`false`).
+pub fn measured_recommendation(r: &Report, hash: HashId) -> Option<(u32, f64, bool)> {
+    let rows: Vec<&FairnessRow> = r.fairness.iter().filter(|f| f.hash == hash).collect();
+    let unbounded = rows.iter().find(|f| f.lanes.is_none())?.best_rate;
+    if unbounded <= 0.0 {
+        return None;
+    }
+    let keeps: Vec<(u32, f64)> = rows
+        .iter()
+        .filter_map(|f| Some((f.lanes?, f.best_rate / unbounded)))
+        .collect();
+    keeps
+        .iter()
+        .find(|(_, k)| *k >= KEEP)
+        .map(|&(l, k)| (l, k, true))
+        .or_else(|| {
+            keeps
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|&(l, k)| (l, k, false))
+        })
+}
+
+/// The answer to "how much do cores and SIMD gain here, and which L should I pick?" in a few
+/// lines, from the report's own figures. Plain text (no Markdown) so the terminal shows it as is.
+pub fn verdict(r: &Report) -> Vec<String> {
+    let f = &r.fingerprint;
+    let mut v = Vec::new();
+    let quick = if r.mode == Mode::Quick {
+        " (--quick: indicative only)"
+    } else {
+        ""
+    };
+    v.push(format!(
+        "This machine: {}, {} logical / {} physical cores, blake3 {}; {} run of {}{quick}.",
+        f.cpu_model,
+        f.logical_cores,
+        f.physical_cores,
+        f.blake3_detected,
+        format!("{:?}", r.mode).to_lowercase(),
+        r.created_utc
+    ));
+    let rows: Vec<&FairnessRow> = r
+        .fairness
+        .iter()
+        .filter(|x| x.hash == HashId::Blake3)
+        .collect();
+    match rows.iter().find(|x| x.lanes.is_none()) {
+        Some(u) => {
+            let threads_only = if u.gain_over_same_layout > 0.0 {
+                format!(
+                    "; threads alone give {:.2}x over unchained on one core",
+                    u.gain_over_same_layout
+                )
+            } else {
+                String::new()
+            };
+            v.push(format!(
+                "Unbounded gain: {:.2}x. The best unchained proof ({}: {} M chunks/s) over one lane on one core ({}: {} M chunks/s){threads_only}.",
+                u.best_speedup,
+                u.best_config,
+                m(u.best_rate),
+                u.baseline,
+                m(u.baseline_rate)
+            ));
+        }
+        None => v.push("Unbounded gain: not measured (no blake3 unchained point).".into()),
+    }
+    let per_l: Vec<String> = rows
+        .iter()
+        .filter_map(|x| Some(format!("L={} {:.2}x", x.lanes?, x.best_speedup)))
+        .collect();
+    if !per_l.is_empty() {
+        v.push(format!(
+            "Gain each L allows (blake3, best over one lane on one core; at most about 2L): {}.",
+            per_l.join(", ")
+        ));
+    }
+    let here = match measured_recommendation(r, HashId::Blake3) {
+        Some((l, k, true)) => format!(
+            "L={l} for this machine (measured: the smallest L tried that keeps {:.0}% of its unbounded rate, here {:.0}%{})",
+            100.0 * KEEP,
+            100.0 * k,
+            // Above 100% as printed: the unbounded rate bounds every chained one.
+            if k >= 1.005 {
+                ", above the unbounded rate that bounds it: noise"
+            } else {
+                ""
+            }
+        ),
+        Some((l, k, false)) => format!(
+            "none for this machine (no L tried keeps {:.0}% of its unbounded rate; the best, L={l}, keeps {:.0}%)",
+            100.0 * KEEP,
+            // Rounded down, so that 89.6% does not read as the 90% it missed.
+            (100.0 * k).floor()
+        ),
+        None => "none for this machine (too few layouts measured)".into(),
+    };
+    let reference = match &r.tuning {
+        Some(t) => {
+            let big: Vec<String> = t.big.iter().map(|b| b.cores.to_string()).collect();
+            let big_simd = t
+                .big
+                .first()
+                .map_or(String::new(), |b| format!(" {}", b.simd));
+            let what = format!(
+                "the reference is a mainstream {}-core {} machine, the prover a fair L must not hold back",
+                t.reference.cores, t.reference.simd
+            );
+            match t
+                .recommended
+                .and_then(|l| t.rows.iter().find(|x| x.lanes == l))
+            {
+                Some(row) => {
+                    let gains: Vec<String> = row
+                        .big_gains
+                        .iter()
+                        .map(|(_, g)| format!("{g:.2}x"))
+                        .collect();
+                    let unb: Vec<String> = t
+                        .unbounded_gains
+                        .iter()
+                        .map(|(_, g)| format!("{g:.2}x"))
+                        .collect();
+                    format!(
+                        "L={} for the reference (modelled; {what}: it keeps {:.0}% of its unbounded rate, while {}-core{big_simd} machines gain {} over it, against {} unchained)",
+                        row.lanes,
+                        100.0 * row.reference_keeps,
+                        big.join("/"),
+                        gains.join("/"),
+                        unb.join("/")
+                    )
+                }
+                None => format!(
+                    "none for the reference (modelled; {what}: no L up to 256 keeps {:.0}%)",
+                    100.0 * t.keep
+                ),
+            }
+        }
+        None => "no reference recommendation (no blake3 model)".into(),
+    };
+    v.push(format!("Recommended L: {here}; {reference}."));
+    let flagged = flagged(r).len();
+    let load = if r.points.iter().any(|p| p.load.is_some()) {
+        format!(
+            "{flagged} of {} points flagged noisy (spread over {:.0}% or load over {LOAD_WARN} per core)",
+            r.points.len(),
+            100.0 * SPREAD_WARN
+        )
+    } else {
+        format!(
+            "{flagged} of {} points flagged noisy (spread over {:.0}%; load not recorded)",
+            r.points.len(),
+            100.0 * SPREAD_WARN
+        )
+    };
+    let model = r
+        .models
+        .iter()
+        .find(|x| x.hash == HashId::Blake3)
+        .map_or(String::new(), |ms| {
+            format!(
+                "; the blake3 model is off by {:.0}% median, {:.0}% worst{}",
+                100.0 * ms.median_error,
+                100.0 * ms.max_error,
+                if ms.max_error > MODEL_WARN {
+                    ", so modelled figures are rough"
+                } else {
+                    ""
+                }
+            )
+        });
+    let warns = warnings(r).len();
+    v.push(format!(
+        "Trust: {load}{model}; {warns} run-level warning{}.{}",
+        if warns == 1 { "" } else { "s" },
+        if r.mode == Mode::Quick {
+            " Indicative only."
+        } else {
+            ""
+        }
+    ));
+    v
+}
+
+/// `" !"` after a flagged point's figure.
+fn mark(p: &Point, cores: usize) -> &'static str {
+    if p.flags(cores).is_empty() {
+        ""
+    } else {
+        " !"
+    }
 }
 
 fn m(v: f64) -> String {
@@ -292,6 +775,24 @@ pub fn markdown(r: &Report) -> String {
         "# poie benchmark: {} ({} logical / {} physical cores)\n",
         f.cpu_model, f.logical_cores, f.physical_cores
     );
+    if r.mode == Mode::Quick {
+        let _ = writeln!(
+            s,
+            "**Indicative only:** a `--quick` run (few, short samples).\n"
+        );
+    }
+    let _ = writeln!(s, "## Verdict\n");
+    for line in verdict(r) {
+        let _ = writeln!(s, "- {line}");
+    }
+    let warns = warnings(r);
+    if !warns.is_empty() {
+        let _ = writeln!(s, "\n## Warnings\n");
+        for w in warns {
+            let _ = writeln!(s, "- {w}");
+        }
+    }
+    let _ = writeln!(s, "\n## Machine\n");
     let _ = writeln!(
         s,
         "Machine id `{}`, {} run of {} UTC. poie {} ({}), {}. {}, kernel {}. Memory {:.1} GiB. \
@@ -309,7 +810,18 @@ pub fn markdown(r: &Report) -> String {
         f.simd_features.join(" "),
         f.blake3_detected
     );
-    let _ = writeln!(s, "All throughputs are medians in millions of chunks (steps) per second; one chunk = one 32-byte trace step. `(o)` marks oversubscribed points (more workers than logical cores). Modelled figures are labelled as such.\n");
+    let load = |l: &Option<LoadAvg>| {
+        l.map_or("not recorded".to_string(), |l| {
+            format!("{:.2} {:.2} {:.2}", l.one, l.five, l.fifteen)
+        })
+    };
+    let _ = writeln!(
+        s,
+        "Load average (1, 5, 15 min) before the run: {}; after the sweep: {}.\n",
+        load(&r.load_before),
+        load(&r.load_after)
+    );
+    let _ = writeln!(s, "All throughputs are medians in millions of chunks (steps) per second; one chunk = one 32-byte trace step. `(o)` marks oversubscribed points (more workers than logical cores); `!` marks points flagged as noisy (their samples spread over {:.0}% from slowest to fastest, or more than {LOAD_WARN} other tasks per logical core wanted a core around them: the mean runnable count of `/proc/loadavg` just before and after each sample, this process excepted; the load average itself would count the benchmark's own threads). Modelled figures are labelled as such.\n", 100.0 * SPREAD_WARN);
 
     let _ = writeln!(
         s,
@@ -375,24 +887,55 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(s);
 
-    let _ = writeln!(s, "## Fairness: best speedup over one lane on one core\n");
-    let _ = writeln!(s, "The bound is L for the leaf hashing (the sequential part); internal nodes are not lane-bound, so up to about 2L is possible for the whole proof (see docs/SPEC.md, 3.6).\n");
     let _ = writeln!(
         s,
-        "| hash | lanes | bound L | best speedup | reached with |\n|---|---|---|---|---|"
+        "## Fairness: what more hardware buys at each lane count\n"
     );
-    for row in &r.fairness {
-        let (lanes, bound) = match row.lanes {
-            Some(l) => (l.to_string(), l.to_string()),
-            None => ("1 unchained".into(), "none".into()),
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {lanes} | {bound} | {:.2}x | {} |",
-            row.hash, row.best_speedup, row.best_config
-        );
+    let _ = writeln!(s, "Each layout's best rate on its hash's main backend, against two baselines: **one lane on one core** (the L=1 chained proof on one thread: what the poorest prover manages) and **the same L on one core** (what more cores buy at a fixed layout). The bound: chained lanes leave L-way parallelism to the leaf hashing (the sequential part); internal nodes are not lane-bound, so up to about 2L is possible for the whole proof (docs/SPEC.md, 3.6). Unchained proofs have no bound.\n");
+    let mut hashes: Vec<HashId> = r.fairness.iter().map(|x| x.hash).collect();
+    hashes.dedup();
+    for hash in hashes {
+        let rows: Vec<&FairnessRow> = r.fairness.iter().filter(|x| x.hash == hash).collect();
+        if let Some(first) = rows.first() {
+            let _ = writeln!(
+                s,
+                "**{hash}**, baseline one lane on one core = {}: **{} M chunks/s**.\n",
+                first.baseline,
+                m(first.baseline_rate)
+            );
+        }
+        let _ = writeln!(s, "| layout | bound | best M chunks/s | reached with | gain over one lane on one core | same L on one core, M chunks/s | gain over the same L on one core |\n|---|---|---|---|---|---|---|");
+        for row in rows {
+            let (layout, bound) = match row.lanes {
+                Some(l) => (
+                    format!("L={l} chained"),
+                    format!("L={l} (about {} whole proof)", 2 * l),
+                ),
+                None => ("L=1 unchained".into(), "none".into()),
+            };
+            let over = if row.bound().is_some_and(|b| row.best_speedup > b) {
+                " !"
+            } else {
+                ""
+            };
+            let (same, gain) = if row.same_layout_one_core > 0.0 {
+                (
+                    m(row.same_layout_one_core),
+                    format!("{:.2}x", row.gain_over_same_layout),
+                )
+            } else {
+                ("-".into(), "-".into())
+            };
+            let _ = writeln!(
+                s,
+                "| {layout} | {bound} | {} | {} | {:.2}x{over} | {same} | {gain} |",
+                m(row.best_rate),
+                row.best_config,
+                row.best_speedup
+            );
+        }
+        let _ = writeln!(s);
     }
-
     let _ = writeln!(
         s,
         "\n## Speedup versus threads (blake3 {}, synthetic trace)\n",
@@ -426,9 +969,10 @@ pub fn markdown(r: &Report) -> String {
                 one,
             ) {
                 (Some(p), Some(one)) => {
+                    let flag = mark(p, r.cores());
                     let _ = write!(
                         s,
-                        " {} ({:.2}x, {:.0}% of ceiling) |",
+                        " {}{flag} ({:.2}x, {:.0}% of ceiling) |",
                         m(p.median),
                         p.median / one,
                         100.0 * p.median / p.ceiling
@@ -453,9 +997,10 @@ pub fn markdown(r: &Report) -> String {
             {
                 let _ = writeln!(
                     s,
-                    "| {} | {simd} | {} | {:.2}x | {:.0}% |",
+                    "| {} | {simd} | {}{} | {:.2}x | {:.0}% |",
                     p.layout_name(),
                     m(p.median),
+                    mark(p, r.cores()),
                     p.median / base,
                     100.0 * p.median / p.ceiling
                 );
@@ -475,10 +1020,11 @@ pub fn markdown(r: &Report) -> String {
             if let Some(base) = r.find(HashId::Keccak, Simd::Portable, p.lanes, p.chained, 1) {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {:.2}x | {:.0}% |",
+                    "| {} | {} | {}{} | {:.2}x | {:.0}% |",
                     p.layout_name(),
                     p.simd,
                     m(p.median),
+                    mark(p, r.cores()),
                     p.median / base.median,
                     100.0 * p.median / p.ceiling
                 );
@@ -486,16 +1032,25 @@ pub fn markdown(r: &Report) -> String {
         }
     }
 
-    let _ = writeln!(s, "\n## All points: measured and modelled\n\n| hash | simd | layout | threads | source | median | min | max | % of ceiling | modelled | model error |\n|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "\n## All points: measured and modelled\n\n| hash | simd | layout | threads | source | median | min | max | spread | load per core | flags | % of ceiling | modelled | model error |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for p in &r.points {
         let o = if p.oversubscribed { " (o)" } else { "" };
         let src = match p.source {
             SourceKind::Synthetic => "synthetic",
             SourceKind::Vm => "VM end to end",
         };
+        let load = p
+            .load
+            .map_or("-".into(), |l| format!("{:.2}", l / r.cores() as f64));
+        let flags = p.flags(r.cores());
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!("! {}", flags.join(", "))
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {}{o} | {src} | {} | {} | {} | {:.0}% | {} | {:+.0}% |",
+            "| {} | {} | {} | {}{o} | {src} | {} | {} | {} | {:.0}% | {load} | {flags} | {:.0}% | {} | {:+.0}% |",
             p.hash,
             p.simd,
             p.layout_name(),
@@ -503,6 +1058,7 @@ pub fn markdown(r: &Report) -> String {
             m(p.median),
             m(p.min),
             m(p.max),
+            100.0 * p.spread(),
             100.0 * p.median / p.ceiling,
             m(p.predicted),
             100.0 * (p.predicted - p.median) / p.median
@@ -569,7 +1125,7 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "\n## Plots\n\n![speedup](speedup.svg)\n![simd](simd.svg)\n![lanes](lanes.svg)"
+        "\n## Plots\n\n![speedup](speedup.svg)\n![simd](simd.svg)\n![lanes](lanes.svg)\n![lane tuning](tuning.svg)"
     );
     s
 }
@@ -638,4 +1194,343 @@ pub fn tuning_markdown(t: &Tuning) -> String {
         }
     }
     s
+}
+
+/// A small synthetic report on a 4-core AVX2 machine (tests only): blake3 avx2 at 1, 2, 4 and
+/// 8 (oversubscribed) threads for unchained, L=1, 4 and 16 chained, plus sse41 at one thread.
+/// One lane on one core runs at 10 M chunks/s.
+#[cfg(test)]
+pub(crate) fn sample_report() -> Report {
+    use super::model::{Machine, Rate};
+    let fingerprint = Fingerprint {
+        machine_id: "0123456789ab".into(),
+        cpu_model: "Test CPU".into(),
+        logical_cores: 4,
+        physical_cores: 4,
+        simd_features: vec!["avx2".into()],
+        blake3_backends: vec![Simd::Portable, Simd::Sse41, Simd::Avx2],
+        blake3_detected: Simd::Avx2,
+        caches: vec![],
+        memory_bytes: 1 << 33,
+        os: "test".into(),
+        kernel: "test".into(),
+        rustc: "test".into(),
+        poie_version: "0".into(),
+        git_commit: "0".into(),
+    };
+    let point = |simd, lanes, chained, threads: usize, mcps: f64| {
+        let median = mcps * 1e6;
+        Point {
+            hash: HashId::Blake3,
+            simd,
+            lanes,
+            chained,
+            threads,
+            oversubscribed: threads > 4,
+            source: SourceKind::Synthetic,
+            pinned: false,
+            chunks_per_sample: 1_000_000,
+            samples_secs: vec![0.1, 0.1, 0.1],
+            median,
+            min: median * 0.98,
+            max: median * 1.02,
+            ceiling: 30e6 * threads.min(4) as f64,
+            predicted: median * 1.1,
+            load: Some(0.25),
+        }
+    };
+    let mut points = Vec::new();
+    for (chained, lanes, rates) in [
+        (false, 1, [25.0, 48.0, 90.0, 85.0]),
+        (true, 1, [10.0, 10.5, 10.2, 10.1]),
+        (true, 4, [18.0, 30.0, 40.0, 39.0]),
+        (true, 16, [25.0, 47.0, 85.0, 80.0]),
+    ] {
+        for (t, r) in [1, 2, 4, 8].into_iter().zip(rates) {
+            points.push(point(Simd::Avx2, lanes, chained, t, r));
+        }
+    }
+    points.push(point(Simd::Sse41, 16, true, 1, 15.0));
+    let rates = |simd, w: &[(usize, f64)]| Rates {
+        simd,
+        by_width: w
+            .iter()
+            .map(|&(width, per_second)| Rate { width, per_second })
+            .collect(),
+    };
+    let primitives = Primitives {
+        blake3: vec![(Simd::Avx2, 60e6)],
+        blake3_by_width: vec![rates(
+            Simd::Avx2,
+            &[(1, 15e6), (2, 24e6), (4, 34e6), (8, 60e6)],
+        )],
+        producer: 300e6,
+        keccak: 2e6,
+        keccak_by_simd: vec![],
+        keccak_by_width: vec![],
+        vm_untraced: 250e6,
+        vm_traced: 220e6,
+        memcpy: 20e9,
+    };
+    let model = model_for(&primitives, HashId::Blake3);
+    let tuning = super::model::tune(
+        &model,
+        Machine {
+            cores: 4,
+            simd: Simd::Avx2,
+        },
+        &[Machine {
+            cores: 32,
+            simd: Simd::Avx512,
+        }],
+        KEEP,
+    );
+    Report {
+        schema_version: SCHEMA_VERSION,
+        created_utc: "2026-11-27T06:00:00Z".into(),
+        mode: Mode::Default,
+        fingerprint,
+        primitives,
+        fairness: fairness(&points),
+        points,
+        models: vec![ModelSummary {
+            hash: HashId::Blake3,
+            model,
+            median_error: 0.1,
+            max_error: 0.12,
+        }],
+        predictions: vec![],
+        self_pooling: vec![],
+        tuning: Some(tuning),
+        load_before: Some(LoadAvg {
+            one: 0.3,
+            five: 0.2,
+            fifteen: 0.1,
+            runnable: 1,
+        }),
+        load_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point_mut(r: &mut Report, lanes: u32, chained: bool, threads: usize) -> &mut Point {
+        r.points
+            .iter_mut()
+            .find(|p| {
+                p.simd == Simd::Avx2
+                    && p.lanes == lanes
+                    && p.chained == chained
+                    && p.threads == threads
+            })
+            .expect("point")
+    }
+
+    #[test]
+    fn fairness_names_its_baseline_and_both_gains() {
+        let r = sample_report();
+        let rows: Vec<&FairnessRow> = r.fairness.iter().collect();
+        assert_eq!(rows.len(), 4, "unchained, L=1, 4, 16");
+        for row in &rows {
+            assert_eq!(row.baseline, "blake3 avx2, L=1 chained, 1 thread");
+            assert_eq!(row.baseline_rate, 10e6);
+        }
+        let l4 = rows.iter().find(|x| x.lanes == Some(4)).expect("L=4");
+        assert_eq!(l4.best_rate, 40e6);
+        assert!((l4.best_speedup - 4.0).abs() < 1e-9);
+        assert_eq!(l4.same_layout_one_core, 18e6);
+        assert!((l4.gain_over_same_layout - 40.0 / 18.0).abs() < 1e-9);
+        assert_eq!(l4.bound(), Some(8.0));
+        let u = rows.iter().find(|x| x.lanes.is_none()).expect("unchained");
+        assert!((u.best_speedup - 9.0).abs() < 1e-9);
+        assert!((u.gain_over_same_layout - 3.6).abs() < 1e-9);
+        // sse41 measured at one thread only: not the main backend, not a row.
+        assert!(rows.iter().all(|x| x.best_config.contains("avx2")));
+
+        let md = markdown(&r);
+        assert!(md.contains(
+            "**blake3**, baseline one lane on one core = blake3 avx2, L=1 chained, 1 thread: **10.0 M chunks/s**"
+        ));
+        assert!(md.contains("gain over one lane on one core | same L on one core, M chunks/s | gain over the same L on one core"));
+        assert!(md.contains("| L=4 chained | L=4 (about 8 whole proof) | 40.0 | L=4 chained, 4 threads, avx2 | 4.00x | 18.0 | 2.22x |"), "{md}");
+    }
+
+    #[test]
+    fn verdict_opens_the_report_and_agrees_with_the_numbers() {
+        let r = sample_report();
+        let v = verdict(&r);
+        assert!((3..=6).contains(&v.len()), "{v:?}");
+        assert!(
+            v[0].starts_with("This machine: Test CPU, 4 logical / 4 physical cores, blake3 avx2")
+        );
+        assert!(v[1].starts_with("Unbounded gain: 9.00x."), "{}", v[1]);
+        assert!(v[1].contains("(L=1 unchained, 4 threads, avx2: 90.0 M chunks/s)"));
+        assert!(v[1].contains("(blake3 avx2, L=1 chained, 1 thread: 10.0 M chunks/s)"));
+        assert!(v[1].contains("threads alone give 3.60x"));
+        assert!(
+            v[2].contains("L=1 1.05x, L=4 4.00x, L=16 8.50x"),
+            "{}",
+            v[2]
+        );
+        // L=16 keeps 85/90 = 94% of the unbounded rate, L=4 only 44%.
+        assert!(v[3].contains("L=16 for this machine"), "{}", v[3]);
+        assert!(v[3].contains("here 94%"), "{}", v[3]);
+        let t = r.tuning.as_ref().expect("tuning");
+        let rec = t.recommended.expect("reference recommendation");
+        assert!(v[3].contains(&format!("L={rec} for the reference (modelled; the reference is a mainstream 4-core avx2 machine")), "{}", v[3]);
+        assert!(
+            v[4].starts_with("Trust: 0 of 17 points flagged noisy"),
+            "{}",
+            v[4]
+        );
+        assert!(v[4].contains("the blake3 model is off by 10% median, 12% worst"));
+        assert!(v.iter().all(|l| !l.contains("indicative")));
+
+        let md = markdown(&r);
+        let head: Vec<&str> = md.lines().take(4).collect();
+        assert_eq!(head[2], "## Verdict", "{md}");
+        for line in &v {
+            assert!(md.contains(&format!("- {line}\n")));
+        }
+        assert!(md.find("## Verdict") < md.find("## Primitives"));
+    }
+
+    #[test]
+    fn noisy_points_are_flagged_and_run_level_warnings_raised() {
+        let mut r = sample_report();
+        assert!(warnings(&r).is_empty(), "{:?}", warnings(&r));
+        assert!(flagged(&r).is_empty());
+
+        let p = point_mut(&mut r, 4, true, 2);
+        p.min = p.median * 0.8;
+        p.max = p.median * 1.1;
+        p.load = Some(3.0);
+        assert_eq!(p.flags(4), vec!["spread 30%", "load 0.75/core"]);
+        // More threads slower than fewer: L=16 on 2 threads below 1 thread.
+        point_mut(&mut r, 16, true, 2).median = 20e6;
+        // Above the ceiling, and chained above unchained.
+        point_mut(&mut r, 1, true, 1).median = 31e6;
+        r.fairness = fairness(&r.points);
+        let w = warnings(&r).join("\n");
+        assert!(w.contains("More threads were slower than fewer"), "{w}");
+        assert!(
+            w.contains("blake3 avx2 L=16 chained: 2 threads 20.0 < 1 thread 25.0"),
+            "{w}"
+        );
+        assert!(w.contains("above their hash ceiling"), "{w}");
+        assert!(
+            w.contains("blake3 avx2 L=1 chained, 1 thread (103%)"),
+            "{w}"
+        );
+        assert!(w.contains("1 of 17 points are flagged"), "{w}");
+        assert!(!w.contains("Flat"));
+        let md = markdown(&r);
+        assert!(md.contains("## Warnings"));
+        assert!(md.contains("! spread 30%, load 0.75/core"), "{md}");
+        assert!(md.contains("30.0 ! (1.67x"), "the speedup table marks it");
+        let v = verdict(&r);
+        assert!(
+            v[4].starts_with("Trust: 1 of 17 points flagged noisy"),
+            "{}",
+            v[4]
+        );
+
+        // A one-thread figure measured slow: the others' speedups pass the ideal.
+        let mut r = sample_report();
+        point_mut(&mut r, 4, true, 1).median = 5e6;
+        let w = warnings(&r).join("\n");
+        assert!(
+            w.contains("blake3 avx2 L=4 chained, 4 threads: 8.00x (ideal 4x)")
+                && w.contains("blake3 avx2 L=4 chained, 2 threads: 6.00x (ideal 2x)")
+                && !w.contains("L=16 chained, 2 threads:"),
+            "{w}"
+        );
+
+        // Chained beating unchained is noise.
+        let mut r = sample_report();
+        point_mut(&mut r, 16, true, 4).median = 95e6;
+        r.fairness = fairness(&r.points);
+        let w = warnings(&r).join("\n");
+        assert!(
+            w.contains("L=16 chained (9.50x) beats unchained (9.00x)"),
+            "{w}"
+        );
+        let v = verdict(&r);
+        assert!(
+            v[3].contains("here 106%, above the unbounded rate that bounds it: noise"),
+            "{}",
+            v[3]
+        );
+
+        // A loaded machine: load above half a task per core flags the point; none recorded, no flag.
+        let mut r = sample_report();
+        point_mut(&mut r, 1, false, 1).load = Some(2.1);
+        assert_eq!(flagged(&r).len(), 1);
+        point_mut(&mut r, 1, false, 1).load = None;
+        assert!(flagged(&r).is_empty());
+        r.load_before = Some(LoadAvg {
+            one: 3.0,
+            five: 1.0,
+            fifteen: 1.0,
+            runnable: 3,
+        });
+        assert!(warnings(&r)[0].contains("busy before the run: load average 3.00"));
+    }
+
+    #[test]
+    fn quick_reports_say_indicative_only() {
+        let mut r = sample_report();
+        r.mode = Mode::Quick;
+        let md = markdown(&r);
+        assert!(md.contains("**Indicative only:** a `--quick` run"));
+        let v = verdict(&r);
+        assert!(v[0].contains("(--quick: indicative only)"));
+        assert!(v.last().is_some_and(|l| l.ends_with("Indicative only.")));
+        assert!(warnings(&r)[0].contains("Indicative only"));
+    }
+
+    #[test]
+    fn reports_without_the_new_fields_still_load() {
+        let r = sample_report();
+        let mut v: serde_json::Value = serde_json::from_str(&r.to_json()).expect("json");
+        let obj = v.as_object_mut().expect("object");
+        obj.remove("load_before");
+        obj.remove("load_after");
+        for p in obj["points"].as_array_mut().expect("points") {
+            p.as_object_mut().expect("point").remove("load");
+        }
+        for f in obj["fairness"].as_array_mut().expect("fairness") {
+            let f = f.as_object_mut().expect("row");
+            for k in [
+                "best_rate",
+                "baseline",
+                "baseline_rate",
+                "same_layout_one_core",
+                "gain_over_same_layout",
+            ] {
+                f.remove(k);
+            }
+        }
+        let old = Report::from_json(&v.to_string()).expect("an old report loads");
+        assert_eq!(old.load_before, None);
+        assert!(old.points.iter().all(|p| p.load.is_none()));
+        assert_eq!(
+            old.fairness, r.fairness,
+            "fairness derived again from the points"
+        );
+        let v = verdict(&old);
+        assert!(v[4].contains("load not recorded"), "{}", v[4]);
+        assert!(markdown(&old).contains("before the run: not recorded"));
+
+        for bad in [
+            "",
+            "[]",
+            "{\"schema_version\": 1}",
+            "{\"schema_version\": \"1\"}",
+        ] {
+            assert!(Report::from_json(bad).is_err(), "{bad:?}");
+        }
+    }
 }

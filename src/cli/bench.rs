@@ -17,7 +17,8 @@ use std::process::ExitCode;
 /// results/<machine-id>/<timestamp>/{report.json, report.md, *.svg}.
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// About a minute: fewer points and shorter samples.
+    /// Seconds, not minutes (about 5 s on 2 cores): fewer points and shorter samples; indicative
+    /// only.
     #[arg(long, conflicts_with = "full")]
     quick: bool,
     /// The long sweep: more lanes, layouts and samples.
@@ -65,13 +66,33 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
     })?;
     let dir = harness::report_dir(&a.out_dir, &r);
     let files = harness::write_report(&r, &dir)?;
+    let mut named = std::collections::BTreeSet::new();
     for row in &r.fairness {
+        if named.insert(row.hash.to_string()) {
+            eprintln!(
+                "poie: {} baseline, one lane on one core ({}): {:.1} M chunks/s",
+                row.hash,
+                row.baseline,
+                row.baseline_rate / 1e6
+            );
+        }
         let lanes = row
             .lanes
             .map_or("unchained".to_string(), |l| format!("L={l}"));
+        let same = if row.gain_over_same_layout > 0.0 {
+            format!(
+                ", {:.2}x over {lanes} on one core",
+                row.gain_over_same_layout
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "poie: {} {lanes}: best speedup over one lane on one core {:.2}x",
-            row.hash, row.best_speedup
+            "poie: {} {lanes}: best {:.1} M chunks/s ({}) = {:.2}x over the baseline{same}",
+            row.hash,
+            row.best_rate / 1e6,
+            row.best_config,
+            row.best_speedup
         );
     }
     eprintln!(
@@ -82,6 +103,10 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    println!("Verdict:");
+    for line in report::verdict(&r) {
+        println!("- {line}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -91,7 +116,9 @@ pub struct ReportArgs {
     /// report.json files (two or more to compare; one just re-renders).
     #[arg(required = true, value_name = "REPORT.json")]
     reports: Vec<PathBuf>,
-    /// Write comparison.md and machines.svg here; otherwise the Markdown goes to stdout.
+    /// Write README.md (verdicts and comparison) and machines.svg here, with links to each
+    /// report.md; otherwise the Markdown goes to stdout. `poie report results/*/*/report.json
+    /// --out-dir results` writes results/README.md.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
 }
@@ -104,24 +131,43 @@ fn load(path: &PathBuf) -> Result<Report> {
 
 pub fn report(a: ReportArgs) -> Result<ExitCode> {
     let reports = a.reports.iter().map(load).collect::<Result<Vec<_>>>()?;
-    let md = compare::markdown(&reports);
     match a.out_dir {
         Some(dir) => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            poie::atomic::write(&dir.join("comparison.md"), md.as_bytes(), false)?;
+            let links: Vec<Option<String>> = a
+                .reports
+                .iter()
+                .map(|p| {
+                    let md = p.with_file_name("report.md");
+                    relative_link(&dir, if md.is_file() { &md } else { p })
+                })
+                .collect();
+            let md = compare::markdown(&reports, &links);
+            poie::atomic::write(&dir.join("README.md"), md.as_bytes(), false)?;
             poie::atomic::write(
                 &dir.join("machines.svg"),
                 plot::machines(&reports).as_bytes(),
                 false,
             )?;
-            eprintln!(
-                "poie: wrote {}/comparison.md and machines.svg",
-                dir.display()
-            );
+            eprintln!("poie: wrote {}/README.md and machines.svg", dir.display());
         }
-        None => print!("{md}"),
+        None => print!("{}", compare::markdown(&reports, &[])),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `target` (each report's report.md, or its report.json when there is no report.md) relative
+/// to the folder `dir` when it lies under it: a Markdown link that works where the comparison
+/// is published. `None` otherwise.
+fn relative_link(dir: &std::path::Path, target: &std::path::Path) -> Option<String> {
+    let dir = dir.canonicalize().ok()?;
+    let target = target.canonicalize().ok()?;
+    let rel = target.strip_prefix(&dir).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
 }
 
 /// Recommends a lane count from the performance model.
