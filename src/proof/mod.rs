@@ -15,6 +15,7 @@
 pub mod backend;
 pub mod commitment;
 pub mod engine;
+pub mod gpu;
 pub mod hash;
 pub mod keccak;
 pub mod layout;

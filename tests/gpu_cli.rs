@@ -1,0 +1,107 @@
+//! `poie prove --device cuda` from the command line, on every machine: where CUDA is usable it
+//! gives the CPU's commitment; where it is not, it exits 125 with a message naming CUDA and
+//! the reason, never a panic.
+
+use std::process::Command;
+
+/// The binary under test: Cargo's, or `POIE_BIN` (scripts/gpu-check.sh runs this test binary on
+/// a GPU machine, where Cargo's build folder does not exist).
+fn poie() -> Command {
+    match std::env::var_os("POIE_BIN") {
+        Some(p) => Command::new(p),
+        None => Command::new(env!("CARGO_BIN_EXE_poie")),
+    }
+}
+
+const ADDRESS: &str = "0x1111111111111111111111111111111111111111";
+
+fn salt(dir: &std::path::Path) -> std::path::PathBuf {
+    let p = dir.join("salt");
+    let out = poie().args(["salt", "new"]).arg(&p).output().expect("run");
+    assert!(out.status.success(), "{out:?}");
+    p
+}
+
+fn prove(salt: &std::path::Path, device: &str, extra: &[&str]) -> std::process::Output {
+    poie()
+        .args([
+            "prove",
+            "--synthetic",
+            "5000",
+            "--lanes",
+            "8",
+            "--address",
+            ADDRESS,
+        ])
+        .arg("--salt-file")
+        .arg(salt)
+        .args(["--device", device])
+        .args(extra)
+        .output()
+        .expect("run poie")
+}
+
+fn assert_clean_failure(out: &std::process::Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(err.contains("CUDA"), "the message names CUDA: {err}");
+    assert!(
+        err.contains(needle),
+        "the message says why ({needle}): {err}"
+    );
+    assert!(!err.contains("panicked"), "no panic: {err}");
+    assert!(out.stdout.is_empty(), "no commitment on failure");
+}
+
+#[test]
+fn cuda_gives_the_cpu_commitment_or_says_why_not() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let salt = salt(dir.path());
+    let cpu = prove(&salt, "cpu", &[]);
+    assert!(cpu.status.success(), "{cpu:?}");
+    let gpu = prove(&salt, "cuda", &[]);
+    match poie::proof::gpu::probe() {
+        Ok(info) => {
+            eprintln!("CUDA device: {info:?}");
+            assert!(
+                gpu.status.success(),
+                "{}",
+                String::from_utf8_lossy(&gpu.stderr)
+            );
+            assert_eq!(gpu.stdout, cpu.stdout, "same commitment on CPU and GPU");
+        }
+        Err(e) => {
+            eprintln!("no CUDA device here ({e}): checking the error path");
+            // The reason the library gives is the one the command prints.
+            let why = e.to_string();
+            let why = why.split(':').nth(1).unwrap_or("").trim();
+            assert_clean_failure(&gpu, why);
+        }
+    }
+}
+
+#[test]
+fn an_absent_device_number_fails_cleanly_everywhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let salt = salt(dir.path());
+    // No machine has a millionth device; one without CUDA fails earlier, as cleanly.
+    let out = prove(&salt, "cuda:1000000", &[]);
+    assert_clean_failure(&out, "");
+}
+
+#[test]
+fn keccak_on_cuda_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let salt = salt(dir.path());
+    let out = prove(&salt, "cuda", &["--hash", "keccak"]);
+    assert_clean_failure(&out, "blake3 only");
+}
+
+#[test]
+fn unknown_devices_are_argument_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let salt = salt(dir.path());
+    let out = prove(&salt, "tpu", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected cpu, cuda or cuda:N"));
+}
