@@ -294,11 +294,13 @@ enum Stop {
 
 /// A loaded guest program and its machine state.
 pub struct Vm {
-    regs: [u32; 32],
+    /// x0..x31, then the sink (index 32) that predecoded writes to x0 go to, so that no step
+    /// has to zero x0 again; 64 entries so that `& 63` is an index without a bounds check.
+    regs: [u32; 64],
     pc: u32,
     mem: Memory,
     /// Predecoded instructions of the pages from `code_base` on; see [`Vm::new`].
-    code: Vec<Inst>,
+    code: Vec<exec::Slot>,
     code_base: u32,
     /// Whether any predecoded page is writable and executable; only then can a store change
     /// code the table holds.
@@ -310,6 +312,8 @@ pub struct Vm {
     io: Io,
     retired: u64,
     finished: Option<Outcome>,
+    /// Why the last step left the hot loop; taken at once by the run loop.
+    leave: Option<exec::Leave>,
 }
 
 /// `x` rounded up to a multiple of the page size.
@@ -408,16 +412,18 @@ impl Vm {
         let code = (0..span / 4)
             .map(|i| {
                 let pc = code_base.wrapping_add(4 * i);
-                if mem.is_executable(pc) {
-                    decode(mem.load_u32(pc).unwrap_or(0))
+                let word = mem.load_u32(pc).unwrap_or(0);
+                let inst = if mem.is_executable(pc) {
+                    decode(word)
                 } else {
-                    Inst::not_executable(mem.load_u32(pc).unwrap_or(0))
-                }
+                    Inst::not_executable(word)
+                };
+                exec::Slot::new(inst, pc)
             })
             .collect();
         let code_writable = mem.any_writable_code(code_base, span);
 
-        let mut regs = [0u32; 32];
+        let mut regs = [0u32; 64];
         regs[2] = INITIAL_SP;
         let brk_start = page_up(prog.end);
         Ok(Vm {
@@ -438,6 +444,7 @@ impl Vm {
             },
             retired: 0,
             finished: None,
+            leave: None,
         })
     }
 
