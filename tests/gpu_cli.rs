@@ -105,3 +105,27 @@ fn unknown_devices_are_argument_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected cpu, cuda or cuda:N"));
 }
+
+/// `poie bench --gpu` where CUDA is unusable fails before the CPU sweep (a second, not minutes)
+/// and writes no report; where a GPU exists the bench is too slow for this test.
+#[test]
+fn bench_gpu_without_cuda_fails_before_the_sweep() {
+    if poie::proof::gpu::probe().is_ok() {
+        eprintln!("skipped: a CUDA device is present (scripts/gpu-check.sh runs bench --gpu)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = std::time::Instant::now();
+    let out = poie()
+        .args(["bench", "--quick", "--gpu", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run poie");
+    assert_clean_failure(&out, "not available");
+    assert!(
+        start.elapsed().as_secs() < 20,
+        "failed before the sweep, not after it"
+    );
+    let left = std::fs::read_dir(dir.path()).expect("read dir").count();
+    assert_eq!(left, 0, "no report written");
+}

@@ -372,10 +372,11 @@ pub fn markdown(r: &GpuReport) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> GpuReport {
+    /// A plausible H100-like report, for tests of the report's GPU rows.
+    pub(crate) fn sample() -> GpuReport {
         let rate = |n: u64, s: f64| Rate::new(n, s);
         GpuReport {
             schema_version: GPU_SCHEMA_VERSION,

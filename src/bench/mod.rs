@@ -729,6 +729,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
         tuning,
         load_before,
         load_after,
+        gpu: None,
     })
 }
 

@@ -225,6 +225,9 @@ pub struct Report {
     pub load_before: Option<LoadAvg>,
     #[serde(default)]
     pub load_after: Option<LoadAvg>,
+    /// `poie bench --gpu`: the CUDA device's figures (`None` without `--gpu`).
+    #[serde(default)]
+    pub gpu: Option<super::gpu::GpuReport>,
 }
 
 impl Report {
@@ -740,6 +743,9 @@ pub fn verdict(r: &Report) -> Vec<String> {
                 }
             )
         });
+    if let Some(line) = gpu_verdict(r) {
+        v.push(line);
+    }
     let warns = warnings(r).len();
     v.push(format!(
         "Trust: {load}{model}; {warns} run-level warning{}.{}",
@@ -751,6 +757,52 @@ pub fn verdict(r: &Report) -> Vec<String> {
         }
     ));
     v
+}
+
+/// The GPU's rate at a fairness row's layout (trace resident), with the row's best CPU rate.
+fn gpu_at(g: &super::gpu::GpuReport, row: &FairnessRow) -> Option<f64> {
+    match row.lanes {
+        Some(l) => g.chained_rate(l),
+        None => Some(g.parallel_rate()),
+    }
+}
+
+/// One verdict line for `--gpu`: the GPU against this machine's best CPU figures, unchained and
+/// at the recommended (or else the largest measured) L.
+fn gpu_verdict(r: &Report) -> Option<String> {
+    let g = r.gpu.as_ref()?;
+    let rows: Vec<&FairnessRow> = r
+        .fairness
+        .iter()
+        .filter(|x| x.hash == HashId::Blake3)
+        .collect();
+    let mut parts = Vec::new();
+    for row in &rows {
+        let Some(rate) = gpu_at(g, row) else { continue };
+        let name = row
+            .lanes
+            .map_or("unchained".to_string(), |l| format!("L={l}"));
+        parts.push(format!(
+            "{name} {} M chunks/s ({:.2}x this machine's best CPU figure)",
+            m(rate),
+            rate / row.best_rate.max(1e-12)
+        ));
+    }
+    let void = if g.verified {
+        ""
+    } else {
+        " NOT VERIFIED: its roots differed from the CPU's, so these figures are void"
+    };
+    Some(format!(
+        "GPU {} (trace resident): {}; one GPU lane (thread) runs {} M chunks/s in sequence.{void}",
+        g.device.name,
+        if parts.is_empty() {
+            "no layout of the CPU sweep measured".to_string()
+        } else {
+            parts.join(", ")
+        },
+        m(g.per_lane_rate())
+    ))
 }
 
 /// `" !"` after a flagged point's figure.
@@ -934,7 +986,28 @@ pub fn markdown(r: &Report) -> String {
                 row.best_speedup
             );
         }
+        // The GPU rows: what a GPU buys at the same layouts, against the same baselines.
+        if let Some(g) = r.gpu.as_ref().filter(|_| hash == HashId::Blake3) {
+            for row in r.fairness.iter().filter(|x| x.hash == hash) {
+                let Some(rate) = gpu_at(g, row) else { continue };
+                let layout = row
+                    .lanes
+                    .map_or("L=1 unchained".to_string(), |l| format!("L={l} chained"));
+                let bound = row.lanes.map_or("none".to_string(), |l| format!("L={l}"));
+                let _ = writeln!(
+                    s,
+                    "| {layout}, **GPU** | {bound} | {} | GPU {}, trace resident: {:.2}x this machine's best CPU figure | {:.2}x | - | - |",
+                    m(rate),
+                    g.device.name,
+                    rate / row.best_rate.max(1e-12),
+                    rate / row.baseline_rate.max(1e-12)
+                );
+            }
+        }
         let _ = writeln!(s);
+    }
+    if let Some(g) = &r.gpu {
+        let _ = writeln!(s, "{}", super::gpu::markdown(g));
     }
     let _ = writeln!(
         s,
@@ -1309,6 +1382,7 @@ pub(crate) fn sample_report() -> Report {
             runnable: 1,
         }),
         load_after: None,
+        gpu: None,
     }
 }
 
@@ -1355,6 +1429,47 @@ mod tests {
         ));
         assert!(md.contains("gain over one lane on one core | same L on one core, M chunks/s | gain over the same L on one core"));
         assert!(md.contains("| L=4 chained | L=4 (about 8 whole proof) | 40.0 | L=4 chained, 4 threads, avx2 | 4.00x | 18.0 | 2.22x |"), "{md}");
+    }
+
+    #[test]
+    fn gpu_rows_join_the_fairness_table_and_the_verdict() {
+        let mut r = sample_report();
+        let plain = verdict(&r);
+        r.gpu = Some(crate::bench::gpu::tests::sample());
+        let v = verdict(&r);
+        assert_eq!(v.len(), plain.len() + 1, "{v:?}");
+        let line = &v[v.len() - 2];
+        // Unchained: 2^27 chunks in 10 ms against the best CPU unchained 90 M/s; L=16: 16 M/s
+        // (1 M/s a lane) against the CPU's 85 M/s; L=4 has no GPU figure and is left out.
+        assert!(
+            line.starts_with("GPU Test GPU (trace resident): "),
+            "{line}"
+        );
+        assert!(
+            line.contains("unchained 13421.8 M chunks/s (149.13x this machine's best CPU figure)"),
+            "{line}"
+        );
+        assert!(
+            line.contains("L=16 16.0 M chunks/s (0.19x this machine's best CPU figure)"),
+            "{line}"
+        );
+        assert!(!line.contains("L=4 "), "{line}");
+        assert!(line.contains("one GPU lane (thread) runs 1.0 M chunks/s in sequence."));
+        let md = markdown(&r);
+        assert!(md.contains("| L=16 chained, **GPU** | L=16 | 16.0 | GPU Test GPU, trace resident: 0.19x this machine's best CPU figure | 1.60x | - | - |"), "{md}");
+        assert!(md.contains("## GPU: Test GPU (CUDA device 0)"));
+        // The section survives a JSON round trip, and a report without it still loads.
+        let back = Report::from_json(&r.to_json()).expect("round trip");
+        assert_eq!(back.gpu, r.gpu);
+        let mut old: serde_json::Value = serde_json::from_str(&r.to_json()).expect("json");
+        old.as_object_mut().expect("object").remove("gpu");
+        let back = Report::from_json(&old.to_string()).expect("without gpu");
+        assert!(back.gpu.is_none());
+        // A GPU whose roots did not match says its figures are void.
+        if let Some(g) = r.gpu.as_mut() {
+            g.verified = false;
+        }
+        assert!(verdict(&r).iter().any(|l| l.contains("NOT VERIFIED")));
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub struct BenchArgs {
     /// Directory under which the report folder is created.
     #[arg(long, value_name = "DIR", default_value = "results")]
     out_dir: PathBuf,
+    /// Also measure CUDA device 0 (blake3): unchained resident and streamed, the copy
+    /// bandwidth and the chained rate per L, as a GPU section, fairness rows and a verdict
+    /// line. Fails at once, before the CPU sweep, where CUDA is not usable.
+    #[arg(long)]
+    gpu: bool,
 }
 
 pub fn bench(a: BenchArgs) -> Result<ExitCode> {
@@ -44,11 +49,17 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
     } else {
         Mode::Default
     };
+    // Open the GPU first: a missing driver should cost a second, not a whole CPU sweep.
+    let gpu = if a.gpu {
+        Some(poie::proof::gpu::Gpu::open(0).context("poie bench --gpu")?)
+    } else {
+        None
+    };
     let progress = std::io::stderr().is_terminal();
     eprintln!(
         "poie: benchmarking ({mode:?} sweep); this takes {}",
         match mode {
-            Mode::Quick => "about a minute",
+            Mode::Quick => "a few seconds",
             Mode::Default => "a few minutes",
             Mode::Full => "a long while",
         }
@@ -64,6 +75,23 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
             t
         }),
     })?;
+    let mut r = r;
+    if let Some(gpu) = &gpu {
+        let mut opts = if mode == Mode::Quick {
+            harness::gpu::GpuOptions::quick()
+        } else {
+            harness::gpu::GpuOptions::standard()
+        };
+        // The GPU's chained rates at the CPU sweep's L too, so the fairness rows pair up.
+        for p in r.points.iter().filter(|p| p.chained) {
+            if !opts.lanes.contains(&p.lanes) {
+                opts.lanes.push(p.lanes);
+            }
+        }
+        opts.lanes.sort_unstable();
+        eprintln!("poie: measuring the GPU ({})", gpu.info().name);
+        r.gpu = Some(harness::gpu::measure_on(gpu, &opts).context("poie bench --gpu")?);
+    }
     let dir = harness::report_dir(&a.out_dir, &r);
     let files = harness::write_report(&r, &dir)?;
     let mut named = std::collections::BTreeSet::new();
