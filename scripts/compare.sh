@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Compares two (or more) benchmark reports: writes comparison.md and machines.svg.
+# Compares two (or more) benchmark reports: writes OUT_DIR/README.md (each report's verdict and
+# every configuration side by side) and OUT_DIR/machines.svg, through `poie report --out-dir`.
 # Usage: scripts/compare.sh A/report.json B/report.json [OUT_DIR]   (default results/comparison)
+# results/README.md itself: target/release/poie report results/*/*/report.json --out-dir results
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 2 ]; then

@@ -455,6 +455,41 @@ fn code_stored_into_writable_executable_bss_runs() {
     );
 }
 
+#[test]
+fn code_read_into_writable_executable_pages_runs_as_read() {
+    // One RWX segment with file bytes, so it lies inside the predecoded table: `read` from
+    // stdin overwrites `exit(7)` at TARGET with `exit(42)`, then the guest jumps there. Linux
+    // runs the bytes read; so must poie, whose decoded copy of TARGET is stale until `read`
+    // refreshes it.
+    const TARGET: u32 = TEXT + 0x100;
+    let mut code = prog(&[
+        vec![addi(A0, 0, 0)],
+        li(11, TARGET),
+        vec![addi(12, 0, 12), addi(17, 0, 63), ECALL],
+        li(T0, TARGET),
+        vec![jalr(0, T0, 0)],
+    ]);
+    code.resize(((TARGET - TEXT) / 4) as usize, addi(0, 0, 0));
+    code.extend([addi(A0, 0, 7), addi(17, 0, 93), ECALL]);
+    let image = elf_segments(TEXT, &[Seg::code(TEXT, PF_R | PF_W | PF_X, &code)]);
+    let input: Vec<u8> = [addi(A0, 0, 42), addi(17, 0, 93), ECALL]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    let mut vm = Vm::new(&image, input.clone()).expect("loads");
+    let r = vm.run(&mut NoTrace, 10_000).expect("runs");
+    assert_eq!(r.outcome, Outcome::Exited(42), "{}", r.outcome);
+    match qemu_run(&image, &input) {
+        Some((_, code)) => assert_eq!(code, 42, "qemu-riscv32"),
+        None => eprintln!("qemu-riscv32 not installed: poie alone checked"),
+    }
+    // A short read refreshes only what it wrote: the first word alone becomes `li a0, 42`,
+    // and the old `li a7, 93; ecall` after it still exits.
+    let mut vm = Vm::new(&image, input[..4].to_vec()).expect("loads");
+    let r = vm.run(&mut NoTrace, 10_000).expect("runs");
+    assert_eq!(r.outcome, Outcome::Exited(42), "{}", r.outcome);
+}
+
 /// `code` behind a failure stub: index 1 is `exit(1)`, reached by [`bne_fail`].
 fn with_fail_stub(body: impl FnOnce(&mut Vec<u32>)) -> Vec<u32> {
     let mut code = vec![j(16, 0), addi(A0, 0, 1), addi(17, 0, 93), ECALL];

@@ -129,23 +129,23 @@ fn index_of(pc: u32, base: u32) -> usize {
     pc.wrapping_sub(base).rotate_right(2) as usize
 }
 
-/// A store into the predecoded range (writable code) must refresh the decoded copy. Only
-/// slots of executable pages are decoded: a store into a writable page that is not executable
-/// never makes it executable (W^X), so its slots stay `NotExecutable`.
+/// A write into the predecoded range (a store, or `read` into writable code) must refresh the
+/// decoded copy of every word it touched. Only slots of executable pages are decoded: a write
+/// into a writable page that is not executable never makes it executable (W^X), so its slots
+/// stay `NotExecutable`.
 #[cold]
 #[inline(never)]
 fn redecode(mem: &Memory, code: &mut [Slot], base: u32, addr: u32, len: u32) {
-    let first = addr.wrapping_sub(base) & !3;
-    let last = addr.wrapping_add(len - 1).wrapping_sub(base) & !3;
-    for off in [first, last] {
-        let pc = base.wrapping_add(off);
-        if !mem.is_executable(pc) {
-            continue;
+    // Words touched, counted from `addr`'s word (at most 2^18 + 1 for a 1 MiB read).
+    let words = (u64::from(addr & 3) + u64::from(len)).div_ceil(4);
+    let mut pc = addr & !3;
+    for _ in 0..words {
+        if let Some(slot) = code.get_mut(index_of(pc, base)) {
+            if mem.is_executable(pc) {
+                *slot = Slot::new(decode(mem.load_u32(pc).unwrap_or(0)), pc);
+            }
         }
-        let word = mem.load_u32(pc).unwrap_or(0);
-        if let Some(slot) = code.get_mut((off >> 2) as usize) {
-            *slot = Slot::new(decode(word), pc);
-        }
+        pc = pc.wrapping_add(4);
     }
 }
 
@@ -501,7 +501,7 @@ impl Vm {
                 put::<TRACE>(slot, 3, 0, seq);
                 next
             }
-            Op::Ecall => self.ecall::<TRACE>(slot, pc, seq, next),
+            Op::Ecall => self.ecall::<TRACE>(code, base, slot, pc, seq, next),
             Op::Ebreak => trap!(TrapKind::Breakpoint),
             Op::Illegal => trap!(TrapKind::IllegalInstruction),
             Op::NotExecutable => {
@@ -514,8 +514,11 @@ impl Vm {
     /// ECALL's chunk: rs1 = a7 (the call number), rs2 = a0 and the memory fields = a1, a2 on
     /// entry; the result = a0 on return. A call that traps changes nothing and does not retire.
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn ecall<const TRACE: bool>(
         &mut self,
+        code: &mut [Slot],
+        base: u32,
         slot: &mut Chunk,
         pc: u32,
         seq: u32,
@@ -527,6 +530,11 @@ impl Vm {
             Ok(exit) => exit,
             Err(kind) => return self.trap(pc, super::syscall::ECALL_WORD, kind),
         };
+        // `read` writes guest memory like a run of stores: code it wrote runs as written.
+        let ret = self.regs[10];
+        if self.code_writable && self.regs[17] == super::syscall::SYS_READ && (ret as i32) > 0 {
+            redecode(&self.mem, code, base, a1, ret);
+        }
         put::<TRACE>(slot, 2, self.regs[10], a1);
         put::<TRACE>(slot, 3, a2, seq);
         match exit {
