@@ -14,6 +14,8 @@
 #    - gpu.json, gpu.md (+ gpu_bench.txt): the GPU measurement (`poie::bench::gpu`);
 #    - summary.txt: one line per step with its exit status; gpu-results.tar.gz: all of it.
 #    `quick` shrinks the measurement to a few seconds.
+# 3. On the same machine, as a second call:  OUT=/some/dir scripts/gpu-check.sh bench
+#    the default `poie bench --gpu` (16-core CPU sweep plus the GPU section) under $OUT/results.
 #
 # poie compiles its kernels with NVRTC at run time: the machine needs the NVIDIA driver
 # (libcuda.so.1) and NVRTC (libnvrtc.so*, from a CUDA toolkit). The script adds the usual toolkit
@@ -105,11 +107,25 @@ run() {
     tar -czf "$OUT/gpu-results.tar.gz" -C "$OUT" --exclude gpu-results.tar.gz . 2>/dev/null
 }
 
+# The 16-core CPU report with the GPU section (`poie bench --gpu`; plain `poie bench` where CUDA
+# is unusable), under $OUT/results, tarred as bench-results.tar.gz. Run it as its own device
+# call after `run`: a default sweep on 16 cores takes several minutes.
+bench() {
+    : "${OUT:?set OUT to the folder for the results}"
+    mkdir -p "$OUT/results"
+    if ! timeout 540 "$BIN/poie" bench --gpu --out-dir "$OUT/results" >"$OUT/bench.txt" 2>&1; then
+        echo "bench --gpu failed (see bench.txt); plain bench" | tee -a "$OUT/summary.txt"
+        timeout 540 "$BIN/poie" bench --out-dir "$OUT/results" >>"$OUT/bench.txt" 2>&1
+    fi
+    tar -czf "$OUT/bench-results.tar.gz" -C "$OUT" results bench.txt 2>/dev/null
+}
+
 case ${1:-} in
 prepare) prepare ;;
 run) run "${2:-}" ;;
+bench) bench ;;
 *)
-    sed -n '2,20p' "$0" >&2
+    sed -n '2,22p' "$0" >&2
     exit 2
     ;;
 esac
