@@ -957,7 +957,7 @@ pub fn markdown(r: &Report) -> String {
             );
         }
         let _ = writeln!(s, "| layout | bound | best M chunks/s | reached with | gain over one lane on one core | same L on one core, M chunks/s | gain over the same L on one core |\n|---|---|---|---|---|---|---|");
-        for row in rows {
+        for row in &rows {
             let (layout, bound) = match row.lanes {
                 Some(l) => (
                     format!("L={l} chained"),
@@ -988,7 +988,7 @@ pub fn markdown(r: &Report) -> String {
         }
         // The GPU rows: what a GPU buys at the same layouts, against the same baselines.
         if let Some(g) = r.gpu.as_ref().filter(|_| hash == HashId::Blake3) {
-            for row in r.fairness.iter().filter(|x| x.hash == hash) {
+            for row in &rows {
                 let Some(rate) = gpu_at(g, row) else { continue };
                 let layout = row
                     .lanes
