@@ -89,6 +89,10 @@ struct State {
     failed: Option<io::Error>,
     closing: bool,
     sleeping: usize,
+    /// The smallest `fold_next` a thread waiting on `progress` needs (`u64::MAX`: none
+    /// waits). Folds wake it only then: a wake per block would cost the producer, or a
+    /// worker whose core it borrows, a context switch per block for nothing.
+    wanted_fold: u64,
 }
 
 struct Folder {
@@ -155,6 +159,7 @@ impl Shared {
                 failed: None,
                 closing: false,
                 sleeping: 0,
+                wanted_fold: u64::MAX,
             }),
             work: Condvar::new(),
             progress: Condvar::new(),
@@ -262,7 +267,10 @@ impl Shared {
                 st.pending[s] = self.geo.groups.len();
                 st.fold_next = b + 1;
                 st.fold_busy = false;
-                self.progress.notify_all();
+                if st.fold_next >= st.wanted_fold {
+                    st.wanted_fold = u64::MAX;
+                    self.progress.notify_all();
+                }
             }
         }
     }
@@ -430,6 +438,7 @@ impl Shared {
         let mut st = lock(&self.state);
         let b = st.submitted;
         while st.failed.is_none() && b >= st.fold_next + self.window() {
+            st.wanted_fold = st.wanted_fold.min(b + 1 - self.window());
             st = self
                 .progress
                 .wait(st)
@@ -461,6 +470,7 @@ impl Shared {
     pub fn wait_folded(&self, blocks: u64) -> io::Result<()> {
         let mut st = lock(&self.state);
         while st.failed.is_none() && st.fold_next < blocks {
+            st.wanted_fold = st.wanted_fold.min(blocks);
             st = self
                 .progress
                 .wait(st)
@@ -481,6 +491,7 @@ impl Shared {
             st.failed = Some(stopped());
         }
         self.work.notify_all();
+        self.progress.notify_all();
     }
 
     /// The lane frontiers after the folded blocks, and the links of every lane (chained).
