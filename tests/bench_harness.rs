@@ -295,6 +295,21 @@ fn committed_reports_load_and_report_gathers_them() {
             "{}: {v:?}",
             j.display()
         );
+        // This poie's model refits on the report's own points (`examples/model_fit.rs` prints
+        // how well): reports from before the chained rates fall back to the independent ones.
+        let mut points = r.points.clone();
+        let models = poie::bench::report::fit_models(&r.primitives, &mut points, r.cores());
+        assert_eq!(models.len(), r.models.len(), "{}", j.display());
+        for ms in &models {
+            let m = &ms.model;
+            assert!(m.eff.is_finite() && m.eff > 0.0, "{}: {m:?}", j.display());
+            assert!(m.fixed_secs.is_finite() && m.fixed_secs >= 0.0);
+            assert!(m.par.is_finite() && m.par > 0.0);
+            assert!(ms.median_error.is_finite() && ms.median_error <= ms.max_error);
+        }
+        assert!(points
+            .iter()
+            .all(|p| p.predicted.is_finite() && p.predicted > 0.0));
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();

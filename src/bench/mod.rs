@@ -23,8 +23,7 @@ use fingerprint::Fingerprint;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use model::{Config, Machine};
 use report::{
-    Mode, ModelSummary, Point, Prediction, Primitives, Report, SelfPooling, SourceKind,
-    SCHEMA_VERSION,
+    Mode, Point, Prediction, Primitives, Report, SelfPooling, SourceKind, SCHEMA_VERSION,
 };
 use std::io;
 use std::path::{Path, PathBuf};
@@ -114,19 +113,23 @@ pub fn thread_axis(cores: usize) -> Vec<usize> {
     t
 }
 
-/// Runs `f` (which returns units of work done) for `target` seconds in three windows and
-/// returns the best window's units/s: a primitive is a capability, and the best window is the
-/// one least disturbed by anything else on the machine.
+/// Runs `f` (which returns units of work done) for `secs` seconds, at least once, and returns
+/// its units/s.
+fn window(secs: f64, mut f: impl FnMut() -> u64) -> f64 {
+    let start = Instant::now();
+    let mut units = 0u64;
+    while start.elapsed().as_secs_f64() < secs || units == 0 {
+        units += f();
+    }
+    units as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Runs `f` for `target` seconds in three windows and returns the best window's units/s: a
+/// primitive is a capability, and the best window is the one least disturbed by anything else
+/// on the machine.
 fn rate(target: f64, mut f: impl FnMut() -> u64) -> f64 {
     (0..3)
-        .map(|_| {
-            let start = Instant::now();
-            let mut units = 0u64;
-            while start.elapsed().as_secs_f64() < target / 3.0 || units == 0 {
-                units += f();
-            }
-            units as f64 / start.elapsed().as_secs_f64()
-        })
+        .map(|_| window(target / 3.0, &mut f))
         .fold(0.0, f64::max)
 }
 
@@ -144,11 +147,16 @@ pub fn measure_primitives(quick: bool) -> Primitives {
     )
 }
 
-/// How many steps [`primitives`] reports to its progress bar.
+/// Passes over the by-width tables; each pass gives every width one window.
+const WIDTH_PASSES: u64 = 3;
+
+/// How many steps [`primitives`] reports to its progress bar: the many-input rates (one per
+/// backend and hash), a step per by-width table per pass (independent and chained, per backend
+/// and hash), the VM twice, the producer and the memory copy.
 fn primitive_steps() -> u64 {
     let b = Simd::available().len() as u64;
     let k = keccak_backends().len() as u64;
-    2 * b + 2 * k + 4
+    b + k + WIDTH_PASSES * 2 * (b + k) + 4
 }
 
 /// Advances `pb` by one step, naming the primitive measured next.
@@ -157,18 +165,154 @@ fn step(pb: &ProgressBar, next: String) {
     pb.set_message(next);
 }
 
+/// One by-width table being measured: a hash on a backend, independent or chained calls.
+struct WidthTable {
+    hash: HashId,
+    simd: Simd,
+    chained: bool,
+    h: Hasher,
+    /// Inputs per call, and the best window so far at each.
+    widths: Vec<usize>,
+    best: Vec<f64>,
+}
+
+impl WidthTable {
+    fn new(hash: HashId, simd: Simd, chained: bool) -> WidthTable {
+        let h = hasher(hash, simd);
+        let degree = match hash {
+            HashId::Blake3 => simd.degree(),
+            HashId::Keccak => h.simd_width(),
+        };
+        let widths: Vec<usize> = [1usize, 2, 4, 8, 16]
+            .into_iter()
+            .filter(|&w| w <= degree.max(1))
+            .collect();
+        WidthTable {
+            hash,
+            simd,
+            chained,
+            h,
+            best: vec![0.0; widths.len()],
+            widths,
+        }
+    }
+
+    fn label(&self) -> String {
+        let how = if self.chained { ", chained" } else { "" };
+        format!("{} {} by inputs per call{how}", self.hash, self.simd)
+    }
+
+    /// Calls per unit of work: keccak is some ten times slower, so fewer.
+    fn calls(&self) -> usize {
+        match self.hash {
+            HashId::Blake3 => 256,
+            HashId::Keccak => 64,
+        }
+    }
+
+    fn rates(&self) -> model::Rates {
+        model::Rates {
+            simd: self.simd,
+            by_width: self
+                .widths
+                .iter()
+                .zip(&self.best)
+                .map(|(&width, &per_second)| model::Rate { width, per_second })
+                .collect(),
+        }
+    }
+}
+
+/// `calls` calls of `w = row.len()` inputs each as a dependent chain, as the prover hashes a
+/// chained lane group row by row: each input is the next chunk (from `inputs`) and the
+/// previous call's output for its lane. Returns the inputs hashed.
+fn chain(
+    h: &Hasher,
+    inputs: &[[u8; 64]],
+    row: &mut [[u8; 64]],
+    out: &mut [u8],
+    calls: usize,
+) -> u64 {
+    let w = row.len();
+    for chunks in inputs.chunks_exact(w).take(calls) {
+        for ((inp, c), link) in row.iter_mut().zip(chunks).zip(out.chunks_exact(32)) {
+            inp[..32].copy_from_slice(&c[..32]);
+            inp[32..].copy_from_slice(link);
+        }
+        h.leaves(row, &mut out[..32 * w]);
+    }
+    (calls.min(inputs.len() / w.max(1)) * w) as u64
+}
+
+/// The by-width tables of both hashes on every backend, independent and chained calls: each
+/// entry the best of [`WIDTH_PASSES`] windows of `target / 3` seconds. The passes go over every
+/// entry in turn, so that an entry's windows lie seconds apart and a slow spell of the machine
+/// spoils at most one of them, not a whole entry (it did: a backend's narrow widths once came
+/// out at half their usual rate, and the model with them).
+fn width_tables(target: f64, inputs: &[[u8; 64]], pb: &ProgressBar) -> Vec<WidthTable> {
+    let mut tables = Vec::new();
+    for chained in [false, true] {
+        for simd in Simd::available() {
+            tables.push(WidthTable::new(HashId::Blake3, simd, chained));
+        }
+        for simd in keccak_backends() {
+            tables.push(WidthTable::new(HashId::Keccak, simd, chained));
+        }
+    }
+    let mut row = [[0u8; 64]; 16];
+    let mut out = vec![0u8; 32 * 16];
+    for _ in 0..WIDTH_PASSES {
+        for t in &mut tables {
+            pb.set_message(t.label());
+            let calls = t.calls();
+            for (&w, best) in t.widths.iter().zip(&mut t.best) {
+                let r = if t.chained {
+                    window(target / 3.0, || {
+                        chain(&t.h, inputs, &mut row[..w], &mut out, calls)
+                    })
+                } else {
+                    window(target / 3.0, || {
+                        for chunk in inputs.chunks_exact(w).take(calls) {
+                            t.h.leaves(chunk, &mut out[..32 * w]);
+                        }
+                        (calls * w) as u64
+                    })
+                };
+                *best = best.max(r);
+            }
+            pb.inc(1);
+        }
+    }
+    tables
+}
+
+/// The many-input rate of blake3 on `simd` (the proof ceiling's primitive) over `inputs`.
+fn blake3_many(h: &Hasher, inputs: &[[u8; 64]], out: &mut [u8]) -> u64 {
+    h.leaves(inputs, &mut out[..32 * inputs.len()]);
+    inputs.len() as u64
+}
+
+/// The same for keccak: 512 inputs per call, keccak being some ten times slower.
+fn keccak_many(h: &Hasher, inputs: &[[u8; 64]], out: &mut [u8]) -> u64 {
+    let n = inputs.len().min(512);
+    h.leaves(&inputs[..n], &mut out[..32 * n]);
+    n as u64
+}
+
+/// The inputs the primitives hash.
+fn primitive_inputs() -> Vec<[u8; 64]> {
+    (0..4096).map(|i| [(i % 251) as u8; 64]).collect()
+}
+
 fn primitives(target: f64, vm_input: &[u8], pb: &ProgressBar) -> Primitives {
-    let inputs: Vec<[u8; 64]> = (0..4096).map(|i| [(i % 251) as u8; 64]).collect();
+    let inputs = primitive_inputs();
     let mut out = vec![0u8; 32 * inputs.len()];
     let blake3 = Simd::available()
         .into_iter()
         .map(|simd| {
             pb.set_message(format!("blake3 {simd} compressions"));
             let h = hasher(HashId::Blake3, simd);
-            let r = rate(target, || {
-                h.leaves(&inputs, &mut out);
-                inputs.len() as u64
-            });
+            let r = rate(target, || blake3_many(&h, &inputs, &mut out));
             pb.inc(1);
             (simd, r)
         })
@@ -179,10 +323,7 @@ fn primitives(target: f64, vm_input: &[u8], pb: &ProgressBar) -> Primitives {
         .map(|simd| {
             pb.set_message(format!("keccak256 {simd} permutations"));
             let k = hasher(HashId::Keccak, simd);
-            let per_second = rate(target, || {
-                k.leaves(&inputs[..512], &mut out[..512 * 32]);
-                512
-            });
+            let per_second = rate(target, || keccak_many(&k, &inputs, &mut out));
             pb.inc(1);
             (simd, per_second)
         })
@@ -191,31 +332,14 @@ fn primitives(target: f64, vm_input: &[u8], pb: &ProgressBar) -> Primitives {
         .iter()
         .find(|(s, _)| *s == Simd::Portable)
         .map_or(0.0, |(_, r)| *r);
-    let keccak_by_width = keccak_backends()
-        .into_iter()
-        .map(|simd| {
-            pb.set_message(format!("keccak256 {simd} by inputs per call"));
-            let k = hasher(HashId::Keccak, simd);
-            let by_width = [1usize, 2, 4, 8]
-                .into_iter()
-                .filter(|&w| w <= k.simd_width())
-                .map(|w| {
-                    let per_second = rate(target / 2.0, || {
-                        for chunk in inputs.chunks_exact(w).take(64) {
-                            k.leaves(chunk, &mut out[..32 * w]);
-                        }
-                        (64 * w) as u64
-                    });
-                    model::Rate {
-                        width: w,
-                        per_second,
-                    }
-                })
-                .collect();
-            pb.inc(1);
-            model::Rates { simd, by_width }
-        })
-        .collect();
+    let tables = width_tables(target / 2.0, &inputs, pb);
+    let pick = |hash: HashId, chained: bool| -> Vec<model::Rates> {
+        tables
+            .iter()
+            .filter(|t| t.hash == hash && t.chained == chained)
+            .map(WidthTable::rates)
+            .collect()
+    };
     let sort = guests::find("sort").expect("sort guest").elf;
     pb.set_message("VM, no trace".to_string());
     let vm_untraced = rate(target, || {
@@ -227,34 +351,7 @@ fn primitives(target: f64, vm_input: &[u8], pb: &ProgressBar) -> Primitives {
         let mut vm = Vm::new(sort, vm_input.to_vec()).expect("guest loads");
         vm.run(&mut NullSink, u64::MAX).map_or(0, |r| r.steps)
     });
-    pb.inc(1);
-    let blake3_by_width = Simd::available()
-        .into_iter()
-        .map(|simd| {
-            pb.set_message(format!("blake3 {simd} by inputs per call"));
-            let h = hasher(HashId::Blake3, simd);
-            let widths = [1usize, 2, 4, 8, 16]
-                .into_iter()
-                .filter(|&w| w <= simd.degree().max(1));
-            let by_width = widths
-                .map(|w| {
-                    let per_second = rate(target / 2.0, || {
-                        for chunk in inputs.chunks_exact(w).take(256) {
-                            h.leaves(chunk, &mut out[..32 * w]);
-                        }
-                        (256 * w) as u64
-                    });
-                    model::Rate {
-                        width: w,
-                        per_second,
-                    }
-                })
-                .collect();
-            pb.inc(1);
-            model::Rates { simd, by_width }
-        })
-        .collect();
-    pb.set_message("synthetic trace producer".to_string());
+    step(pb, "synthetic trace producer".into());
     // The synthetic source as the workers run it: generated straight into a block.
     let mut block = vec![[0u8; 32]; crate::proof::pipeline::DEFAULT_BATCH];
     let mut first = 0u64;
@@ -275,15 +372,96 @@ fn primitives(target: f64, vm_input: &[u8], pb: &ProgressBar) -> Primitives {
     pb.inc(1);
     Primitives {
         blake3,
-        blake3_by_width,
+        blake3_by_width: pick(HashId::Blake3, false),
         producer,
         keccak,
         keccak_by_simd,
-        keccak_by_width,
+        keccak_by_width: pick(HashId::Keccak, false),
+        blake3_chained_by_width: pick(HashId::Blake3, true),
+        keccak_chained_by_width: pick(HashId::Keccak, true),
+        blake3_in_rounds: vec![],
+        keccak_in_rounds: vec![],
         vm_untraced,
         vm_traced,
         memcpy,
     }
+}
+
+/// The ceilings' primitives sampled once per sampling round, so that the points' ceilings are
+/// medians over the same minutes as the points' own figures (the primitives phase is minutes
+/// earlier, and the machine drifts).
+struct CeilingSamples {
+    inputs: Vec<[u8; 64]>,
+    out: Vec<u8>,
+    blake3: Vec<Sampled>,
+    keccak: Vec<Sampled>,
+}
+
+/// One backend's many-input rate: its hasher and the samples so far (units/s).
+struct Sampled {
+    simd: Simd,
+    h: Hasher,
+    samples: Vec<f64>,
+}
+
+/// A many-input rate per backend.
+type PerBackend = Vec<(Simd, f64)>;
+
+impl CeilingSamples {
+    fn new() -> CeilingSamples {
+        let inputs = primitive_inputs();
+        let of = |hash, backends: Vec<Simd>| {
+            backends
+                .into_iter()
+                .map(|simd| Sampled {
+                    simd,
+                    h: hasher(hash, simd),
+                    samples: Vec::new(),
+                })
+                .collect()
+        };
+        CeilingSamples {
+            out: vec![0u8; 32 * inputs.len()],
+            inputs,
+            blake3: of(HashId::Blake3, Simd::available()),
+            keccak: of(HashId::Keccak, keccak_backends()),
+        }
+    }
+
+    /// One window of `secs` of each many-input rate the ceilings use, as the primitives phase
+    /// measures it.
+    fn sample(&mut self, secs: f64) {
+        let (inputs, out) = (&self.inputs, &mut self.out);
+        for b in &mut self.blake3 {
+            b.samples
+                .push(window(secs, || blake3_many(&b.h, inputs, out)));
+        }
+        for k in &mut self.keccak {
+            k.samples
+                .push(window(secs, || keccak_many(&k.h, inputs, out)));
+        }
+    }
+
+    /// The median sample per backend: blake3's, keccak's.
+    fn medians(&self) -> (PerBackend, PerBackend) {
+        let of = |v: &[Sampled]| {
+            v.iter()
+                .filter(|b| !b.samples.is_empty())
+                .map(|b| {
+                    let mut s = b.samples.clone();
+                    s.sort_by(f64::total_cmp);
+                    (b.simd, median(&s))
+                })
+                .collect()
+        };
+        (of(&self.blake3), of(&self.keccak))
+    }
+}
+
+/// A ceiling sample's window: short beside the plan's samples, since it runs once per round
+/// for every backend of both hashes.
+fn ceiling_window(target: f64) -> f64 {
+    (target / 4.0).clamp(0.01, 0.1)
 }
 
 /// One proof of `source`; returns (seconds, chunks, pinned workers).
@@ -445,18 +623,19 @@ fn calibrate<'a>(
     Ok(p)
 }
 
+/// One core's proof ceiling for `hash` on `simd`: half its many-input rate (a leaf and a node
+/// per chunk), from the per-round samples where they were taken, else the primitives phase.
 fn ceiling(p: &Primitives, hash: HashId, simd: Simd) -> f64 {
+    let find = |v: &[(Simd, f64)], simd: Simd| v.iter().find(|(s, _)| *s == simd).map(|r| r.1);
     match hash {
-        HashId::Blake3 => p
-            .blake3
-            .iter()
-            .find(|(s, _)| *s == simd)
-            .map_or(0.0, |(_, r)| r / 2.0),
+        HashId::Blake3 => find(&p.blake3_in_rounds, simd)
+            .or_else(|| find(&p.blake3, simd))
+            .map_or(0.0, |r| r / 2.0),
         HashId::Keccak => {
-            p.keccak_by_simd
-                .iter()
-                .find(|(s, _)| *s == keccak_kernel(simd))
-                .map_or(p.keccak, |(_, r)| *r)
+            let k = keccak_kernel(simd);
+            find(&p.keccak_in_rounds, k)
+                .or_else(|| find(&p.keccak_by_simd, k))
+                .unwrap_or(p.keccak)
                 / 2.0
         }
     }
@@ -490,7 +669,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
     let load_before = fingerprint::loadavg();
     let pb = bar(show, primitive_steps(), "primitives".into());
     pb.set_prefix("primitives");
-    let prims = primitives(plan.target.max(0.05), plan.vm_input, &pb);
+    let mut prims = primitives(plan.target.max(0.05), plan.vm_input, &pb);
     pb.finish_and_clear();
 
     let mut specs = Vec::new();
@@ -569,9 +748,10 @@ pub fn run(opts: Options) -> io::Result<Report> {
     // (speedups, SIMD gains) stay trustworthy.
     let sort = guests::find("sort").expect("sort guest").elf;
     let total = specs.len();
+    // A step per calibration and per sample, and one per round for the ceiling samples.
     let pb = bar(
         show,
-        (total * (plan.samples + 1)) as u64,
+        (total * (plan.samples + 1) + plan.samples) as u64,
         "calibrating".into(),
     );
     pb.set_prefix("sweep");
@@ -582,7 +762,15 @@ pub fn run(opts: Options) -> io::Result<Report> {
         pending.push(calibrate(spec, &plan, &opts, guess.max(1e5), sort)?);
         pb.inc(1);
     }
+    let mut ceilings = CeilingSamples::new();
     for round in 0..plan.samples {
+        pb.set_message(format!(
+            "round {}/{}: hash ceilings",
+            round + 1,
+            plan.samples
+        ));
+        ceilings.sample(ceiling_window(plan.target));
+        pb.inc(1);
         for p in &mut pending {
             pb.set_message(format!(
                 "round {}/{}: {}",
@@ -596,6 +784,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
     }
     pb.finish_and_clear();
     let load_after = fingerprint::loadavg();
+    (prims.blake3_in_rounds, prims.keccak_in_rounds) = ceilings.medians();
     let mut points: Vec<Point> = pending
         .into_iter()
         .map(|p| {
@@ -607,63 +796,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
         })
         .collect();
 
-    // Fit one model per hash on the synthetic, not oversubscribed points.
-    let mut models = Vec::new();
-    for hash in HashId::ALL {
-        let fit_points: Vec<(Machine, Config, f64)> = points
-            .iter()
-            .filter(|p| p.hash == hash && p.source == SourceKind::Synthetic && !p.oversubscribed)
-            .map(|p| {
-                (
-                    Machine {
-                        cores,
-                        simd: p.simd,
-                    },
-                    p.config(),
-                    p.median,
-                )
-            })
-            .collect();
-        if fit_points.is_empty() {
-            continue;
-        }
-        let model = report::model_for(&prims, hash).fit(&fit_points);
-        models.push(ModelSummary {
-            hash,
-            median_error: 0.0,
-            max_error: 0.0,
-            model,
-        });
-    }
-    for p in &mut points {
-        if let Some(ms) = models.iter().find(|m| m.hash == p.hash) {
-            let mut model = ms.model.clone();
-            if p.source == SourceKind::Vm {
-                // The VM is a sequential producer, writing straight into the blocks.
-                model.producer_secs = 1.0 / prims.vm_traced.max(1.0);
-                model.gen_secs = 0.0;
-            }
-            p.predicted = model.predict(
-                Machine {
-                    cores,
-                    simd: p.simd,
-                },
-                p.config(),
-            );
-        }
-    }
-    // The model's error over every point it should predict: all but the oversubscribed ones,
-    // the VM end to end included.
-    for ms in &mut models {
-        let mut errors: Vec<f64> = points
-            .iter()
-            .filter(|p| p.hash == ms.hash && !p.oversubscribed && p.median > 0.0)
-            .map(|p| ((p.predicted - p.median) / p.median).abs())
-            .collect();
-        errors.sort_by(f64::total_cmp);
-        ms.median_error = errors.get(errors.len() / 2).copied().unwrap_or(0.0);
-        ms.max_error = errors.last().copied().unwrap_or(0.0);
-    }
+    let models = report::fit_models(&prims, &mut points, cores);
     let mut predictions = Vec::new();
     for ms in &models {
         for c in [4, 8, 32, 64] {
@@ -863,6 +996,100 @@ mod tests {
         assert_eq!(median(&[]), 0.0);
         assert_eq!(median(&[1.0, 3.0]), 2.0);
         assert_eq!(median(&[1.0, 2.0, 9.0]), 2.0);
+    }
+
+    #[test]
+    fn chained_primitive_feeds_each_call_the_previous_outputs() {
+        let inputs = primitive_inputs();
+        for simd in Simd::available() {
+            let h = hasher(HashId::Blake3, simd);
+            let w = simd.degree().clamp(1, 4);
+            let mut row = vec![[0u8; 64]; w];
+            let mut out = vec![0u8; 32 * 16];
+            out[..32 * w].fill(7);
+            assert_eq!(chain(&h, &inputs, &mut row, &mut out, 3), 3 * w as u64);
+            // Lane k's chain: leaf(chunk, link) three times over, from the link it started with.
+            for k in 0..w {
+                let mut link = [7u8; 32];
+                for r in 0..3 {
+                    let mut chunk = [0u8; 32];
+                    chunk.copy_from_slice(&inputs[r * w + k][..32]);
+                    link = h.leaf(&chunk, &link);
+                }
+                assert_eq!(out[32 * k..32 * k + 32], link, "{simd} lane {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn primitives_measure_every_table_and_count_their_steps() {
+        let pb =
+            ProgressBar::with_draw_target(Some(primitive_steps()), ProgressDrawTarget::hidden());
+        let p = primitives(0.003, b"2000 1", &pb);
+        assert_eq!(pb.position(), primitive_steps());
+        let b = Simd::available();
+        let k = keccak_backends();
+        for (tables, backends) in [
+            (&p.blake3_by_width, &b),
+            (&p.blake3_chained_by_width, &b),
+            (&p.keccak_by_width, &k),
+            (&p.keccak_chained_by_width, &k),
+        ] {
+            let simds: Vec<Simd> = tables.iter().map(|t| t.simd).collect();
+            assert_eq!(&simds, backends);
+            for t in tables {
+                assert_eq!(t.by_width.first().map(|r| r.width), Some(1));
+                assert!(t.by_width.iter().all(|r| r.per_second > 0.0), "{t:?}");
+            }
+        }
+        assert_eq!(
+            p.blake3_by_width
+                .iter()
+                .map(|t| t.degree())
+                .collect::<Vec<_>>(),
+            b.iter().map(|s| s.degree().max(1)).collect::<Vec<_>>()
+        );
+        assert!(p.blake3_in_rounds.is_empty() && p.keccak_in_rounds.is_empty());
+    }
+
+    #[test]
+    fn ceilings_are_the_median_of_the_round_samples() {
+        let mut c = CeilingSamples::new();
+        for _ in 0..3 {
+            c.sample(0.001);
+        }
+        let (blake3, keccak) = c.medians();
+        assert_eq!(blake3.len(), Simd::available().len());
+        assert_eq!(keccak.len(), keccak_backends().len());
+        for b in &c.blake3 {
+            let mut v = b.samples.clone();
+            v.sort_by(f64::total_cmp);
+            assert_eq!(v.len(), 3);
+            assert!(blake3.contains(&(b.simd, v[1])));
+        }
+        let mut p = primitives_of_every_backend();
+        (p.blake3_in_rounds, p.keccak_in_rounds) = (blake3.clone(), keccak.clone());
+        let (simd, rate) = blake3[0];
+        assert_eq!(ceiling(&p, HashId::Blake3, simd), rate / 2.0);
+        p.blake3_in_rounds.clear();
+        let phase = p.blake3.iter().find(|(s, _)| *s == simd).map(|r| r.1);
+        assert_eq!(
+            Some(ceiling(&p, HashId::Blake3, simd)),
+            phase.map(|r| r / 2.0)
+        );
+        // sse41 runs keccak's portable kernel, and its ceiling.
+        assert_eq!(
+            ceiling(&p, HashId::Keccak, Simd::Sse41),
+            ceiling(&p, HashId::Keccak, Simd::Portable)
+        );
+    }
+
+    /// Primitives with every backend of this machine (figures made up).
+    fn primitives_of_every_backend() -> Primitives {
+        let mut p = report::sample_report().primitives;
+        p.blake3 = Simd::available().into_iter().map(|s| (s, 1e7)).collect();
+        p.keccak_by_simd = keccak_backends().into_iter().map(|s| (s, 1e6)).collect();
+        p
     }
 
     #[test]

@@ -2,27 +2,42 @@
 //! what limits each configuration.
 //!
 //! Per chunk, a worker spends one leaf compression at the width its lanes allow, one node
-//! compression at full width and, for a splittable source, the generation of the chunk:
+//! compression at full width and, for a splittable source, the generation of the chunk, plus
+//! a fixed cost that no primitive measures (gathering the inputs, handing them to the hash,
+//! claiming tasks):
 //!
-//! `t = (1 / rate(leaf_width) + 1 / rate(full_width) + t_gen) / eff` seconds,
+//! `t = (1 / leaf_rate + 1 / rate(full_width) + t_gen) / eff + fixed` seconds,
 //!
-//! where `rate(k)` is one core's compressions per second when the backend is handed `k` inputs
-//! at a time (measured for k = 1, 2, 4, 8, 16 up to the backend's degree; keccak is scalar).
-//! Chained lanes go in groups of `G` lanes (the prover's `chain_width`: the SIMD degree, or
-//! narrower when there are fewer than one chain per two workers), each group a chain that one
-//! worker at a time advances. The throughput is the smallest of:
+//! where `rate(k)` is one core's compressions per second when the backend is handed `k`
+//! independent inputs at a time (measured for k = 1, 2, 4, 8, 16 up to the backend's degree;
+//! keccak up to 8), and `leaf_rate` is `rate(full_width)` for unchained leaves and
+//! `chained_rate(G)` for chained ones: the same calls made as a dependent chain, each call's
+//! inputs holding the previous call's outputs, as a chained lane's rows do (a chain's calls
+//! cannot overlap in the CPU pipeline; reports from before it was measured fall back to
+//! `rate(G)`). Chained lanes go in groups of `G` lanes (the prover's `chain_width`: the SIMD
+//! degree, or narrower when there are fewer than one chain per two workers), each group a
+//! chain that one worker at a time advances. The throughput is the smallest of:
 //! - **work**: `P * par / t` with `P = min(threads, cores)` workers; `par` (1 for one worker)
 //!   is what running beside other workers costs each of them: caches, data moving between
 //!   cores, the scheduler;
-//! - **chains** (chained only): `min(P, ceil(L / G)) * rate(G) * eff`, the chains' per-input
-//!   latency: at L = 1 one input per call, whatever the machine;
+//! - **chains** (chained only): `min(P, ceil(L / G)) / (1 / (chained_rate(G) * eff) + fixed /
+//!   2)`, the chains' per-input latency: at L = 1 one input per call, whatever the machine. A
+//!   chain's worker pays the leaf's half of the fixed cost: each chunk is one input to a leaf
+//!   call and one to a node call, and the nodes can go to any worker;
 //! - **sequential producer** (the VM): its own rate `1 / t_p`, and its share of the cores,
 //!   `cores * par / (t + t_p)`;
 //! - **memory bandwidth**: `memcpy bandwidth / 64` chunks/s (each chunk's 32 bytes and its
 //!   32-byte leaf cross the memory system once).
 //!
-//! Two fitted factors absorb everything else: `eff` from the one-worker points, `par` from the
-//! others. The report gives the median and worst error of the fit.
+//! Three fitted figures absorb everything else. `eff` and `fixed` come together from the
+//! one-worker points, which the work bound decides: `1 / v = hash / eff + fixed` is linear in
+//! `1 / eff` and `fixed`, so a closed-form least squares on the relative error
+//! `(hash / eff + fixed) * v - 1` fits both (the backends' different rates tell them apart: a
+//! fixed cost is a larger share of a fast backend's time). `par` then comes from the
+//! multi-worker points. The rates are the primitives phase's (best of three windows per width,
+//! interleaved over all widths so that a slow spell cannot spoil one width's every window);
+//! the ceilings sampled in the rounds are not used. The report gives the median and worst
+//! error of the fit.
 
 use crate::proof::pipeline::chain_width;
 use crate::proof::Simd;
@@ -75,6 +90,30 @@ impl Rates {
     }
 }
 
+/// The table of `simd` in `tables`, or one extrapolated from the widest table in proportion to
+/// SIMD degree (flagged `true`); an empty table where there is nothing to extrapolate from.
+fn table(tables: &[Rates], simd: Simd) -> (Rates, bool) {
+    if let Some(r) = tables.iter().find(|r| r.simd == simd) {
+        return (r.clone(), false);
+    }
+    let Some(widest) = tables.iter().max_by_key(|r| r.degree()) else {
+        return (
+            Rates {
+                simd,
+                by_width: vec![],
+            },
+            true,
+        );
+    };
+    let factor = simd.degree() as f64 / widest.degree() as f64;
+    let mut r = widest.scaled(simd, factor);
+    r.by_width.push(Rate {
+        width: simd.degree(),
+        per_second: widest.at(widest.degree()) * factor,
+    });
+    (r, true)
+}
+
 /// A machine as the model sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Machine {
@@ -95,6 +134,11 @@ pub struct Config {
 pub struct Model {
     /// Measured backends (keccak: one scalar entry, used for every SIMD setting).
     pub rates: Vec<Rates>,
+    /// The same by inputs per call as a dependent chain (each call's inputs hold the previous
+    /// call's outputs), for chained leaves. Empty in reports from before it was measured: the
+    /// independent rates stand in.
+    #[serde(default)]
+    pub chained_rates: Vec<Rates>,
     /// Whether the hash is scalar (SIMD does not apply).
     pub scalar: bool,
     /// A sequential producer's cost in seconds per chunk (the VM); 0 for splittable sources.
@@ -105,7 +149,12 @@ pub struct Model {
     /// Memory bandwidth as chunks per second; 0 for no bound.
     #[serde(default)]
     pub mem_chunks: f64,
+    /// The primitives' speed in the prover, relative to alone (fitted).
     pub eff: f64,
+    /// Seconds per chunk a worker spends besides hashing and generating (fitted; 0 in reports
+    /// from before it was).
+    #[serde(default)]
+    pub fixed_secs: f64,
     /// Each worker's efficiency beside others, relative to alone.
     #[serde(default = "one")]
     pub par: f64,
@@ -130,27 +179,43 @@ impl Model {
     /// one in proportion to SIMD degree. The flag says whether it was extrapolated.
     pub fn rates(&self, simd: Simd) -> (Rates, bool) {
         if self.scalar {
-            return (self.rates[0].clone(), false);
+            if let Some(r) = self.rates.first() {
+                return (r.clone(), false);
+            }
         }
-        if let Some(r) = self.rates.iter().find(|r| r.simd == simd) {
-            return (r.clone(), false);
+        table(&self.rates, simd)
+    }
+
+    /// Dependent-chain rates for a backend: measured, else the independent ones where those
+    /// were measured (reports from before), else extrapolated like [`Model::rates`].
+    pub fn chained(&self, simd: Simd) -> Rates {
+        let (independent, extrapolated) = self.rates(simd);
+        if self.scalar {
+            return self.chained_rates.first().cloned().unwrap_or(independent);
         }
-        let widest = self
-            .rates
-            .iter()
-            .max_by_key(|r| r.degree())
-            .cloned()
-            .unwrap_or(Rates {
-                simd,
-                by_width: vec![],
-            });
-        let factor = simd.degree() as f64 / widest.degree() as f64;
-        let mut r = widest.scaled(simd, factor);
-        r.by_width.push(Rate {
-            width: simd.degree(),
-            per_second: widest.at(widest.degree()) * factor,
-        });
-        (r, true)
+        if self.chained_rates.iter().any(|r| r.simd == simd)
+            || (extrapolated && !self.chained_rates.is_empty())
+        {
+            return table(&self.chained_rates, simd).0;
+        }
+        independent
+    }
+
+    /// What one chunk costs one worker in primitives (leaf, node, generation), in seconds
+    /// before `eff` and `fixed_secs`; with the leaf width and the chained rates.
+    fn hash_secs(&self, m: Machine, c: Config) -> (f64, usize, Rates) {
+        let (rates, _) = self.rates(m.simd);
+        let chained = self.chained(m.simd);
+        let full = rates.degree();
+        let p = c.threads.min(m.cores).max(1);
+        let (leaf_width, leaf) = if c.chained {
+            let g = chain_width(c.lanes as usize, p, full);
+            (g, chained.at(g))
+        } else {
+            (full, rates.at(full))
+        };
+        let secs = 1.0 / leaf + 1.0 / rates.at(full) + self.gen_secs;
+        (secs, leaf_width, chained)
     }
 
     /// Predicted chunks per second.
@@ -160,17 +225,11 @@ impl Model {
 
     /// Predicted chunks per second and the bound that decides it.
     pub fn explain(&self, m: Machine, c: Config) -> (f64, Limit) {
-        let (rates, _) = self.rates(m.simd);
+        let (hash, leaf_width, chained) = self.hash_secs(m, c);
         let cores = m.cores.max(1) as f64;
-        let full = rates.degree();
         let p = c.threads.min(m.cores).max(1) as f64;
         let par = if p > 1.0 { self.par } else { 1.0 };
-        let leaf_width = if c.chained {
-            chain_width(c.lanes as usize, p as usize, full)
-        } else {
-            full
-        };
-        let t = (1.0 / rates.at(leaf_width) + 1.0 / rates.at(full) + self.gen_secs) / self.eff;
+        let t = hash / self.eff + self.fixed_secs;
         let mut best = (p * par / t, Limit::Work);
         let mut bound = |v: f64, why: Limit| {
             if v < best.0 {
@@ -178,11 +237,11 @@ impl Model {
             }
         };
         if c.chained {
+            // A chain's worker pays the leaf's half of the fixed cost (the other half goes
+            // with the node, which any worker may take).
             let chains = (c.lanes as usize).div_ceil(leaf_width) as f64;
-            bound(
-                chains.min(p) * rates.at(leaf_width) * self.eff,
-                Limit::Chains,
-            );
+            let per_input = 1.0 / (chained.at(leaf_width) * self.eff) + self.fixed_secs / 2.0;
+            bound(chains.min(p) / per_input, Limit::Chains);
         }
         if self.producer_secs > 0.0 {
             bound(1.0 / self.producer_secs, Limit::Producer);
@@ -194,40 +253,83 @@ impl Model {
         best
     }
 
-    /// Fits `eff` to the one-worker measurements `(machine, config, chunks/s)`, then `par` to
-    /// the others, each by bisection on the mean log error (predictions grow with both).
+    /// Fits `eff` and `fixed_secs` to the one-worker measurements `(machine, config,
+    /// chunks/s)`, then `par` to the others. Without one-worker points, `eff` alone is fitted
+    /// to the others (`fixed_secs` 0, `par` 1) before `par`.
     pub fn fit(mut self, measured: &[(Machine, Config, f64)]) -> Model {
-        let data: Vec<_> = measured.iter().filter(|(_, _, v)| *v > 0.0).collect();
+        let data: Vec<_> = measured
+            .iter()
+            .filter(|(_, _, v)| v.is_finite() && *v > 0.0)
+            .collect();
         let single = |(m, c, _): &&&(Machine, Config, f64)| c.threads.min(m.cores) <= 1;
         let (ones, many): (Vec<_>, Vec<_>) = data.iter().partition(single);
-        let ones = if ones.is_empty() { &many } else { &ones };
-        fn bisect(model: &mut Model, pts: &[&&(Machine, Config, f64)], par: bool) {
-            if pts.is_empty() {
-                return;
-            }
-            let (mut lo, mut hi) = (1e-3, 10.0);
-            for _ in 0..100 {
-                let mid = (lo + hi) / 2.0;
-                if par {
-                    model.par = mid;
-                } else {
-                    model.eff = mid;
-                }
-                let err: f64 = pts
-                    .iter()
-                    .map(|(m, c, v)| (model.predict(*m, *c) / v).ln())
-                    .sum();
-                if err > 0.0 {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                }
-            }
-        }
         self.par = 1.0;
-        bisect(&mut self, ones, false);
+        if ones.is_empty() {
+            self.fixed_secs = 0.0;
+            bisect(&mut self, &many, false);
+        } else {
+            self.fit_one_worker(&ones);
+        }
         bisect(&mut self, &many, true);
         self
+    }
+
+    /// `eff` and `fixed_secs` from one-worker points, which the work bound decides:
+    /// `1 / v = a * hash + c` with `a = 1 / eff`, `c = fixed_secs`. Minimises the relative
+    /// error `sum ((a * hash_i + c) * v_i - 1)^2` in closed form. With fewer than
+    /// [`MIN_FIXED_POINTS`] points, points that cannot tell the two apart (all of one hash
+    /// time), or a solution with a negative term, `fixed_secs` is 0 and `a` alone is fitted.
+    fn fit_one_worker(&mut self, pts: &[&&(Machine, Config, f64)]) {
+        let (mut sxx, mut sxy, mut syy, mut sx, mut sy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (m, c, v) in pts {
+            let x = self.hash_secs(*m, *c).0 * v;
+            let y = *v;
+            sxx += x * x;
+            sxy += x * y;
+            syy += y * y;
+            sx += x;
+            sy += y;
+        }
+        let det = sxx * syy - sxy * sxy;
+        // det / (sxx * syy) is about the squared relative spread of the hash times: below
+        // about 1% apart they cannot tell a fixed cost from `eff`.
+        let joint = (pts.len() >= MIN_FIXED_POINTS && det > 1e-4 * sxx * syy)
+            .then(|| ((sx * syy - sy * sxy) / det, (sxx * sy - sxy * sx) / det))
+            .filter(|&(a, c)| a > 0.0 && c >= 0.0 && a.is_finite() && c.is_finite());
+        let (a, c) = joint.unwrap_or((sx / sxx, 0.0));
+        if a.is_finite() && a > 0.0 {
+            self.eff = 1.0 / a;
+            self.fixed_secs = c;
+        }
+    }
+}
+
+/// The fewest one-worker points `Model::fit` fits a fixed cost to (two would fit any pair).
+pub const MIN_FIXED_POINTS: usize = 3;
+
+/// Sets `eff` (or `par`) so that the mean log error over `pts` is zero, by bisection:
+/// predictions grow with both.
+fn bisect(model: &mut Model, pts: &[&&(Machine, Config, f64)], par: bool) {
+    if pts.is_empty() {
+        return;
+    }
+    let (mut lo, mut hi) = (1e-3, 10.0);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if par {
+            model.par = mid;
+        } else {
+            model.eff = mid;
+        }
+        let err: f64 = pts
+            .iter()
+            .map(|(m, c, v)| (model.predict(*m, *c) / v).ln())
+            .sum();
+        if err > 0.0 {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
     }
 }
 
@@ -324,41 +426,179 @@ mod tests {
                     by_width: vec![w(1, 15e6), w(4, 35e6), w(8, 60e6), w(16, 90e6)],
                 },
             ],
+            chained_rates: vec![],
             scalar: false,
             producer_secs,
             gen_secs: 0.0,
             mem_chunks: 0.0,
             eff,
+            fixed_secs: 0.0,
             par: 1.0,
         }
     }
 
+    /// Dependent-chain rates: at each width below the independent ones, as a chain's calls
+    /// cannot overlap.
+    fn chained_rates() -> Vec<Rates> {
+        let w = |width, r| Rate {
+            width,
+            per_second: r,
+        };
+        vec![
+            Rates {
+                simd: Simd::Avx2,
+                by_width: vec![w(1, 8e6), w(2, 14e6), w(4, 25e6), w(8, 50e6)],
+            },
+            Rates {
+                simd: Simd::Avx512,
+                by_width: vec![w(1, 9e6), w(4, 24e6), w(8, 45e6), w(16, 80e6)],
+            },
+        ]
+    }
+
+    /// `(machine, config, truth's prediction)` for `(simd, lanes, chained, threads)`.
+    fn measure(
+        truth: &Model,
+        cores: usize,
+        configs: &[(Simd, u32, bool, usize)],
+    ) -> Vec<(Machine, Config, f64)> {
+        configs
+            .iter()
+            .map(|&(simd, lanes, chained, threads)| {
+                let m = Machine { cores, simd };
+                let c = Config {
+                    lanes,
+                    chained,
+                    threads,
+                };
+                (m, c, truth.predict(m, c))
+            })
+            .collect()
+    }
+
     #[test]
-    fn fit_recovers_the_efficiency_of_synthetic_measurements() {
-        let truth = model(0.83, 2e-9);
-        let m = Machine {
-            cores: 8,
+    fn fit_recovers_eff_fixed_cost_and_par_of_synthetic_measurements() {
+        let mut truth = model(0.83, 0.0);
+        truth.chained_rates = chained_rates();
+        truth.gen_secs = 3e-9;
+        truth.fixed_secs = 6e-9;
+        truth.par = 0.9;
+        let (a2, a5) = (Simd::Avx2, Simd::Avx512);
+        let measured = measure(
+            &truth,
+            8,
+            &[
+                (a5, 1, false, 1),
+                (a5, 1, true, 1),
+                (a5, 4, true, 1),
+                (a5, 16, true, 1),
+                (a2, 1, false, 1),
+                (a2, 1, true, 1),
+                (a2, 16, true, 1),
+                (a5, 1, false, 8),
+                (a5, 64, true, 8),
+            ],
+        );
+        let mut start = model(0.3, 0.0);
+        start.chained_rates = chained_rates();
+        start.gen_secs = 3e-9;
+        let fitted = start.fit(&measured);
+        assert!((fitted.eff - 0.83).abs() < 1e-6, "{}", fitted.eff);
+        assert!(
+            (fitted.fixed_secs - 6e-9).abs() < 1e-14,
+            "{}",
+            fitted.fixed_secs
+        );
+        assert!((fitted.par - 0.9).abs() < 1e-6, "{}", fitted.par);
+        for (m, c, v) in &measured {
+            assert!((fitted.predict(*m, *c) / v - 1.0).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn fit_falls_back_to_eff_alone_without_enough_points() {
+        let mut truth = model(0.83, 0.0);
+        truth.fixed_secs = 6e-9;
+        let a5 = Simd::Avx512;
+        // Two points: a fixed cost would fit any pair, so none is fitted.
+        let two = measure(&truth, 8, &[(a5, 1, false, 1), (a5, 1, true, 1)]);
+        let fitted = model(0.3, 0.0).fit(&two);
+        assert_eq!(fitted.fixed_secs, 0.0);
+        assert!(fitted.eff > 0.0 && fitted.eff < 0.83);
+        // Points of one hash time cannot tell a fixed cost from eff.
+        let same = measure(
+            &truth,
+            8,
+            &[(a5, 1, false, 1), (a5, 16, true, 1), (a5, 64, true, 1)],
+        );
+        let fitted = model(0.3, 0.0).fit(&same);
+        assert_eq!(fitted.fixed_secs, 0.0);
+        for (m, c, v) in &same {
+            assert!((fitted.predict(*m, *c) / v - 1.0).abs() < 1e-9);
+        }
+        // Faster than any fixed cost allows (a negative one would fit): none, eff alone.
+        let mut fast = measure(
+            &truth,
+            8,
+            &[(a5, 1, false, 1), (a5, 1, true, 1), (a5, 4, true, 1)],
+        );
+        fast[0].2 *= 3.0;
+        let fitted = model(0.3, 0.0).fit(&fast);
+        assert_eq!(fitted.fixed_secs, 0.0);
+        assert!(fitted.eff > 0.0);
+        // No one-worker point: eff alone from the others, as par would be 1.
+        let many = measure(&truth, 8, &[(a5, 1, false, 8), (a5, 64, true, 8)]);
+        let fitted = model(0.3, 0.0).fit(&many);
+        assert_eq!(fitted.fixed_secs, 0.0);
+        assert!(fitted.eff.is_finite() && fitted.eff > 0.0);
+        // Nothing usable: the model is left as it was.
+        let fitted = model(0.3, 0.0).fit(&[(many[0].0, many[0].1, f64::NAN)]);
+        assert_eq!(fitted, model(0.3, 0.0));
+    }
+
+    #[test]
+    fn chained_leaves_use_the_chained_rates() {
+        let mut m = model(1.0, 0.0);
+        let one = Machine {
+            cores: 1,
             simd: Simd::Avx512,
         };
-        let measured: Vec<_> = [
-            (1, false, 1),
-            (16, true, 1),
-            (4, true, 2),
-            (64, true, 8),
-            (1, false, 8),
-        ]
-        .into_iter()
-        .map(|(lanes, chained, threads)| {
-            let c = Config {
-                lanes,
-                chained,
-                threads,
-            };
-            (m, c, truth.predict(m, c))
-        })
-        .collect();
-        let fitted = model(0.3, 2e-9).fit(&measured);
-        assert!((fitted.eff - 0.83).abs() < 1e-6, "{}", fitted.eff);
+        let cfg = |lanes, chained, threads| Config {
+            lanes,
+            chained,
+            threads,
+        };
+        let before_chained = m.predict(one, cfg(4, true, 1));
+        let before_unchained = m.predict(one, cfg(1, false, 1));
+        // Without chained rates (reports from before): the independent ones.
+        assert!((before_chained - 1.0 / (1.0 / 35e6 + 1.0 / 90e6)).abs() < 1.0);
+        m.chained_rates = chained_rates();
+        // 4-wide chained leaves at the chained rate, 16-wide nodes at the independent one.
+        let l4 = m.predict(one, cfg(4, true, 1));
+        assert!((l4 - 1.0 / (1.0 / 24e6 + 1.0 / 90e6)).abs() < 1.0, "{l4}");
+        assert_eq!(m.predict(one, cfg(1, false, 1)), before_unchained);
+        // The chains bound: one chain of one lane on many cores runs at the chained rate, with
+        // the leaf's half of the fixed cost.
+        let big = Machine {
+            cores: 64,
+            simd: Simd::Avx512,
+        };
+        let (v, limit) = m.explain(big, cfg(1, true, 64));
+        assert_eq!(limit, Limit::Chains);
+        assert!((v - 9e6).abs() < 1.0, "{v}");
+        m.fixed_secs = 20e-9;
+        let (v, limit) = m.explain(big, cfg(1, true, 64));
+        assert_eq!(limit, Limit::Chains);
+        assert!((v - 1.0 / (1.0 / 9e6 + 10e-9)).abs() < 1.0, "{v}");
+        m.fixed_secs = 0.0;
+        // A backend whose chained rates were not measured falls back to its independent ones;
+        // one this machine lacks is extrapolated from the chained tables.
+        m.chained_rates.retain(|r| r.simd == Simd::Avx512);
+        assert_eq!(m.chained(Simd::Avx2), m.rates(Simd::Avx2).0);
+        m.rates.retain(|r| r.simd == Simd::Avx2);
+        m.chained_rates = chained_rates();
+        m.chained_rates.retain(|r| r.simd == Simd::Avx2);
+        assert!((m.chained(Simd::Avx512).at(1) - 16e6).abs() < 1.0);
     }
 
     #[test]

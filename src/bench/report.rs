@@ -61,6 +61,22 @@ pub struct Primitives {
     /// keccak by inputs per call (1, 2, 4, 8 up to each backend's degree).
     #[serde(default)]
     pub keccak_by_width: Vec<Rates>,
+    /// blake3 by inputs per call as a dependent chain: before each call, the previous call's
+    /// outputs are copied into the second half of its inputs, as the prover does row by row
+    /// in a chained lane group. Empty in reports from before it was measured.
+    #[serde(default)]
+    pub blake3_chained_by_width: Vec<Rates>,
+    /// The same for keccak.
+    #[serde(default)]
+    pub keccak_chained_by_width: Vec<Rates>,
+    /// The many-input rates of `blake3` and `keccak_by_simd` again, as the median of one short
+    /// sample taken in each sampling round of the sweep: the points' ceilings, comparable with
+    /// the points' medians. Empty in reports from before, whose ceilings came from the rates
+    /// above, and where no sweep ran.
+    #[serde(default)]
+    pub blake3_in_rounds: Vec<(Simd, f64)>,
+    #[serde(default)]
+    pub keccak_in_rounds: Vec<(Simd, f64)>,
     /// VM steps per second, no trace and trace built into the null sink.
     pub vm_untraced: f64,
     pub vm_traced: f64,
@@ -86,8 +102,10 @@ pub struct Point {
     pub median: f64,
     pub min: f64,
     pub max: f64,
-    /// The hash ceiling for this point: half the compression rate of its backend times the
-    /// cores its workers can use.
+    /// The hash ceiling for this point: half the many-input compression rate of its backend
+    /// times the cores its workers can use. The rate is the median of the per-round samples
+    /// (`Primitives::blake3_in_rounds`, `keccak_in_rounds`); in reports from before they were
+    /// taken, the primitives phase's.
     pub ceiling: f64,
     pub predicted: f64,
     /// Load around the point: the mean number of other tasks runnable (from `/proc/loadavg`,
@@ -288,22 +306,31 @@ impl Report {
     }
 }
 
-/// The unfitted model (efficiency 1) of `hash` from the primitives.
+/// The unfitted model (efficiency 1, no fixed cost) of `hash` from the primitives.
 pub fn model_for(p: &Primitives, hash: HashId) -> Model {
     use super::model::Rate;
-    let (rates, scalar) = match hash {
-        HashId::Blake3 => (p.blake3_by_width.clone(), false),
-        HashId::Keccak if !p.keccak_by_width.is_empty() => {
-            // sse41 runs keccak's portable kernel: the same rates under its name.
-            let mut rates = p.keccak_by_width.clone();
-            if let Some(portable) = rates.iter().find(|r| r.simd == SimdKind::Portable) {
-                rates.push(Rates {
-                    simd: SimdKind::Sse41,
-                    ..portable.clone()
-                });
-            }
-            (rates, false)
+    // sse41 runs keccak's portable kernel: the same rates under its name.
+    let with_sse41 = |tables: &[Rates]| {
+        let mut rates = tables.to_vec();
+        if let Some(portable) = rates.iter().find(|r| r.simd == SimdKind::Portable) {
+            rates.push(Rates {
+                simd: SimdKind::Sse41,
+                ..portable.clone()
+            });
         }
+        rates
+    };
+    let (rates, chained_rates, scalar) = match hash {
+        HashId::Blake3 => (
+            p.blake3_by_width.clone(),
+            p.blake3_chained_by_width.clone(),
+            false,
+        ),
+        HashId::Keccak if !p.keccak_by_width.is_empty() => (
+            with_sse41(&p.keccak_by_width),
+            with_sse41(&p.keccak_chained_by_width),
+            false,
+        ),
         HashId::Keccak => (
             vec![Rates {
                 simd: SimdKind::Portable,
@@ -312,18 +339,82 @@ pub fn model_for(p: &Primitives, hash: HashId) -> Model {
                     per_second: p.keccak,
                 }],
             }],
+            vec![],
             true,
         ),
     };
     Model {
         rates,
+        chained_rates,
         scalar,
         producer_secs: 0.0,
         gen_secs: 1.0 / p.producer.max(1.0),
         mem_chunks: p.memcpy / 64.0,
         eff: 1.0,
+        fixed_secs: 0.0,
         par: 1.0,
     }
+}
+
+/// Fits one model per hash (`model_for`, then `Model::fit` on its synthetic, not
+/// oversubscribed points), sets every point's `predicted` (the VM's points with its traced rate
+/// as a sequential producer) and each model's median and worst error over every point it
+/// should predict: all but the oversubscribed ones, the VM end to end included.
+pub fn fit_models(prims: &Primitives, points: &mut [Point], cores: usize) -> Vec<ModelSummary> {
+    let mut models = Vec::new();
+    for hash in HashId::ALL {
+        let fit_points: Vec<(Machine, super::model::Config, f64)> = points
+            .iter()
+            .filter(|p| p.hash == hash && p.source == SourceKind::Synthetic && !p.oversubscribed)
+            .map(|p| {
+                (
+                    Machine {
+                        cores,
+                        simd: p.simd,
+                    },
+                    p.config(),
+                    p.median,
+                )
+            })
+            .collect();
+        if fit_points.is_empty() {
+            continue;
+        }
+        models.push(ModelSummary {
+            hash,
+            median_error: 0.0,
+            max_error: 0.0,
+            model: model_for(prims, hash).fit(&fit_points),
+        });
+    }
+    for p in points.iter_mut() {
+        if let Some(ms) = models.iter().find(|m| m.hash == p.hash) {
+            let mut model = ms.model.clone();
+            if p.source == SourceKind::Vm {
+                // The VM is a sequential producer, writing straight into the blocks.
+                model.producer_secs = 1.0 / prims.vm_traced.max(1.0);
+                model.gen_secs = 0.0;
+            }
+            p.predicted = model.predict(
+                Machine {
+                    cores,
+                    simd: p.simd,
+                },
+                p.config(),
+            );
+        }
+    }
+    for ms in &mut models {
+        let mut errors: Vec<f64> = points
+            .iter()
+            .filter(|p| p.hash == ms.hash && !p.oversubscribed && p.median > 0.0)
+            .map(|p| ((p.predicted - p.median) / p.median).abs())
+            .collect();
+        errors.sort_by(f64::total_cmp);
+        ms.median_error = errors.get(errors.len() / 2).copied().unwrap_or(0.0);
+        ms.max_error = errors.last().copied().unwrap_or(0.0);
+    }
+    models
 }
 
 /// The backend a hash was swept on: that of its synthetic points with the most threads (the
@@ -523,7 +614,7 @@ pub fn warnings(r: &Report) -> Vec<String> {
         .collect();
     if !over.is_empty() {
         w.push(format!(
-            "Figures above their hash ceiling (the primitives were measured slow, or the point fast by chance): {}.",
+            "Figures above their hash ceiling (the ceiling was measured slow, or the point fast by chance): {}.",
             over.join("; ")
         ));
     }
@@ -879,28 +970,45 @@ pub fn markdown(r: &Report) -> String {
         s,
         "## Primitives (one core)\n\n| primitive | rate |\n|---|---|"
     );
-    for (simd, rate) in &r.primitives.blake3 {
+    // A many-input rate, with the median of its per-round samples where they were taken
+    // (the ceiling then comes from those).
+    let many = |rate: f64, rounds: &[(Simd, f64)], simd: Simd| match rounds
+        .iter()
+        .find(|(x, _)| *x == simd)
+    {
+        Some((_, q)) => format!(
+            "{} M/s; sampled in the rounds {} M/s (proof ceiling {} M chunks/s)",
+            m(rate),
+            m(*q),
+            m(q / 2.0)
+        ),
+        None => format!(
+            "{} M/s (proof ceiling {} M chunks/s)",
+            m(rate),
+            m(rate / 2.0)
+        ),
+    };
+    let p = &r.primitives;
+    for (simd, rate) in &p.blake3 {
         let _ = writeln!(
             s,
-            "| blake3 {simd} compressions | {} M/s (proof ceiling {} M chunks/s) |",
-            m(*rate),
-            m(rate / 2.0)
+            "| blake3 {simd} compressions | {} |",
+            many(*rate, &p.blake3_in_rounds, *simd)
         );
     }
-    if r.primitives.keccak_by_simd.is_empty() {
+    if p.keccak_by_simd.is_empty() {
         let _ = writeln!(
             s,
             "| keccak256 permutations | {} M/s (ceiling {} M chunks/s) |",
-            m(r.primitives.keccak),
-            m(r.primitives.keccak / 2.0)
+            m(p.keccak),
+            m(p.keccak / 2.0)
         );
     }
-    for (simd, rate) in &r.primitives.keccak_by_simd {
+    for (simd, rate) in &p.keccak_by_simd {
         let _ = writeln!(
             s,
-            "| keccak256 {simd} permutations | {} M/s (proof ceiling {} M chunks/s) |",
-            m(*rate),
-            m(rate / 2.0)
+            "| keccak256 {simd} permutations | {} |",
+            many(*rate, &p.keccak_in_rounds, *simd)
         );
     }
     let _ = writeln!(
@@ -919,9 +1027,11 @@ pub fn markdown(r: &Report) -> String {
         "| synthetic trace producer (generated into a block, one core) | {} M chunks/s |",
         m(r.primitives.producer)
     );
-    for (hash, all) in [
-        (HashId::Blake3, &r.primitives.blake3_by_width),
-        (HashId::Keccak, &r.primitives.keccak_by_width),
+    for (hash, all, how) in [
+        (HashId::Blake3, &p.blake3_by_width, ""),
+        (HashId::Keccak, &p.keccak_by_width, ""),
+        (HashId::Blake3, &p.blake3_chained_by_width, ", chained"),
+        (HashId::Keccak, &p.keccak_chained_by_width, ", chained"),
     ] {
         for rates in all {
             let by: Vec<String> = rates
@@ -931,13 +1041,18 @@ pub fn markdown(r: &Report) -> String {
                 .collect();
             let _ = writeln!(
                 s,
-                "| {hash} {} by inputs per call | {} M/s |",
+                "| {hash} {} by inputs per call{how} | {} M/s |",
                 rates.simd,
                 by.join(", ")
             );
         }
     }
     let _ = writeln!(s);
+    if p.blake3_in_rounds.is_empty() && p.keccak_in_rounds.is_empty() {
+        let _ = writeln!(s, "Each point's ceiling (its `% of ceiling`) is the proof ceiling above times the cores its workers use, from rates measured before the sweep.\n");
+    } else {
+        let _ = writeln!(s, "Each point's ceiling (its `% of ceiling`) is half the many-input rate of its backend times the cores its workers use, that rate the median of one short sample taken in each sampling round, like the points; the other rates are the best of three windows measured before the sweep (the model uses those). Chained: each call's inputs hold the previous call's outputs, as in a chained lane.\n");
+    }
 
     let _ = writeln!(
         s,
@@ -1137,12 +1252,17 @@ pub fn markdown(r: &Report) -> String {
             100.0 * (p.predicted - p.median) / p.median
         );
     }
-    let _ = writeln!(s, "\n## Model\n\nThe bounds (docs/ARCHITECTURE.md, `bench::model`): workers' hashing and chunk generation, the chains' per-input latency, a sequential producer (the VM) and memory bandwidth; `eff` is fitted on the one-worker points and `par` (each worker's efficiency beside the others) on the rest.\n");
+    let _ = writeln!(s, "\n## Model\n\nThe bounds (docs/ARCHITECTURE.md, `bench::model`): workers' hashing and chunk generation plus a fixed cost per chunk, the chains' per-input latency, a sequential producer (the VM) and memory bandwidth; `eff` (the primitives' speed in the prover) and the fixed cost are fitted together on the one-worker points, and `par` (each worker's efficiency beside the others) on the rest.\n");
     for ms in &r.models {
         let _ = writeln!(
             s,
-            "- {}: eff {:.3}, par {:.3}; over this machine's points (oversubscribed ones excepted, the VM included) the model is off by {:.1}% (median) and {:.1}% (worst).",
-            ms.hash, ms.model.eff, ms.model.par, 100.0 * ms.median_error, 100.0 * ms.max_error
+            "- {}: eff {:.3}, fixed {:.1} ns per chunk, par {:.3}; over this machine's points (oversubscribed ones excepted, the VM included) the model is off by {:.1}% (median) and {:.1}% (worst).",
+            ms.hash,
+            ms.model.eff,
+            1e9 * ms.model.fixed_secs,
+            ms.model.par,
+            100.0 * ms.median_error,
+            100.0 * ms.max_error
         );
     }
     let untrusted: Vec<String> = r
@@ -1341,6 +1461,13 @@ pub(crate) fn sample_report() -> Report {
         keccak: 2e6,
         keccak_by_simd: vec![],
         keccak_by_width: vec![],
+        blake3_chained_by_width: vec![rates(
+            Simd::Avx2,
+            &[(1, 9e6), (2, 16e6), (4, 28e6), (8, 52e6)],
+        )],
+        keccak_chained_by_width: vec![],
+        blake3_in_rounds: vec![(Simd::Avx2, 60e6)],
+        keccak_in_rounds: vec![],
         vm_untraced: 250e6,
         vm_traced: 220e6,
         memcpy: 20e9,
@@ -1616,6 +1743,21 @@ mod tests {
         for p in obj["points"].as_array_mut().expect("points") {
             p.as_object_mut().expect("point").remove("load");
         }
+        let prims = obj["primitives"].as_object_mut().expect("primitives");
+        for k in [
+            "blake3_chained_by_width",
+            "keccak_chained_by_width",
+            "blake3_in_rounds",
+            "keccak_in_rounds",
+        ] {
+            assert!(prims.remove(k).is_some(), "{k}");
+        }
+        for ms in obj["models"].as_array_mut().expect("models") {
+            let model = ms["model"].as_object_mut().expect("model");
+            for k in ["chained_rates", "fixed_secs"] {
+                assert!(model.remove(k).is_some(), "{k}");
+            }
+        }
         for f in obj["fairness"].as_array_mut().expect("fairness") {
             let f = f.as_object_mut().expect("row");
             for k in [
@@ -1630,6 +1772,13 @@ mod tests {
         }
         let old = Report::from_json(&v.to_string()).expect("an old report loads");
         assert_eq!(old.load_before, None);
+        assert!(old.primitives.blake3_chained_by_width.is_empty());
+        assert!(old.primitives.blake3_in_rounds.is_empty());
+        assert!(old.models.iter().all(|m| m.model.fixed_secs == 0.0));
+        assert!(markdown(&old).contains("from rates measured before the sweep"));
+        assert!(markdown(&r).contains(
+            "the median of one short sample taken in each sampling round, like the points"
+        ));
         assert!(old.points.iter().all(|p| p.load.is_none()));
         assert_eq!(
             old.fairness, r.fairness,

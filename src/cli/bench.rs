@@ -242,7 +242,7 @@ pub fn tune(a: TuneArgs) -> Result<ExitCode> {
         }
         None => {
             eprintln!(
-                "poie: no --report given: measuring primitives now (model efficiency taken as 1)"
+                "poie: no --report given: measuring primitives now (model efficiency taken as 1, no fixed cost per chunk)"
             );
             report::model_for(&harness::measure_primitives(true), HashId::Blake3)
         }
