@@ -53,12 +53,13 @@ fn refit(path: &Path, verbose: bool) -> Result<()> {
                 format!("{} median, {} worst", pct(m.median_error), pct(m.max_error))
             });
         println!(
-            "  {}: recorded {recorded}; refit {} median, {} worst (eff {:.3}, fixed {:.1} ns per chunk, par {:.3})",
+            "  {}: recorded {recorded}; refit {} median, {} worst (eff {:.3}, fixed {:.1} ns per chunk, {:.1} ns per chained row, par {:.3})",
             ms.hash,
             pct(ms.median_error),
             pct(ms.max_error),
             ms.model.eff,
             1e9 * ms.model.fixed_secs,
+            1e9 * ms.model.row_secs,
             ms.model.par
         );
     }

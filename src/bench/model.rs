@@ -4,9 +4,11 @@
 //! Per chunk, a worker spends one leaf compression at the width its lanes allow, one node
 //! compression at full width and, for a splittable source, the generation of the chunk, plus
 //! a fixed cost that no primitive measures (gathering the inputs, handing them to the hash,
-//! claiming tasks):
+//! claiming tasks), and for chained leaves a cost per leaf call (one row of a lane group:
+//! gathering its chunks and links, the call) shared by the call's `G` inputs:
 //!
-//! `t = (1 / leaf_rate + 1 / rate(full_width) + t_gen) / eff + fixed` seconds,
+//! `t = (1 / leaf_rate + 1 / rate(full_width) + t_gen) / eff + fixed (+ row / G chained)`
+//! seconds,
 //!
 //! where `rate(k)` is one core's compressions per second when the backend is handed `k`
 //! independent inputs at a time (measured for k = 1, 2, 4, 8, 16 up to the backend's degree;
@@ -21,19 +23,21 @@
 //!   is what running beside other workers costs each of them: caches, data moving between
 //!   cores, the scheduler;
 //! - **chains** (chained only): `min(P, ceil(L / G)) / (1 / (chained_rate(G) * eff) + fixed /
-//!   2)`, the chains' per-input latency: at L = 1 one input per call, whatever the machine. A
-//!   chain's worker pays the leaf's half of the fixed cost: each chunk is one input to a leaf
-//!   call and one to a node call, and the nodes can go to any worker;
+//!   2 + row / G)`, the chains' per-input latency: at L = 1 one input per call, whatever the
+//!   machine. A chain's worker pays the row cost and the leaf's half of the fixed cost: each
+//!   chunk is one input to a leaf call and one to a node call, and the nodes can go to any
+//!   worker;
 //! - **sequential producer** (the VM): its own rate `1 / t_p`, and its share of the cores,
 //!   `cores * par / (t + t_p)`;
 //! - **memory bandwidth**: `memcpy bandwidth / 64` chunks/s (each chunk's 32 bytes and its
 //!   32-byte leaf cross the memory system once).
 //!
-//! Three fitted figures absorb everything else. `eff` and `fixed` come together from the
-//! one-worker points, which the work bound decides: `1 / v = hash / eff + fixed` is linear in
-//! `1 / eff` and `fixed`, so a closed-form least squares on the relative error
-//! `(hash / eff + fixed) * v - 1` fits both (the backends' different rates tell them apart: a
-//! fixed cost is a larger share of a fast backend's time). `par` then comes from the
+//! Four fitted figures absorb everything else. `eff`, `fixed` and `row` come together from
+//! the one-worker points, which the work bound decides: `1 / v = hash / eff + fixed + row / G`
+//! is linear in `1 / eff`, `fixed` and `row`, so a closed-form least squares on the relative
+//! error fits all three (the backends' different rates tell `eff` from `fixed`: a fixed cost
+//! is a larger share of a fast backend's time; the chain widths tell `row` from both). Terms
+//! the points cannot tell apart are dropped. `par` then comes from the
 //! multi-worker points. The rates are the primitives phase's (best of three windows per width,
 //! interleaved over all widths so that a slow spell cannot spoil one width's every window);
 //! the ceilings sampled in the rounds are not used. The report gives the median and worst
@@ -155,6 +159,11 @@ pub struct Model {
     /// from before it was).
     #[serde(default)]
     pub fixed_secs: f64,
+    /// Seconds per chained leaf call (one row of a lane group) besides its compressions:
+    /// gathering the row's chunks and links, the call itself. Per chunk it is `row_secs / G`,
+    /// so it weighs on narrow chains (fitted; 0 in reports from before it was).
+    #[serde(default)]
+    pub row_secs: f64,
     /// Each worker's efficiency beside others, relative to alone.
     #[serde(default = "one")]
     pub par: f64,
@@ -229,7 +238,12 @@ impl Model {
         let cores = m.cores.max(1) as f64;
         let p = c.threads.min(m.cores).max(1) as f64;
         let par = if p > 1.0 { self.par } else { 1.0 };
-        let t = hash / self.eff + self.fixed_secs;
+        let row = if c.chained {
+            self.row_secs / leaf_width.max(1) as f64
+        } else {
+            0.0
+        };
+        let t = hash / self.eff + self.fixed_secs + row;
         let mut best = (p * par / t, Limit::Work);
         let mut bound = |v: f64, why: Limit| {
             if v < best.0 {
@@ -238,9 +252,9 @@ impl Model {
         };
         if c.chained {
             // A chain's worker pays the leaf's half of the fixed cost (the other half goes
-            // with the node, which any worker may take).
+            // with the node, which any worker may take) and the row cost.
             let chains = (c.lanes as usize).div_ceil(leaf_width) as f64;
-            let per_input = 1.0 / (chained.at(leaf_width) * self.eff) + self.fixed_secs / 2.0;
+            let per_input = 1.0 / (chained.at(leaf_width) * self.eff) + self.fixed_secs / 2.0 + row;
             bound(chains.min(p) / per_input, Limit::Chains);
         }
         if self.producer_secs > 0.0 {
@@ -274,34 +288,86 @@ impl Model {
         self
     }
 
-    /// `eff` and `fixed_secs` from one-worker points, which the work bound decides:
-    /// `1 / v = a * hash + c` with `a = 1 / eff`, `c = fixed_secs`. Minimises the relative
-    /// error `sum ((a * hash_i + c) * v_i - 1)^2` in closed form. With fewer than
-    /// [`MIN_FIXED_POINTS`] points, points that cannot tell the two apart (all of one hash
-    /// time), or a solution with a negative term, `fixed_secs` is 0 and `a` alone is fitted.
+    /// `eff`, `fixed_secs` and `row_secs` from one-worker points, which the work bound
+    /// decides: `1 / v = a * hash + c + r * g` with `a = 1 / eff`, `c = fixed_secs`,
+    /// `r = row_secs` and `g = 1 / G` for chained points (0 unchained). Minimises the relative
+    /// error `sum ((a * hash_i + c + r * g_i) * v_i - 1)^2` in closed form (normal equations).
+    /// Where the points cannot tell the terms apart (fewer than one point more than terms,
+    /// [`MIN_FIXED_POINTS`] for two; terms nearly collinear) or a term comes out negative,
+    /// the row cost and then the fixed cost are dropped (0) and the rest refitted.
     fn fit_one_worker(&mut self, pts: &[&&(Machine, Config, f64)]) {
-        let (mut sxx, mut sxy, mut syy, mut sx, mut sy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (m, c, v) in pts {
-            let x = self.hash_secs(*m, *c).0 * v;
-            let y = *v;
-            sxx += x * x;
-            sxy += x * y;
-            syy += y * y;
-            sx += x;
-            sy += y;
-        }
-        let det = sxx * syy - sxy * sxy;
-        // det / (sxx * syy) is about the squared relative spread of the hash times: below
-        // about 1% apart they cannot tell a fixed cost from `eff`.
-        let joint = (pts.len() >= MIN_FIXED_POINTS && det > 1e-4 * sxx * syy)
-            .then(|| ((sx * syy - sy * sxy) / det, (sxx * sy - sxy * sx) / det))
-            .filter(|&(a, c)| a > 0.0 && c >= 0.0 && a.is_finite() && c.is_finite());
-        let (a, c) = joint.unwrap_or((sx / sxx, 0.0));
-        if a.is_finite() && a > 0.0 {
-            self.eff = 1.0 / a;
-            self.fixed_secs = c;
+        let features: Vec<[f64; 3]> = pts
+            .iter()
+            .map(|(m, c, v)| {
+                let (hash, width, _) = self.hash_secs(*m, *c);
+                let g = if c.chained {
+                    1.0 / width.max(1) as f64
+                } else {
+                    0.0
+                };
+                [hash * v, *v, g * v]
+            })
+            .collect();
+        for terms in [3, 2, 1] {
+            if terms > 1 && pts.len() < MIN_FIXED_POINTS + terms - 2 {
+                continue;
+            }
+            let Some(beta) = least_squares(&features, terms) else {
+                continue;
+            };
+            let a = beta.first().copied().unwrap_or(0.0);
+            let rest_ok = beta.iter().skip(1).all(|&b| b >= 0.0);
+            if a > 0.0 && rest_ok {
+                self.eff = 1.0 / a;
+                self.fixed_secs = beta.get(1).copied().unwrap_or(0.0);
+                self.row_secs = beta.get(2).copied().unwrap_or(0.0);
+                return;
+            }
         }
     }
+}
+
+/// Solves `min sum_i (x_i[..terms] . beta - 1)^2` by the normal equations, with the columns
+/// scaled to unit norm so the pivot test reads as collinearity: `None` where a pivot is under
+/// 1e-4 (the terms cannot be told apart) or the result is not finite.
+fn least_squares(x: &[[f64; 3]], terms: usize) -> Option<Vec<f64>> {
+    let k = terms.clamp(1, 3);
+    let norm: Vec<f64> = (0..k)
+        .map(|j| x.iter().map(|r| r[j] * r[j]).sum::<f64>().sqrt())
+        .collect();
+    if norm.iter().any(|&n| !(n > 0.0 && n.is_finite())) {
+        return None;
+    }
+    // Augmented normal matrix [X'X | X'1] of the scaled columns.
+    let mut m = vec![vec![0.0; k + 1]; k];
+    for r in x {
+        for i in 0..k {
+            let xi = r[i] / norm[i];
+            for j in 0..k {
+                m[i][j] += xi * r[j] / norm[j];
+            }
+            m[i][k] += xi;
+        }
+    }
+    for col in 0..k {
+        let pivot = (col..k).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
+        m.swap(col, pivot);
+        let p = m[col][col];
+        if p.abs() < 1e-4 {
+            return None;
+        }
+        let pivot_row = m[col].clone();
+        for (row, r) in m.iter_mut().enumerate() {
+            if row != col {
+                let f = r[col] / p;
+                for (x, y) in r.iter_mut().zip(&pivot_row).skip(col) {
+                    *x -= f * y;
+                }
+            }
+        }
+    }
+    let beta: Vec<f64> = (0..k).map(|i| m[i][k] / m[i][i] / norm[i]).collect();
+    beta.iter().all(|b| b.is_finite()).then_some(beta)
 }
 
 /// The fewest one-worker points `Model::fit` fits a fixed cost to (two would fit any pair).
@@ -433,6 +499,7 @@ mod tests {
             mem_chunks: 0.0,
             eff,
             fixed_secs: 0.0,
+            row_secs: 0.0,
             par: 1.0,
         }
     }
@@ -513,6 +580,54 @@ mod tests {
         for (m, c, v) in &measured {
             assert!((fitted.predict(*m, *c) / v - 1.0).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn fit_recovers_a_cost_per_chained_row() {
+        let mut truth = model(0.83, 0.0);
+        truth.chained_rates = chained_rates();
+        truth.fixed_secs = 4e-9;
+        truth.row_secs = 30e-9;
+        let (a2, a5) = (Simd::Avx2, Simd::Avx512);
+        let measured = measure(
+            &truth,
+            8,
+            &[
+                (a5, 1, false, 1),
+                (a5, 1, true, 1),
+                (a5, 4, true, 1),
+                (a5, 16, true, 1),
+                (a2, 1, false, 1),
+                (a2, 1, true, 1),
+                (a2, 4, true, 1),
+                (a2, 16, true, 1),
+            ],
+        );
+        let mut start = model(0.3, 0.0);
+        start.chained_rates = chained_rates();
+        let fitted = start.fit(&measured);
+        assert!((fitted.eff - 0.83).abs() < 1e-6, "{}", fitted.eff);
+        assert!(
+            (fitted.fixed_secs - 4e-9).abs() < 1e-13,
+            "{}",
+            fitted.fixed_secs
+        );
+        assert!(
+            (fitted.row_secs - 30e-9).abs() < 1e-13,
+            "{}",
+            fitted.row_secs
+        );
+        // The row cost weighs on narrow chains: a quarter per chunk at G = 4 of G = 1.
+        let one = |lanes| Config {
+            lanes,
+            chained: true,
+            threads: 1,
+        };
+        let m = Machine { cores: 1, simd: a5 };
+        let mut no_row = fitted.clone();
+        no_row.row_secs = 0.0;
+        let extra = |l| 1.0 / fitted.predict(m, one(l)) - 1.0 / no_row.predict(m, one(l));
+        assert!((extra(1) - 30e-9).abs() < 1e-12 && (extra(4) - 7.5e-9).abs() < 1e-12);
     }
 
     #[test]

@@ -352,6 +352,7 @@ pub fn model_for(p: &Primitives, hash: HashId) -> Model {
         mem_chunks: p.memcpy / 64.0,
         eff: 1.0,
         fixed_secs: 0.0,
+        row_secs: 0.0,
         par: 1.0,
     }
 }
@@ -1252,14 +1253,15 @@ pub fn markdown(r: &Report) -> String {
             100.0 * (p.predicted - p.median) / p.median
         );
     }
-    let _ = writeln!(s, "\n## Model\n\nThe bounds (docs/ARCHITECTURE.md, `bench::model`): workers' hashing and chunk generation plus a fixed cost per chunk, the chains' per-input latency, a sequential producer (the VM) and memory bandwidth; `eff` (the primitives' speed in the prover) and the fixed cost are fitted together on the one-worker points, and `par` (each worker's efficiency beside the others) on the rest.\n");
+    let _ = writeln!(s, "\n## Model\n\nThe bounds (docs/ARCHITECTURE.md, `bench::model`): workers' hashing and chunk generation plus a fixed cost per chunk and one per chained leaf call (row), the chains' per-input latency, a sequential producer (the VM) and memory bandwidth; `eff` (the primitives' speed in the prover) and the two costs are fitted together on the one-worker points, and `par` (each worker's efficiency beside the others) on the rest.\n");
     for ms in &r.models {
         let _ = writeln!(
             s,
-            "- {}: eff {:.3}, fixed {:.1} ns per chunk, par {:.3}; over this machine's points (oversubscribed ones excepted, the VM included) the model is off by {:.1}% (median) and {:.1}% (worst).",
+            "- {}: eff {:.3}, fixed {:.1} ns per chunk, {:.1} ns per chained row, par {:.3}; over this machine's points (oversubscribed ones excepted, the VM included) the model is off by {:.1}% (median) and {:.1}% (worst).",
             ms.hash,
             ms.model.eff,
             1e9 * ms.model.fixed_secs,
+            1e9 * ms.model.row_secs,
             ms.model.par,
             100.0 * ms.median_error,
             100.0 * ms.max_error
