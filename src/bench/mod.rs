@@ -577,7 +577,7 @@ impl Pending<'_> {
 }
 
 /// The median of sorted `v` (the mean of the middle two for an even count); 0 when empty.
-fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     match v.len() {
         0 => 0.0,
         n if n % 2 == 1 => v[n / 2],

@@ -125,6 +125,41 @@ impl Point {
         }
     }
 
+    /// This point's rate over `other`'s, from samples taken in the same rounds: the median
+    /// of the per-round ratios. Each round samples every point once, a layout's thread
+    /// counts back to back, so a slow spell of the machine lands on both samples of a ratio
+    /// and cancels, where it would skew a ratio of medians taken minutes apart. The ratio of
+    /// the medians where the rounds cannot be paired: different sample counts, or samples that
+    /// do not give the point's recorded median (a report edited by hand).
+    pub fn ratio_to(&self, other: &Point) -> f64 {
+        let paired = match (self.round_rates(), other.round_rates()) {
+            (Some(a), Some(b)) if a.len() == b.len() => {
+                let mut r: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x / y).collect();
+                r.sort_by(f64::total_cmp);
+                Some(super::median(&r)).filter(|m| m.is_finite() && *m > 0.0)
+            }
+            _ => None,
+        };
+        paired.unwrap_or(if other.median > 0.0 {
+            self.median / other.median
+        } else {
+            0.0
+        })
+    }
+
+    /// The rate of each sample in round order, where they give the recorded median.
+    fn round_rates(&self) -> Option<Vec<f64>> {
+        let n = self.chunks_per_sample as f64;
+        let rates: Vec<f64> = self.samples_secs.iter().map(|s| n / s).collect();
+        if rates.is_empty() || rates.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
+            return None;
+        }
+        let mut sorted = rates.clone();
+        sorted.sort_by(f64::total_cmp);
+        let m = super::median(&sorted);
+        ((m - self.median).abs() <= 1e-9 * self.median.abs().max(1.0)).then_some(rates)
+    }
+
     /// `(max - min) / median` of the sample rates; 0 with fewer than two samples.
     pub fn spread(&self) -> f64 {
         if self.samples_secs.len() < 2 || self.median <= 0.0 {
@@ -445,10 +480,9 @@ pub fn fairness(points: &[Point]) -> Vec<FairnessRow> {
             synth
                 .iter()
                 .find(|p| p.lanes == lanes && p.chained == chained && p.threads == 1)
-                .map(|p| p.median)
-                .filter(|m| *m > 0.0)
+                .filter(|p| p.median > 0.0)
         };
-        let Some(base) = one_core(1, true) else {
+        let Some(base) = one_core(1, true).map(|p| p.median) else {
             continue;
         };
         let baseline = format!("{hash} {simd}, L=1 chained, 1 thread");
@@ -464,7 +498,8 @@ pub fn fairness(points: &[Point]) -> Vec<FairnessRow> {
                 .filter(|p| p.chained == chained && (!chained || p.lanes == lanes))
                 .max_by(|a, b| a.median.total_cmp(&b.median));
             if let Some(b) = best {
-                let same = one_core(b.lanes, chained).unwrap_or(0.0);
+                let same_point = one_core(b.lanes, chained);
+                let same = same_point.map_or(0.0, |p| p.median);
                 rows.push(FairnessRow {
                     hash,
                     lanes: chained.then_some(lanes),
@@ -474,7 +509,7 @@ pub fn fairness(points: &[Point]) -> Vec<FairnessRow> {
                     baseline: baseline.clone(),
                     baseline_rate: base,
                     same_layout_one_core: same,
-                    gain_over_same_layout: if same > 0.0 { b.median / same } else { 0.0 },
+                    gain_over_same_layout: same_point.map_or(0.0, |p| b.ratio_to(p)),
                 });
             }
         }
@@ -545,7 +580,7 @@ pub fn warnings(r: &Report) -> Vec<String> {
                 .filter(|f| f.threads < more.threads)
                 .max_by(|a, b| a.median.total_cmp(&b.median))
             {
-                if more.median < fewer.median * (1.0 - SLOWER_WARN) {
+                if more.ratio_to(fewer) < 1.0 - SLOWER_WARN {
                     slower.push(format!(
                         "{hash} {simd} {}: {} {} < {} {}",
                         more.layout_name(),
@@ -574,20 +609,19 @@ pub fn warnings(r: &Report) -> Vec<String> {
     {
         let Some(one) = r
             .find(p.hash, p.simd, p.lanes, p.chained, 1)
-            .map(|o| o.median)
-            .filter(|o| *o > 0.0)
+            .filter(|o| o.median > 0.0)
         else {
             continue;
         };
         let ideal = p.threads.min(cores) as f64;
-        if p.median / one > ideal * (1.0 + SLOWER_WARN) {
+        let speedup = p.ratio_to(one);
+        if speedup > ideal * (1.0 + SLOWER_WARN) {
             beyond.push(format!(
-                "{} {} {}, {}: {:.2}x (ideal {ideal:.0}x)",
+                "{} {} {}, {}: {speedup:.2}x (ideal {ideal:.0}x)",
                 p.hash,
                 p.simd,
                 p.layout_name(),
                 thr(p.threads),
-                p.median / one
             ));
         }
     }
@@ -1127,7 +1161,7 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "\n## Speedup versus threads (blake3 {}, synthetic trace)\n",
+        "\n## Speedup versus threads (blake3 {}, synthetic trace)\n\nEach speedup is the median over the sampling rounds of the round's ratio to one thread (each round samples every point once, a layout's thread counts back to back, so a slow spell of the machine cancels out of a ratio); the gains over the same L on one core above are taken the same way.\n",
         f.blake3_detected
     );
     let mut threads: Vec<usize> = r.main_points().map(|p| p.threads).collect();
@@ -1143,9 +1177,7 @@ pub fn markdown(r: &Report) -> String {
     layouts.sort();
     layouts.dedup();
     for (chained, lanes) in &layouts {
-        let one = r
-            .find(HashId::Blake3, f.blake3_detected, *lanes, *chained, 1)
-            .map(|p| p.median);
+        let one = r.find(HashId::Blake3, f.blake3_detected, *lanes, *chained, 1);
         let name = if *chained {
             format!("L={lanes} chained")
         } else {
@@ -1163,7 +1195,7 @@ pub fn markdown(r: &Report) -> String {
                         s,
                         " {}{flag} ({:.2}x, {:.0}% of ceiling) |",
                         m(p.median),
-                        p.median / one,
+                        p.ratio_to(one),
                         100.0 * p.median / p.ceiling
                     );
                 }
@@ -1529,6 +1561,49 @@ mod tests {
                     && p.threads == threads
             })
             .expect("point")
+    }
+
+    #[test]
+    fn speedups_pair_the_samples_of_each_round() {
+        let mut r = sample_report();
+        let with_rates = |p: &mut Point, rates: &[f64]| {
+            p.chunks_per_sample = 1_000_000;
+            p.samples_secs = rates.iter().map(|x| 1e6 / (x * 1e6)).collect();
+            let mut sorted: Vec<f64> = rates.iter().map(|x| x * 1e6).collect();
+            sorted.sort_by(f64::total_cmp);
+            p.median = crate::bench::median(&sorted);
+        };
+        // A slow spell hits the one-thread samples of rounds 2, 3 and 5 and the two-thread
+        // sample of round 5 only: the medians say 2.71x, each round says 1.9x.
+        with_rates(
+            point_mut(&mut r, 16, true, 1),
+            &[30.0, 21.0, 21.0, 30.0, 21.0],
+        );
+        with_rates(
+            point_mut(&mut r, 16, true, 2),
+            &[57.0, 39.9, 39.9, 57.0, 57.0],
+        );
+        let one = point_mut(&mut r, 16, true, 1).clone();
+        let two = point_mut(&mut r, 16, true, 2).clone();
+        assert!((two.median / one.median - 57.0 / 21.0).abs() < 1e-9);
+        assert!(
+            (two.ratio_to(&one) - 1.9).abs() < 1e-9,
+            "{}",
+            two.ratio_to(&one)
+        );
+        assert!(
+            markdown(&r).contains("(1.90x,"),
+            "the speedup table pairs rounds"
+        );
+        // Samples that do not give the recorded median (edited by hand): the medians.
+        let mut edited = two.clone();
+        edited.median = 50e6;
+        assert!((edited.ratio_to(&one) - 50.0 / 21.0).abs() < 1e-9);
+        // Rounds that cannot be paired: the medians.
+        let mut short = two.clone();
+        short.samples_secs.pop();
+        short.median = 48.45e6;
+        assert!((short.ratio_to(&one) - 48.45 / 21.0).abs() < 1e-6);
     }
 
     #[test]
