@@ -88,7 +88,10 @@ pub fn synthetic_fill(seed: u64, first: u64, out: &mut [Chunk]) {
     let bytes = out.as_flattened_mut();
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512dq") {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
             // SAFETY: the CPU has the features the function is compiled for.
             return unsafe { synthetic_words_avx512(base, bytes) };
         }
@@ -306,6 +309,28 @@ mod tests {
                         assert_eq!(*c, synthetic_chunk(seed, i), "seed {seed} chunk {i}");
                     }
                 }
+            }
+        }
+        // Every path this CPU can run writes the same words as the portable loop.
+        let base = 0x0123_4567_89ab_cdefu64;
+        let mut portable = vec![0u8; 8 * 67];
+        synthetic_words(base, &mut portable);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut v = vec![0u8; portable.len()];
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                unsafe { synthetic_words_avx2(base, &mut v) };
+                assert_eq!(v, portable, "avx2");
+            }
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                v.fill(0);
+                // SAFETY: the CPU has the AVX-512 subsets the function is compiled for.
+                unsafe { synthetic_words_avx512(base, &mut v) };
+                assert_eq!(v, portable, "avx512");
             }
         }
         // Word k of chunk i is mix(seed + 4i + k), pinned by hand for one word.
