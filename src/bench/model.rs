@@ -28,7 +28,9 @@
 //!   chunk is one input to a leaf call and one to a node call, and the nodes can go to any
 //!   worker;
 //! - **sequential producer** (the VM): its own rate `1 / t_p`, and its share of the cores,
-//!   `cores * par / (t + t_p)`;
+//!   `cores * par / (t + t_p)`, where `t_p = k / vm_traced`: `k` (`producer_factor`) is what
+//!   a VM step costs in the prover over the VM alone into no blocks (writing the blocks,
+//!   handing them over, sharing the cores), fitted on the VM points with several workers;
 //! - **memory bandwidth**: `memcpy bandwidth / 64` chunks/s (each chunk's 32 bytes and its
 //!   32-byte leaf cross the memory system once).
 //!
@@ -147,6 +149,12 @@ pub struct Model {
     pub scalar: bool,
     /// A sequential producer's cost in seconds per chunk (the VM); 0 for splittable sources.
     pub producer_secs: f64,
+    /// What the sequential producer costs per chunk in the prover, relative to
+    /// `producer_secs` (measured alone, into no blocks): writing the blocks, handing them
+    /// over, sharing the cores with the workers. Fitted on the VM points with several
+    /// workers; 1 where none was (and in reports from before it was).
+    #[serde(default = "one")]
+    pub producer_factor: f64,
     /// Generating a chunk on the workers (splittable sources), seconds per chunk.
     #[serde(default)]
     pub gen_secs: f64,
@@ -258,8 +266,9 @@ impl Model {
             bound(chains.min(p) / per_input, Limit::Chains);
         }
         if self.producer_secs > 0.0 {
-            bound(1.0 / self.producer_secs, Limit::Producer);
-            bound(cores * par / (t + self.producer_secs), Limit::Producer);
+            let tp = self.producer_secs * self.producer_factor.max(0.0);
+            bound(1.0 / tp, Limit::Producer);
+            bound(cores * par / (t + tp), Limit::Producer);
         }
         if self.mem_chunks > 0.0 {
             bound(self.mem_chunks, Limit::Memory);
@@ -368,6 +377,36 @@ fn least_squares(x: &[[f64; 3]], terms: usize) -> Option<Vec<f64>> {
     }
     let beta: Vec<f64> = (0..k).map(|i| m[i][k] / m[i][i] / norm[i]).collect();
     beta.iter().all(|b| b.is_finite()).then_some(beta)
+}
+
+impl Model {
+    /// Fits `producer_factor` to measurements of a sequential producer's proofs (this model's
+    /// `producer_secs` set), so that their mean log error is zero; left as it is without any.
+    /// Predictions fall as the factor grows, so bisection finds it.
+    pub fn fit_producer(mut self, measured: &[(Machine, Config, f64)]) -> Model {
+        let pts: Vec<_> = measured
+            .iter()
+            .filter(|(_, _, v)| v.is_finite() && *v > 0.0)
+            .collect();
+        if pts.is_empty() || self.producer_secs <= 0.0 {
+            return self;
+        }
+        let (mut lo, mut hi) = (0.1f64, 100.0f64);
+        for _ in 0..100 {
+            let mid = (lo * hi).sqrt();
+            self.producer_factor = mid;
+            let err: f64 = pts
+                .iter()
+                .map(|(m, c, v)| (self.predict(*m, *c) / v).ln())
+                .sum();
+            if err > 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        self
+    }
 }
 
 /// The fewest one-worker points `Model::fit` fits a fixed cost to (two would fit any pair).
@@ -495,6 +534,7 @@ mod tests {
             chained_rates: vec![],
             scalar: false,
             producer_secs,
+            producer_factor: 1.0,
             gen_secs: 0.0,
             mem_chunks: 0.0,
             eff,
@@ -628,6 +668,39 @@ mod tests {
         no_row.row_secs = 0.0;
         let extra = |l| 1.0 / fitted.predict(m, one(l)) - 1.0 / no_row.predict(m, one(l));
         assert!((extra(1) - 30e-9).abs() < 1e-12 && (extra(4) - 7.5e-9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fit_producer_recovers_the_producers_cost_in_the_prover() {
+        let mut truth = model(0.9, 1.0 / 300e6);
+        truth.producer_factor = 3.5;
+        let m = Machine {
+            cores: 2,
+            simd: Simd::Avx512,
+        };
+        let measured: Vec<_> = [(1, false, 2), (16, true, 2)]
+            .into_iter()
+            .map(|(lanes, chained, threads)| {
+                let c = Config {
+                    lanes,
+                    chained,
+                    threads,
+                };
+                (m, c, truth.predict(m, c))
+            })
+            .collect();
+        let fitted = model(0.9, 1.0 / 300e6).fit_producer(&measured);
+        assert!(
+            (fitted.producer_factor - 3.5).abs() < 1e-6,
+            "{}",
+            fitted.producer_factor
+        );
+        // Nothing to fit: left as it was.
+        assert_eq!(
+            model(0.9, 1.0 / 300e6).fit_producer(&[]).producer_factor,
+            1.0
+        );
+        assert_eq!(model(0.9, 0.0).fit_producer(&measured).producer_factor, 1.0);
     }
 
     #[test]
