@@ -674,21 +674,8 @@ mod tests {
     fn fit_producer_recovers_the_producers_cost_in_the_prover() {
         let mut truth = model(0.9, 1.0 / 300e6);
         truth.producer_factor = 3.5;
-        let m = Machine {
-            cores: 2,
-            simd: Simd::Avx512,
-        };
-        let measured: Vec<_> = [(1, false, 2), (16, true, 2)]
-            .into_iter()
-            .map(|(lanes, chained, threads)| {
-                let c = Config {
-                    lanes,
-                    chained,
-                    threads,
-                };
-                (m, c, truth.predict(m, c))
-            })
-            .collect();
+        let a5 = Simd::Avx512;
+        let measured = measure(&truth, 2, &[(a5, 1, false, 2), (a5, 16, true, 2)]);
         let fitted = model(0.9, 1.0 / 300e6).fit_producer(&measured);
         assert!(
             (fitted.producer_factor - 3.5).abs() < 1e-6,

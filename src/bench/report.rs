@@ -398,22 +398,25 @@ pub fn model_for(p: &Primitives, hash: HashId) -> Model {
 /// as a sequential producer) and each model's median and worst error over every point it
 /// should predict: all but the oversubscribed ones, the VM end to end included.
 pub fn fit_models(prims: &Primitives, points: &mut [Point], cores: usize) -> Vec<ModelSummary> {
+    // The points that pass `keep`, as the model's observations.
+    let observed = |points: &[Point], keep: &dyn Fn(&Point) -> bool| {
+        points
+            .iter()
+            .filter(|p| keep(p))
+            .map(|p| {
+                let m = Machine {
+                    cores,
+                    simd: p.simd,
+                };
+                (m, p.config(), p.median)
+            })
+            .collect::<Vec<(Machine, super::model::Config, f64)>>()
+    };
     let mut models = Vec::new();
     for hash in HashId::ALL {
-        let fit_points: Vec<(Machine, super::model::Config, f64)> = points
-            .iter()
-            .filter(|p| p.hash == hash && p.source == SourceKind::Synthetic && !p.oversubscribed)
-            .map(|p| {
-                (
-                    Machine {
-                        cores,
-                        simd: p.simd,
-                    },
-                    p.config(),
-                    p.median,
-                )
-            })
-            .collect();
+        let fit_points = observed(points, &|p| {
+            p.hash == hash && p.source == SourceKind::Synthetic && !p.oversubscribed
+        });
         if fit_points.is_empty() {
             continue;
         }
@@ -433,25 +436,9 @@ pub fn fit_models(prims: &Primitives, points: &mut [Point], cores: usize) -> Vec
         ..m.clone()
     };
     for ms in &mut models {
-        let vm_points: Vec<(Machine, super::model::Config, f64)> = points
-            .iter()
-            .filter(|p| {
-                p.hash == ms.hash
-                    && p.source == SourceKind::Vm
-                    && p.threads > 1
-                    && !p.oversubscribed
-            })
-            .map(|p| {
-                (
-                    Machine {
-                        cores,
-                        simd: p.simd,
-                    },
-                    p.config(),
-                    p.median,
-                )
-            })
-            .collect();
+        let vm_points = observed(points, &|p| {
+            p.hash == ms.hash && p.source == SourceKind::Vm && p.threads > 1 && !p.oversubscribed
+        });
         ms.model.producer_factor = as_producer(&ms.model)
             .fit_producer(&vm_points)
             .producer_factor;
