@@ -41,9 +41,11 @@
 //! is a larger share of a fast backend's time; the chain widths tell `row` from both). Terms
 //! the points cannot tell apart are dropped. `par` then comes from the
 //! multi-worker points. The rates are the primitives phase's (best of three windows per width,
-//! interleaved over all widths so that a slow spell cannot spoil one width's every window);
-//! the ceilings sampled in the rounds are not used. The report gives the median and worst
-//! error of the fit.
+//! interleaved over all widths so that a slow spell cannot spoil one width's every window),
+//! each backend's scaled by its full-width rate sampled in the sweep's rounds over the
+//! table's own (`report::model_for`): the tables are measured minutes before the points,
+//! and a host that drifts does not drift evenly over its backends. The report gives the
+//! median and worst error of the fit.
 
 use crate::proof::pipeline::chain_width;
 use crate::proof::Simd;
