@@ -585,6 +585,45 @@ pub(crate) fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// The order in which round `round` samples the points of `specs`: the layouts (runs of
+/// consecutive specs that differ only in thread count) in a shuffled order, each layout's
+/// thread counts back to back, so that its paired ratios (speedups) compare samples taken
+/// seconds apart. In a fixed order each point always follows the same one and whatever that
+/// one leaves behind (a hot or throttled core, another backend's clock) is a bias of the
+/// point; shuffled, it is noise that the median absorbs. Deterministic: a report's rounds can
+/// be replayed.
+fn round_order(specs: &[Spec], round: usize) -> Vec<usize> {
+    let same_layout = |a: &Spec, b: &Spec| {
+        (a.hash, a.simd, a.lanes, a.chained, a.source)
+            == (b.hash, b.simd, b.lanes, b.chained, b.source)
+    };
+    let mut layouts: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        match layouts.last_mut() {
+            Some(last) if specs.get(last.start).is_some_and(|s| same_layout(s, spec)) => {
+                last.end = i + 1;
+            }
+            _ => layouts.push(i..i + 1),
+        }
+    }
+    // Fisher-Yates on a splitmix64 stream seeded by the round.
+    let mut state = (round as u64)
+        .wrapping_add(1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    for i in (1..layouts.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        layouts.swap(i, j);
+    }
+    layouts.into_iter().flatten().collect()
+}
+
 /// A warm-up proof of `spec`, which also sizes its samples to the plan's target time.
 fn calibrate<'a>(
     spec: &'a Spec,
@@ -745,7 +784,8 @@ pub fn run(opts: Options) -> io::Result<Report> {
     // Every point is calibrated first, then sampled in rounds, one sample of each point per
     // round: a slow phase of a shared or throttling machine then lands on every point alike
     // instead of on whichever points it happened to coincide with, so ratios between points
-    // (speedups, SIMD gains) stay trustworthy.
+    // (speedups, SIMD gains) stay trustworthy. Each round takes the layouts in its own
+    // shuffled order (`round_order`).
     let sort = guests::find("sort").expect("sort guest").elf;
     let total = specs.len();
     // A step per calibration and per sample, and one per round for the ceiling samples.
@@ -771,7 +811,10 @@ pub fn run(opts: Options) -> io::Result<Report> {
         ));
         ceilings.sample(ceiling_window(plan.target));
         pb.inc(1);
-        for p in &mut pending {
+        for i in round_order(&specs, round) {
+            let Some(p) = pending.get_mut(i) else {
+                continue;
+            };
             pb.set_message(format!(
                 "round {}/{}: {}",
                 round + 1,
@@ -983,6 +1026,50 @@ pub fn report_dir(root: &Path, r: &Report) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounds_shuffle_the_layouts_and_keep_each_layouts_threads_together() {
+        let spec = |lanes, chained, threads, source| Spec {
+            hash: HashId::Blake3,
+            simd: Simd::Portable,
+            lanes,
+            chained,
+            threads,
+            source,
+        };
+        let mut specs = Vec::new();
+        for (lanes, chained, source) in [
+            (1, false, SourceKind::Synthetic),
+            (1, true, SourceKind::Synthetic),
+            (4, true, SourceKind::Synthetic),
+            (16, true, SourceKind::Synthetic),
+            (64, true, SourceKind::Synthetic),
+            (16, true, SourceKind::Vm),
+        ] {
+            for threads in [1, 2, 4] {
+                specs.push(spec(lanes, chained, threads, source));
+            }
+        }
+        let orders: Vec<Vec<usize>> = (0..8).map(|r| round_order(&specs, r)).collect();
+        for order in &orders {
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(
+                sorted,
+                (0..specs.len()).collect::<Vec<_>>(),
+                "a permutation"
+            );
+            // Each layout's three thread counts, back to back and in their own order.
+            for run in order.chunks(3) {
+                assert_eq!(run[0] % 3, 0, "{order:?}");
+                assert_eq!(run, [run[0], run[0] + 1, run[0] + 2], "{order:?}");
+            }
+        }
+        assert_eq!(orders[3], round_order(&specs, 3), "deterministic");
+        // The rounds do not all share one order, and the first layout does not always lead.
+        assert!(orders.iter().any(|o| *o != orders[0]));
+        assert!(orders.iter().any(|o| o[0] != 0));
+    }
 
     #[test]
     fn utc_formatting() {
