@@ -302,10 +302,12 @@ impl Model {
     /// `eff`, `fixed_secs` and `row_secs` from one-worker points, which the work bound
     /// decides: `1 / v = a * hash + c + r * g` with `a = 1 / eff`, `c = fixed_secs`,
     /// `r = row_secs` and `g = 1 / G` for chained points (0 unchained). Minimises the relative
-    /// error `sum ((a * hash_i + c + r * g_i) * v_i - 1)^2` in closed form (normal equations).
-    /// Where the points cannot tell the terms apart (fewer than one point more than terms,
-    /// [`MIN_FIXED_POINTS`] for two; terms nearly collinear) or a term comes out negative,
-    /// the row cost and then the fixed cost are dropped (0) and the rest refitted.
+    /// error `sum ((a * hash_i + c + r * g_i) * v_i - 1)^2` in closed form (normal equations)
+    /// under `c, r >= 0`: every subset of the two costs is fitted (a cost left out is 0) and
+    /// the feasible fit with the smallest error kept, which for two constrained terms is the
+    /// exact non-negative least squares. A subset is skipped where the points cannot tell its
+    /// terms apart (fewer than one point more than terms, [`MIN_FIXED_POINTS`] for two; terms
+    /// nearly collinear).
     fn fit_one_worker(&mut self, pts: &[&&(Machine, Config, f64)]) {
         let features: Vec<[f64; 3]> = pts
             .iter()
@@ -319,21 +321,48 @@ impl Model {
                 [hash * v, *v, g * v]
             })
             .collect();
-        for terms in [3, 2, 1] {
+        // Column subsets, `eff` always in: (columns, where fixed and row sit in beta).
+        let subsets: [&[usize]; 4] = [&[0, 1, 2], &[0, 1], &[0, 2], &[0]];
+        let mut best: Option<(f64, [f64; 3])> = None;
+        for cols in subsets {
+            let terms = cols.len();
             if terms > 1 && pts.len() < MIN_FIXED_POINTS + terms - 2 {
                 continue;
             }
-            let Some(beta) = least_squares(&features, terms) else {
+            let x: Vec<[f64; 3]> = features
+                .iter()
+                .map(|f| {
+                    let mut r = [0.0; 3];
+                    for (slot, &c) in r.iter_mut().zip(cols) {
+                        *slot = f.get(c).copied().unwrap_or(0.0);
+                    }
+                    r
+                })
+                .collect();
+            let Some(beta) = least_squares(&x, terms) else {
                 continue;
             };
-            let a = beta.first().copied().unwrap_or(0.0);
-            let rest_ok = beta.iter().skip(1).all(|&b| b >= 0.0);
-            if a > 0.0 && rest_ok {
-                self.eff = 1.0 / a;
-                self.fixed_secs = beta.get(1).copied().unwrap_or(0.0);
-                self.row_secs = beta.get(2).copied().unwrap_or(0.0);
-                return;
+            let mut full = [0.0; 3];
+            for (&c, b) in cols.iter().zip(&beta) {
+                if let Some(slot) = full.get_mut(c) {
+                    *slot = *b;
+                }
             }
+            if !(full[0] > 0.0 && full[1] >= 0.0 && full[2] >= 0.0) {
+                continue;
+            }
+            let err: f64 = features
+                .iter()
+                .map(|f| (f[0] * full[0] + f[1] * full[1] + f[2] * full[2] - 1.0).powi(2))
+                .sum();
+            if best.is_none_or(|(e, _)| err < e) {
+                best = Some((err, full));
+            }
+        }
+        if let Some((_, [a, c, r])) = best {
+            self.eff = 1.0 / a;
+            self.fixed_secs = c;
+            self.row_secs = r;
         }
     }
 }
@@ -670,6 +699,41 @@ mod tests {
         no_row.row_secs = 0.0;
         let extra = |l| 1.0 / fitted.predict(m, one(l)) - 1.0 / no_row.predict(m, one(l));
         assert!((extra(1) - 30e-9).abs() < 1e-12 && (extra(4) - 7.5e-9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fit_keeps_the_row_cost_when_only_the_fixed_cost_comes_out_negative() {
+        // Points a slightly negative fixed cost would fit best (noise does that): the fit
+        // pins the fixed cost at 0 and still finds the row cost, rather than dropping both.
+        let mut truth = model(0.83, 0.0);
+        truth.chained_rates = chained_rates();
+        truth.fixed_secs = -1e-9;
+        truth.row_secs = 30e-9;
+        let (a2, a5) = (Simd::Avx2, Simd::Avx512);
+        let configs = [
+            (a5, 1, false, 1),
+            (a5, 1, true, 1),
+            (a5, 4, true, 1),
+            (a5, 16, true, 1),
+            (a2, 1, false, 1),
+            (a2, 1, true, 1),
+            (a2, 4, true, 1),
+            (a2, 16, true, 1),
+        ];
+        let measured = measure(&truth, 8, &configs);
+        let mut start = model(0.3, 0.0);
+        start.chained_rates = chained_rates();
+        let fitted = start.fit(&measured);
+        assert_eq!(fitted.fixed_secs, 0.0);
+        assert!(
+            (fitted.row_secs - 30e-9).abs() < 5e-9,
+            "{}",
+            fitted.row_secs
+        );
+        for (m, c, v) in &measured {
+            let err = fitted.predict(*m, *c) / v - 1.0;
+            assert!(err.abs() < 0.02, "{c:?} on {m:?}: {err}");
+        }
     }
 
     #[test]
