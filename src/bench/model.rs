@@ -39,7 +39,8 @@
 //! is linear in `1 / eff`, `fixed` and `row`, so a closed-form least squares on the relative
 //! error fits all three (the backends' different rates tell `eff` from `fixed`: a fixed cost
 //! is a larger share of a fast backend's time; the chain widths tell `row` from both). Terms
-//! the points cannot tell apart are dropped. `par` then comes from the
+//! the points cannot tell apart are dropped, and the costs are kept non-negative (the best fit
+//! over the subsets of costs left at 0). `par` then comes from the
 //! multi-worker points. The rates are the primitives phase's (best of three windows per width,
 //! interleaved over all widths so that a slow spell cannot spoil one width's every window),
 //! each backend's scaled by its full-width rate sampled in the sweep's rounds over the
