@@ -335,3 +335,34 @@ fn a_failing_source_stops_every_worker_with_its_error() {
         assert!(err.to_string().contains("disk gone"), "{err}");
     }
 }
+
+#[test]
+fn the_vms_progress_hears_every_chunk_in_few_reports() {
+    let g = poie::guests::find("sort").expect("sort guest");
+    let src = Source::Vm {
+        elf: g.elf.to_vec(),
+        input: b"20000 3".to_vec(),
+        max_steps: u64::MAX,
+    };
+    let params = Params {
+        hash: HashId::Blake3,
+        layout: Layout::new(16, true).expect("lanes"),
+    };
+    let h = Hasher::new(params.hash, [2; 32], Simd::Portable).expect("backend");
+    let reports = std::sync::Mutex::new(Vec::new());
+    let progress = |k| reports.lock().expect("lock").push(k);
+    let (proof, fed) = src
+        .prove(params, h, ProverConfig::default(), &progress)
+        .expect("proof");
+    let reports = reports.into_inner().expect("lock");
+    assert_eq!(reports.iter().sum::<u64>(), fed.chunks);
+    assert_eq!(proof.n, fed.chunks);
+    // The VM hands over 256 steps at a time; the display hears of them in large sums.
+    assert!(fed.chunks > 4 << 16, "{} steps", fed.chunks);
+    let (last, rest) = reports.split_last().expect("reports");
+    assert!(
+        *last > 0 && rest.iter().all(|&k| k >= 1 << 16),
+        "{reports:?}"
+    );
+    assert!(reports.len() as u64 <= fed.chunks / (1 << 16) + 1);
+}
