@@ -322,7 +322,7 @@ impl Model {
                 [hash * v, *v, g * v]
             })
             .collect();
-        // Column subsets, `eff` always in: (columns, where fixed and row sit in beta).
+        // The subsets of columns fitted, `eff` (column 0) always in.
         let subsets: [&[usize]; 4] = [&[0, 1, 2], &[0, 1], &[0, 2], &[0]];
         let mut best: Option<(f64, [f64; 3])> = None;
         for cols in subsets {

@@ -414,7 +414,7 @@ fn to_the_sweep(
     in_rounds: &[(SimdKind, f64)],
 ) -> (Vec<Rates>, Vec<Rates>, f64) {
     let mut factors = Vec::new();
-    for r in &mut rates {
+    for r in rates.iter_mut().filter(|r| !r.by_width.is_empty()) {
         let full = r.at(r.degree());
         let sampled = in_rounds
             .iter()
