@@ -615,6 +615,31 @@ mod tests {
             .collect()
     }
 
+    /// One-worker points of `truth` (with the chained rates) on both AVX backends at chain
+    /// widths that tell a row cost apart, and the model fitted to them from a poor start.
+    fn fit_one_worker_rows(mut truth: Model) -> (Vec<(Machine, Config, f64)>, Model) {
+        truth.chained_rates = chained_rates();
+        let (a2, a5) = (Simd::Avx2, Simd::Avx512);
+        let measured = measure(
+            &truth,
+            8,
+            &[
+                (a5, 1, false, 1),
+                (a5, 1, true, 1),
+                (a5, 4, true, 1),
+                (a5, 16, true, 1),
+                (a2, 1, false, 1),
+                (a2, 1, true, 1),
+                (a2, 4, true, 1),
+                (a2, 16, true, 1),
+            ],
+        );
+        let mut start = model(0.3, 0.0);
+        start.chained_rates = chained_rates();
+        let fitted = start.fit(&measured);
+        (measured, fitted)
+    }
+
     #[test]
     fn fit_recovers_eff_fixed_cost_and_par_of_synthetic_measurements() {
         let mut truth = model(0.83, 0.0);
@@ -657,27 +682,10 @@ mod tests {
     #[test]
     fn fit_recovers_a_cost_per_chained_row() {
         let mut truth = model(0.83, 0.0);
-        truth.chained_rates = chained_rates();
         truth.fixed_secs = 4e-9;
         truth.row_secs = 30e-9;
-        let (a2, a5) = (Simd::Avx2, Simd::Avx512);
-        let measured = measure(
-            &truth,
-            8,
-            &[
-                (a5, 1, false, 1),
-                (a5, 1, true, 1),
-                (a5, 4, true, 1),
-                (a5, 16, true, 1),
-                (a2, 1, false, 1),
-                (a2, 1, true, 1),
-                (a2, 4, true, 1),
-                (a2, 16, true, 1),
-            ],
-        );
-        let mut start = model(0.3, 0.0);
-        start.chained_rates = chained_rates();
-        let fitted = start.fit(&measured);
+        let (_, fitted) = fit_one_worker_rows(truth);
+        let a5 = Simd::Avx512;
         assert!((fitted.eff - 0.83).abs() < 1e-6, "{}", fitted.eff);
         assert!(
             (fitted.fixed_secs - 4e-9).abs() < 1e-13,
@@ -707,24 +715,9 @@ mod tests {
         // Points a slightly negative fixed cost would fit best (noise does that): the fit
         // pins the fixed cost at 0 and still finds the row cost, rather than dropping both.
         let mut truth = model(0.83, 0.0);
-        truth.chained_rates = chained_rates();
         truth.fixed_secs = -1e-9;
         truth.row_secs = 30e-9;
-        let (a2, a5) = (Simd::Avx2, Simd::Avx512);
-        let configs = [
-            (a5, 1, false, 1),
-            (a5, 1, true, 1),
-            (a5, 4, true, 1),
-            (a5, 16, true, 1),
-            (a2, 1, false, 1),
-            (a2, 1, true, 1),
-            (a2, 4, true, 1),
-            (a2, 16, true, 1),
-        ];
-        let measured = measure(&truth, 8, &configs);
-        let mut start = model(0.3, 0.0);
-        start.chained_rates = chained_rates();
-        let fitted = start.fit(&measured);
+        let (measured, fitted) = fit_one_worker_rows(truth);
         assert_eq!(fitted.fixed_secs, 0.0);
         assert!(
             (fitted.row_secs - 30e-9).abs() < 5e-9,
