@@ -13,8 +13,14 @@ pub struct Fingerprint {
     /// SIMD features the CPU reports (only those that matter here).
     pub simd_features: Vec<String>,
     /// The blake3 backends this CPU can run, and the one blake3 picks.
+    /// The backends the run used: this CPU's, up to `simd_cap`.
     pub blake3_backends: Vec<Simd>,
+    /// The widest of them.
     pub blake3_detected: Simd,
+    /// `poie bench --max-simd`: the widest backend the run was allowed (`None`: every
+    /// backend this CPU has).
+    #[serde(default)]
+    pub simd_cap: Option<Simd>,
     /// Cache sizes as the kernel reports them, e.g. "L1d 48K".
     pub caches: Vec<String>,
     pub memory_bytes: u64,
@@ -168,8 +174,55 @@ pub fn loadavg() -> Option<LoadAvg> {
     parse_loadavg(&buf)
 }
 
+/// Cumulative CPU time of the whole machine, from the first line of `/proc/stat`: the ticks
+/// the hypervisor stole, and all ticks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CpuTimes {
+    pub steal: u64,
+    pub total: u64,
+}
+
+impl CpuTimes {
+    /// The share of CPU time stolen between `self` and a later reading; `None` when no time
+    /// passed (or the counters went backwards).
+    pub fn steal_since(&self, earlier: &CpuTimes) -> Option<f64> {
+        let total = self.total.checked_sub(earlier.total).filter(|t| *t > 0)?;
+        let steal = self.steal.checked_sub(earlier.steal)?;
+        Some(steal as f64 / total as f64)
+    }
+}
+
+/// Parses the aggregate `cpu` line of `/proc/stat`: user nice system idle iowait irq softirq
+/// steal (and guest fields, which `user` already counts).
+pub fn parse_stat(text: &str) -> Option<CpuTimes> {
+    let line = text.lines().next()?;
+    let mut f = line.split_whitespace();
+    if f.next()? != "cpu" {
+        return None;
+    }
+    let v: Vec<u64> = f
+        .take(8)
+        .map(|x| x.parse::<u64>().ok())
+        .collect::<Option<_>>()?;
+    if v.len() < 8 {
+        return None;
+    }
+    let total = v.iter().try_fold(0u64, |a, x| a.checked_add(*x))?;
+    Some(CpuTimes { steal: v[7], total })
+}
+
+/// `/proc/stat` now; `None` where it does not exist.
+pub fn cpu_times() -> Option<CpuTimes> {
+    let mut buf = String::new();
+    let file = std::fs::File::open("/proc/stat").ok()?;
+    // The aggregate line comes first; a few hundred bytes hold it whatever follows.
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, 512), &mut buf).ok()?;
+    parse_stat(&buf)
+}
+
 impl Fingerprint {
-    pub fn detect() -> Fingerprint {
+    /// This machine, running the backends of `backends`.
+    pub fn detect(backends: &super::Backends) -> Fingerprint {
         let cpuinfo = read("/proc/cpuinfo");
         let logical = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut f = Fingerprint {
@@ -178,8 +231,9 @@ impl Fingerprint {
             logical_cores: logical,
             physical_cores: physical_cores(&cpuinfo, logical),
             simd_features: simd_features(),
-            blake3_backends: Simd::available(),
-            blake3_detected: Simd::detect(),
+            blake3_backends: backends.blake3.clone(),
+            blake3_detected: backends.best(),
+            simd_cap: backends.cap,
             caches: caches(),
             memory_bytes: memory_bytes(),
             os: os_name(),
@@ -210,6 +264,32 @@ impl Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steal_is_read_from_the_aggregate_line() {
+        let a = parse_stat("cpu  100 0 50 800 10 0 5 20 0 0\ncpu0 1 2 3\n").expect("parses");
+        assert_eq!(
+            a,
+            CpuTimes {
+                steal: 20,
+                total: 985
+            }
+        );
+        let b = parse_stat("cpu  150 0 60 880 10 0 5 35 0 0\n").expect("parses");
+        assert_eq!(b.steal_since(&a), Some(15.0 / 155.0));
+        assert_eq!(a.steal_since(&b), None);
+        for bad in [
+            "",
+            "cpu0 1 2 3 4 5 6 7 8",
+            "cpu 1 2 3",
+            "cpu a b c d e f g h",
+        ] {
+            assert_eq!(parse_stat(bad), None, "{bad}");
+        }
+        if std::path::Path::new("/proc/stat").exists() {
+            assert!(cpu_times().is_some());
+        }
+    }
 
     #[test]
     fn parses_cpuinfo() {
@@ -250,7 +330,7 @@ mod tests {
 
     #[test]
     fn id_is_stable_and_hardware_only() {
-        let f = Fingerprint::detect();
+        let f = Fingerprint::detect(&super::super::Backends::capped(None));
         assert_eq!(f.machine_id, f.compute_id());
         assert_eq!(f.machine_id.len(), 12);
         let mut g = f.clone();

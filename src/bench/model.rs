@@ -49,7 +49,7 @@
 //! median and worst error of the fit.
 
 use crate::proof::pipeline::chain_width;
-use crate::proof::Simd;
+use crate::proof::{HashId, Simd};
 use serde::{Deserialize, Serialize};
 
 /// One core's compression rate when `width` inputs are hashed per call.
@@ -82,45 +82,80 @@ impl Rates {
     pub fn degree(&self) -> usize {
         self.by_width.iter().map(|r| r.width).max().unwrap_or(1)
     }
-
-    /// The same rates scaled by `factor` (an extrapolated backend).
-    fn scaled(&self, simd: Simd, factor: f64) -> Rates {
-        Rates {
-            simd,
-            by_width: self
-                .by_width
-                .iter()
-                .map(|r| Rate {
-                    width: r.width,
-                    per_second: r.per_second * factor,
-                })
-                .collect(),
-        }
-    }
 }
 
-/// The table of `simd` in `tables`, or one extrapolated from the widest table in proportion to
-/// SIMD degree (flagged `true`); an empty table where there is nothing to extrapolate from.
-fn table(tables: &[Rates], simd: Simd) -> (Rates, bool) {
+/// How one backend's rates were obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Measured on this machine.
+    Measured,
+    /// A backend this machine lacks, extrapolated from a measured one by nominal SIMD degree:
+    /// an upper bound (a CPU may run the wider instructions on narrower units).
+    Extrapolated,
+}
+
+/// The table of `simd` in `tables`, or one extrapolated from the measured tables by nominal
+/// SIMD degree (`degree`), flagged [`Source::Extrapolated`]; an empty table where there is
+/// nothing to extrapolate from.
+///
+/// Wider than every measured table (the usual case: AVX-512 modelled on an AVX2 machine): at
+/// the widths the widest table measured, the same rates (a call of `k` inputs has no more
+/// independent work on a wider unit); beyond them, a call of up to `degree(simd)` inputs costs
+/// what the widest table's full-width call costs, so the rate grows with the width. Narrower:
+/// the narrowest wider table, cut at the narrower degree. Either way the result is at most what
+/// the nominal width allows, never less than a measured narrower backend: it is what the
+/// widest measured backend would do if the wider unit were as fast per instruction.
+fn table(tables: &[Rates], simd: Simd, degree: impl Fn(Simd) -> usize) -> (Rates, Source) {
     if let Some(r) = tables.iter().find(|r| r.simd == simd) {
-        return (r.clone(), false);
+        return (r.clone(), Source::Measured);
     }
-    let Some(widest) = tables.iter().max_by_key(|r| r.degree()) else {
-        return (
-            Rates {
-                simd,
-                by_width: vec![],
-            },
-            true,
-        );
+    let want = degree(simd).max(1);
+    let measured = tables.iter().filter(|r| !r.by_width.is_empty());
+    let narrowest_wider = measured
+        .clone()
+        .filter(|r| r.degree() >= want)
+        .min_by_key(|r| r.degree());
+    let by_width = match narrowest_wider {
+        Some(wider) => wider
+            .by_width
+            .iter()
+            .filter(|r| r.width <= want)
+            .copied()
+            .collect(),
+        None => match measured.max_by_key(|r| r.degree()) {
+            Some(widest) => {
+                let d = widest.degree().max(1);
+                let full = widest.at(d);
+                let mut v = widest.by_width.clone();
+                let mut w = d * 2;
+                while w <= want {
+                    v.push(Rate {
+                        width: w,
+                        per_second: full * w as f64 / d as f64,
+                    });
+                    w *= 2;
+                }
+                v
+            }
+            None => vec![],
+        },
     };
-    let factor = simd.degree() as f64 / widest.degree() as f64;
-    let mut r = widest.scaled(simd, factor);
-    r.by_width.push(Rate {
-        width: simd.degree(),
-        per_second: widest.at(widest.degree()) * factor,
-    });
-    (r, true)
+    (Rates { simd, by_width }, Source::Extrapolated)
+}
+
+/// The nominal SIMD degree of `hash` on `simd`: blake3's 32-bit words fill 4, 8 or 16 lanes
+/// of an SSE, AVX2 or AVX-512 register; keccak's 64-bit states 4 (AVX2) or 8 (AVX-512), and
+/// its `sse41` setting runs the one-state portable kernel.
+pub fn nominal_degree(hash: HashId, simd: Simd) -> usize {
+    match hash {
+        HashId::Blake3 => simd.degree(),
+        HashId::Keccak => match simd {
+            Simd::Portable | Simd::Sse41 => 1,
+            Simd::Avx2 => 4,
+            Simd::Avx512 => 8,
+        },
+    }
 }
 
 /// A machine as the model sees it.
@@ -141,6 +176,11 @@ pub struct Config {
 /// The model of one hash on one machine's cores.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Model {
+    /// The hash modelled: it decides the nominal SIMD degrees a missing backend is
+    /// extrapolated by. Absent in reports from before it was recorded: `Report::from_json`
+    /// sets it from the model's summary.
+    #[serde(default = "blake3")]
+    pub hash: HashId,
     /// Measured backends (keccak: one scalar entry, used for every SIMD setting).
     pub rates: Vec<Rates>,
     /// The same by inputs per call as a dependent chain (each call's inputs hold the previous
@@ -161,9 +201,13 @@ pub struct Model {
     /// Generating a chunk on the workers (splittable sources), seconds per chunk.
     #[serde(default)]
     pub gen_secs: f64,
-    /// Memory bandwidth as chunks per second; 0 for no bound.
-    #[serde(default)]
-    pub mem_chunks: f64,
+    /// Memory bandwidth per core as chunks per second (each chunk's 32 bytes and its 32-byte
+    /// leaf cross the memory system once); 0 for no bound. A machine of `c` cores is assumed
+    /// to have `c` times this: the bandwidth this machine measured with all its cores copying
+    /// at once, per core. Reports from before that was measured hold the one-core copy rate
+    /// (under its old name, `mem_chunks`), which stands in as the per-core figure.
+    #[serde(default, alias = "mem_chunks")]
+    pub mem_chunks_per_core: f64,
     /// The primitives' speed in the prover, relative to alone (fitted).
     pub eff: f64,
     /// Seconds per chunk a worker spends besides hashing and generating (fitted; 0 in reports
@@ -184,6 +228,10 @@ fn one() -> f64 {
     1.0
 }
 
+fn blake3() -> HashId {
+    HashId::Blake3
+}
+
 /// Which bound decides a prediction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -194,31 +242,60 @@ pub enum Limit {
     Memory,
 }
 
+/// What a machine can do at one layout: its best rate over the thread counts up to its cores
+/// and the backends it has, with where that best was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Capability {
+    pub rate: f64,
+    pub threads: usize,
+    pub simd: Simd,
+    pub limit: Limit,
+    /// Whether the rate rests on a backend the measured machine lacks (an upper bound).
+    pub extrapolated_simd: bool,
+}
+
 impl Model {
-    /// Rates for a backend; one this machine lacks is extrapolated from the widest measured
-    /// one in proportion to SIMD degree. The flag says whether it was extrapolated.
-    pub fn rates(&self, simd: Simd) -> (Rates, bool) {
-        if self.scalar {
-            if let Some(r) = self.rates.first() {
-                return (r.clone(), false);
-            }
-        }
-        table(&self.rates, simd)
+    /// The nominal SIMD degree of this model's hash on `simd`.
+    pub fn degree(&self, simd: Simd) -> usize {
+        nominal_degree(self.hash, simd)
     }
 
-    /// Dependent-chain rates for a backend: measured, else the independent ones where those
-    /// were measured (reports from before), else extrapolated like [`Model::rates`].
-    pub fn chained(&self, simd: Simd) -> Rates {
-        let (independent, extrapolated) = self.rates(simd);
+    /// Rates for a backend; one this machine lacks is extrapolated from the measured ones by
+    /// nominal SIMD degree (see [`table`]), and says so.
+    pub fn rates(&self, simd: Simd) -> (Rates, Source) {
         if self.scalar {
-            return self.chained_rates.first().cloned().unwrap_or(independent);
+            if let Some(r) = self.rates.first() {
+                return (r.clone(), Source::Measured);
+            }
         }
-        if self.chained_rates.iter().any(|r| r.simd == simd)
-            || (extrapolated && !self.chained_rates.is_empty())
-        {
-            return table(&self.chained_rates, simd).0;
+        table(&self.rates, simd, |s| self.degree(s))
+    }
+
+    /// Dependent-chain rates for a backend: measured, else extrapolated from the measured
+    /// chained tables like [`Model::rates`], else (reports from before they were measured) the
+    /// independent ones.
+    ///
+    /// Each width is capped at the independent rate, at that width and at full width: a
+    /// chain's calls wait for each other and an unchained leaf runs at full width, so a
+    /// measured chained rate above either is noise, and letting it through would model a
+    /// chained layout faster than unchained, which bounds it.
+    pub fn chained(&self, simd: Simd) -> Rates {
+        let (independent, _) = self.rates(simd);
+        let mut chained = if self.scalar {
+            self.chained_rates
+                .first()
+                .cloned()
+                .unwrap_or_else(|| independent.clone())
+        } else if self.chained_rates.iter().any(|r| !r.by_width.is_empty()) {
+            table(&self.chained_rates, simd, |s| self.degree(s)).0
+        } else {
+            return independent;
+        };
+        let full = independent.at(independent.degree());
+        for r in &mut chained.by_width {
+            r.per_second = r.per_second.min(independent.at(r.width)).min(full);
         }
-        independent
+        chained
     }
 
     /// What one chunk costs one worker in primitives (leaf, node, generation), in seconds
@@ -238,7 +315,8 @@ impl Model {
         (secs, leaf_width, chained)
     }
 
-    /// Predicted chunks per second.
+    /// Predicted chunks per second of one configuration, on exactly the machine's backend:
+    /// what the measured points are compared with.
     pub fn predict(&self, m: Machine, c: Config) -> f64 {
         self.explain(m, c).0
     }
@@ -273,10 +351,57 @@ impl Model {
             bound(1.0 / tp, Limit::Producer);
             bound(cores * par / (t + tp), Limit::Producer);
         }
-        if self.mem_chunks > 0.0 {
-            bound(self.mem_chunks, Limit::Memory);
+        if self.mem_chunks_per_core > 0.0 {
+            bound(self.mem_chunks_per_core * cores, Limit::Memory);
         }
         best
+    }
+
+    /// The most a machine does at a layout: the best prediction over every thread count up to
+    /// its cores and every backend it has (those no wider than its own). A buyer runs the
+    /// threads and the backend that are fastest, so a machine with more cores, or a wider
+    /// backend at the same per-core rates, is never modelled slower: its choices include the
+    /// smaller machine's, and no bound falls as cores are added. Ties go to fewer threads and
+    /// the narrower backend.
+    pub fn capability(&self, m: Machine, lanes: u32, chained: bool) -> Capability {
+        let mut best: Option<Capability> = None;
+        let backends: Vec<Simd> = if self.scalar {
+            vec![m.simd]
+        } else {
+            Simd::ALL
+                .into_iter()
+                .filter(|s| s.at_most(m.simd))
+                .collect()
+        };
+        for simd in backends {
+            let extrapolated_simd = self.rates(simd).1 == Source::Extrapolated;
+            for threads in 1..=m.cores.max(1) {
+                let (rate, limit) = self.explain(
+                    Machine { simd, ..m },
+                    Config {
+                        lanes,
+                        chained,
+                        threads,
+                    },
+                );
+                if best.is_none_or(|b| rate > b.rate) {
+                    best = Some(Capability {
+                        rate,
+                        threads,
+                        simd,
+                        limit,
+                        extrapolated_simd,
+                    });
+                }
+            }
+        }
+        best.unwrap_or(Capability {
+            rate: 0.0,
+            threads: 1,
+            simd: m.simd,
+            limit: Limit::Work,
+            extrapolated_simd: false,
+        })
     }
 
     /// Fits `eff` and `fixed_secs` to the one-worker measurements `(machine, config,
@@ -491,32 +616,57 @@ pub struct Tuning {
     pub keep: f64,
     /// Big machines' gain over the reference with unbounded (unchained) proofs, for contrast.
     pub unbounded_gains: Vec<(usize, f64)>,
-    /// Whether a backend this machine lacks had to be extrapolated.
+    /// Whether a figure rests on a backend the measured machine lacks (extrapolated by nominal
+    /// SIMD degree: an upper bound).
     pub extrapolated: bool,
+    /// The machines whose figures go beyond the cores the model was fitted on (`None` in
+    /// reports from before it was recorded).
+    #[serde(default)]
+    pub measured_cores: Option<usize>,
 }
 
-pub fn tune(model: &Model, reference: Machine, big: &[Machine], keep: f64) -> Tuning {
-    let full = |m: Machine, lanes, chained| {
-        model.predict(
-            m,
-            Config {
-                lanes,
-                chained,
-                threads: m.cores,
-            },
-        )
-    };
-    let ref_unbounded = full(reference, 1, false);
-    let rows: Vec<TuneRow> = (0..=8)
-        .map(|k| 1u32 << k)
+impl Tuning {
+    /// Whether any modelled machine has more cores than the one measured.
+    pub fn extrapolated_cores(&self) -> bool {
+        self.measured_cores.is_some_and(|c| {
+            std::iter::once(self.reference)
+                .chain(self.big.iter().copied())
+                .any(|m| m.cores > c)
+        })
+    }
+}
+
+/// The lane counts `tune` models: 1 to 256.
+pub const TUNE_LANES: [u32; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+/// The smallest L at which `reference` keeps `keep` of its unbounded (unchained) capability,
+/// with each `big` machine's gain over it at every L. `measured_cores`: the cores of the
+/// machine the model was fitted on, to say which figures are extrapolated in cores.
+pub fn tune(
+    model: &Model,
+    reference: Machine,
+    big: &[Machine],
+    keep: f64,
+    measured_cores: usize,
+) -> Tuning {
+    let cap = |m: Machine, lanes, chained| model.capability(m, lanes, chained);
+    let ref_unbounded = cap(reference, 1, false).rate;
+    let mut extrapolated = cap(reference, 1, false).extrapolated_simd;
+    let rows: Vec<TuneRow> = TUNE_LANES
+        .into_iter()
         .map(|lanes| {
-            let r = full(reference, lanes, true);
+            let r = cap(reference, lanes, true);
+            extrapolated |= r.extrapolated_simd;
             TuneRow {
                 lanes,
-                reference_keeps: r / ref_unbounded,
+                reference_keeps: r.rate / ref_unbounded,
                 big_gains: big
                     .iter()
-                    .map(|b| (b.cores, full(*b, lanes, true) / r))
+                    .map(|b| {
+                        let c = cap(*b, lanes, true);
+                        extrapolated |= c.extrapolated_simd;
+                        (b.cores, c.rate / r.rate)
+                    })
                     .collect(),
             }
         })
@@ -527,11 +677,12 @@ pub fn tune(model: &Model, reference: Machine, big: &[Machine], keep: f64) -> Tu
         .map(|r| r.lanes);
     let unbounded_gains = big
         .iter()
-        .map(|b| (b.cores, full(*b, 1, false) / ref_unbounded))
+        .map(|b| {
+            let c = cap(*b, 1, false);
+            extrapolated |= c.extrapolated_simd;
+            (b.cores, c.rate / ref_unbounded)
+        })
         .collect();
-    let extrapolated = std::iter::once(reference)
-        .chain(big.iter().copied())
-        .any(|m| model.rates(m.simd).1);
     Tuning {
         reference,
         big: big.to_vec(),
@@ -540,7 +691,87 @@ pub fn tune(model: &Model, reference: Machine, big: &[Machine], keep: f64) -> Tu
         keep,
         unbounded_gains,
         extrapolated,
+        measured_cores: Some(measured_cores),
     }
+}
+
+/// The machines [`sanity_violations`] checks: every core count from 1 to 64 that is a power of
+/// two, and a few that are not, with every backend.
+const SANITY_CORES: [usize; 10] = [1, 2, 3, 4, 6, 8, 16, 24, 32, 64];
+
+/// What the model must never say, whatever its parameters: a machine with more cores, or a
+/// wider backend at the same per-core rates, modelled slower at the same layout; a chained
+/// layout faster than unchained on the same machine; a big machine slower than the reference
+/// of `tune`; a modelled rate that is not a positive number. Each violation is a line naming the machines and the layout. [`Model::capability`]
+/// keeps these by construction; the tests run this over the fitted models of every committed
+/// report and over synthetic machine classes.
+pub fn sanity_violations(model: &Model, reference: Machine, big: &[Machine]) -> Vec<String> {
+    let mut out = Vec::new();
+    let layouts = TUNE_LANES
+        .into_iter()
+        .map(|l| (l, true))
+        .chain(std::iter::once((1, false)));
+    for (lanes, chained) in layouts {
+        let kind = if chained { "chained" } else { "unchained" };
+        let cap = |cores, simd| {
+            model
+                .capability(Machine { cores, simd }, lanes, chained)
+                .rate
+        };
+        for simd in Simd::ALL {
+            let mut last: Option<(usize, f64)> = None;
+            for cores in SANITY_CORES {
+                let v = cap(cores, simd);
+                if !(v.is_finite() && v > 0.0) {
+                    out.push(format!("{cores}-core {simd} L={lanes} {kind}: rate {v}"));
+                }
+                if let Some((c0, v0)) = last.filter(|(_, v0)| v < *v0) {
+                    out.push(format!(
+                        "{cores}-core {simd} ({v:.0}) below {c0}-core ({v0:.0}) at L={lanes} {kind}"
+                    ));
+                }
+                last = Some((cores, v));
+            }
+        }
+        for cores in SANITY_CORES {
+            for pair in Simd::ALL.windows(2) {
+                let (narrow, wide) = (cap(cores, pair[0]), cap(cores, pair[1]));
+                if wide < narrow {
+                    out.push(format!(
+                        "{cores}-core {} ({wide:.0}) below {} ({narrow:.0}) at L={lanes} {kind}",
+                        pair[1], pair[0]
+                    ));
+                }
+            }
+        }
+        if chained {
+            for simd in Simd::ALL {
+                for cores in SANITY_CORES {
+                    let m = Machine { cores, simd };
+                    let (c, u) = (
+                        model.capability(m, lanes, true).rate,
+                        model.capability(m, 1, false).rate,
+                    );
+                    if c > u * (1.0 + 1e-12) {
+                        out.push(format!(
+                            "{cores}-core {simd}: L={lanes} chained ({c:.0}) above unchained ({u:.0})"
+                        ));
+                    }
+                }
+            }
+        }
+        let r = model.capability(reference, lanes, chained).rate;
+        for b in big {
+            let v = model.capability(*b, lanes, chained).rate;
+            if v < r && b.cores >= reference.cores && reference.simd.at_most(b.simd) {
+                out.push(format!(
+                    "{}-core {} ({v:.0}) below the {}-core {} reference ({r:.0}) at L={lanes} {kind}",
+                    b.cores, b.simd, reference.cores, reference.simd
+                ));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -553,6 +784,7 @@ mod tests {
             per_second: r,
         };
         Model {
+            hash: HashId::Blake3,
             rates: vec![
                 Rates {
                     simd: Simd::Avx2,
@@ -568,7 +800,7 @@ mod tests {
             producer_secs,
             producer_factor: 1.0,
             gen_secs: 0.0,
-            mem_chunks: 0.0,
+            mem_chunks_per_core: 0.0,
             eff,
             fixed_secs: 0.0,
             row_secs: 0.0,
@@ -826,14 +1058,18 @@ mod tests {
         assert_eq!(limit, Limit::Chains);
         assert!((v - 1.0 / (1.0 / 9e6 + 10e-9)).abs() < 1.0, "{v}");
         m.fixed_secs = 0.0;
-        // A backend whose chained rates were not measured falls back to its independent ones;
-        // one this machine lacks is extrapolated from the chained tables.
+        // A backend whose chained rates were not measured is extrapolated from the chained
+        // tables: cut from a wider one, or grown by nominal degree from a narrower one.
         m.chained_rates.retain(|r| r.simd == Simd::Avx512);
-        assert_eq!(m.chained(Simd::Avx2), m.rates(Simd::Avx2).0);
+        assert_eq!(m.chained(Simd::Avx2).at(8), 45e6);
         m.rates.retain(|r| r.simd == Simd::Avx2);
         m.chained_rates = chained_rates();
         m.chained_rates.retain(|r| r.simd == Simd::Avx2);
-        assert!((m.chained(Simd::Avx512).at(1) - 16e6).abs() < 1.0);
+        assert!((m.chained(Simd::Avx512).at(1) - 8e6).abs() < 1.0);
+        assert!((m.chained(Simd::Avx512).at(16) - 100e6).abs() < 1.0);
+        // Reports from before the chained rates: the independent ones stand in.
+        m.chained_rates.clear();
+        assert_eq!(m.chained(Simd::Avx2), m.rates(Simd::Avx2).0);
     }
 
     #[test]
@@ -888,13 +1124,150 @@ mod tests {
     }
 
     #[test]
-    fn missing_backend_is_extrapolated_and_flagged() {
+    fn missing_backend_is_extrapolated_by_nominal_degree_and_flagged() {
+        // An AVX2-only machine: AVX-512 is AVX2 at the widths AVX2 measured, and twice its
+        // 8-wide rate at 16 inputs per call (the bug this replaces made it an eighth).
         let mut m = model(1.0, 0.0);
         m.rates.pop();
-        let (r, extrapolated) = m.rates(Simd::Avx512);
-        assert!(extrapolated);
+        let (r, source) = m.rates(Simd::Avx512);
+        assert_eq!(source, Source::Extrapolated);
         assert!((r.at(16) - 120e6).abs() < 1.0);
-        assert!(!m.rates(Simd::Avx2).1);
+        assert!((r.at(8) - 60e6).abs() < 1.0 && (r.at(1) - 15e6).abs() < 1.0);
+        assert_eq!(m.rates(Simd::Avx2).1, Source::Measured);
+        // A portable-only machine: every wider backend grows from the one-input rate.
+        let mut p = model(1.0, 0.0);
+        p.rates = vec![Rates {
+            simd: Simd::Portable,
+            by_width: vec![Rate {
+                width: 1,
+                per_second: 5e6,
+            }],
+        }];
+        assert!((p.rates(Simd::Sse41).0.at(4) - 20e6).abs() < 1.0);
+        assert!((p.rates(Simd::Avx512).0.at(16) - 80e6).abs() < 1.0);
+        // A narrower backend a report lacks is the narrowest wider one, cut.
+        let mut q = model(1.0, 0.0);
+        q.rates.remove(0);
+        let (sse, source) = q.rates(Simd::Sse41);
+        assert_eq!(source, Source::Extrapolated);
+        assert_eq!(sse.degree(), 4);
+        // keccak's degrees are its own: avx512 is 8 states, twice avx2's 4.
+        let mut k = model(1.0, 0.0);
+        k.hash = HashId::Keccak;
+        k.rates = vec![Rates {
+            simd: Simd::Avx2,
+            by_width: vec![
+                Rate {
+                    width: 1,
+                    per_second: 2e6,
+                },
+                Rate {
+                    width: 4,
+                    per_second: 7e6,
+                },
+            ],
+        }];
+        assert_eq!(k.rates(Simd::Avx512).0.degree(), 8);
+        assert!((k.rates(Simd::Avx512).0.at(8) - 14e6).abs() < 1.0);
+    }
+
+    /// Synthetic machine classes: an AVX-512 machine (every table), an AVX2-only one and a
+    /// portable-only one, each with costs, a producer and a memory bound in turn.
+    fn classes() -> Vec<(String, Model)> {
+        let mut out = Vec::new();
+        for (name, keep) in [
+            (
+                "avx512",
+                vec![Simd::Portable, Simd::Sse41, Simd::Avx2, Simd::Avx512],
+            ),
+            ("avx2-only", vec![Simd::Portable, Simd::Sse41, Simd::Avx2]),
+            ("portable-only", vec![Simd::Portable]),
+        ] {
+            let mut base = model(0.9, 0.0);
+            base.rates = vec![
+                Rates {
+                    simd: Simd::Portable,
+                    by_width: vec![Rate {
+                        width: 1,
+                        per_second: 6e6,
+                    }],
+                },
+                Rates {
+                    simd: Simd::Sse41,
+                    by_width: vec![
+                        Rate {
+                            width: 1,
+                            per_second: 7e6,
+                        },
+                        Rate {
+                            width: 4,
+                            per_second: 22e6,
+                        },
+                    ],
+                },
+            ];
+            base.rates.extend(model(1.0, 0.0).rates);
+            base.rates.retain(|r| keep.contains(&r.simd));
+            base.chained_rates = chained_rates();
+            base.chained_rates.retain(|r| keep.contains(&r.simd));
+            for (costs, producer, mem) in [
+                ((0.0, 0.0, 1.0), 0.0, 0.0),
+                ((8e-9, 30e-9, 0.85), 0.0, 0.0),
+                ((8e-9, 30e-9, 0.6), 1.0 / 300e6, 0.0),
+                ((2e-9, 10e-9, 0.95), 0.0, 2e8),
+            ] {
+                let mut m = base.clone();
+                (m.fixed_secs, m.row_secs, m.par) = costs;
+                m.producer_secs = producer;
+                m.producer_factor = 2.5;
+                m.mem_chunks_per_core = mem;
+                out.push((format!("{name} {costs:?} {producer} {mem}"), m));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn more_cores_or_wider_simd_never_model_slower_on_any_machine_class() {
+        let reference = Machine {
+            cores: 4,
+            simd: Simd::Avx2,
+        };
+        let big = [
+            Machine {
+                cores: 32,
+                simd: Simd::Avx512,
+            },
+            Machine {
+                cores: 64,
+                simd: Simd::Avx512,
+            },
+        ];
+        for (name, m) in classes() {
+            let v = sanity_violations(&m, reference, &big);
+            assert!(v.is_empty(), "{name}: {v:#?}");
+            // And the tuning's gains are never below 1.
+            let t = tune(&m, reference, &big, 0.9, 2);
+            for row in &t.rows {
+                for (c, g) in &row.big_gains {
+                    assert!(*g >= 1.0 - 1e-12, "{name}: L={} {c}-core {g}", row.lanes);
+                }
+            }
+            assert!(t.unbounded_gains.iter().all(|(_, g)| *g >= 1.0 - 1e-12));
+            assert!(t.extrapolated_cores());
+        }
+    }
+
+    #[test]
+    fn the_checker_catches_a_model_that_slows_down_with_cores() {
+        // The checker must see a broken model: with no efficiency at all every rate is 0.
+        let mut m = model(1.0, 0.0);
+        m.eff = 0.0;
+        let reference = Machine {
+            cores: 4,
+            simd: Simd::Avx2,
+        };
+        assert!(!sanity_violations(&m, reference, &[]).is_empty());
     }
 
     #[test]
@@ -911,6 +1284,7 @@ mod tests {
                 simd: Simd::Avx512,
             }],
             0.9,
+            4,
         );
         let rec = t.recommended.expect("some lane count suffices");
         let row = t.rows.iter().find(|r| r.lanes == rec).expect("row");

@@ -1,13 +1,16 @@
 //! SVG plots (plotters' SVG backend: text is emitted as SVG text, no system fonts needed).
 //! Every title names the CPU and the configuration. Measured points are drawn as markers, with
-//! min/max bars where a point has several samples; lines join only what was measured or
-//! modelled at every x they pass.
+//! bars for their 95% confidence intervals (of a median, or of a median of paired ratios: the
+//! same figures as the tables); lines join only what was measured or modelled at every x they
+//! pass.
 
 use super::report::{thr, Point, Report, SourceKind};
+use super::stats::Estimate;
 use crate::proof::HashId;
 use plotters::prelude::*;
 
-const COLORS: [RGBColor; 9] = [
+/// Twelve colours told apart by most eyes (Tableau's ten and two darker ones).
+const COLORS: [RGBColor; 12] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -16,11 +19,17 @@ const COLORS: [RGBColor; 9] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(0, 0, 128),
+    RGBColor(128, 0, 0),
 ];
 
-/// The legend text of min/max bars.
-pub const BARS_LABEL: &str = "bars: min to max of the samples";
+/// The legend text of the bars of a chart of rates.
+pub const BARS_LABEL: &str = "bars: 95% confidence interval of the median";
+
+/// The legend text of the bars of the speedup chart.
+pub const RATIO_BARS_LABEL: &str = "bars: 95% interval of the median of the paired ratios";
 
 /// How a series is drawn.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,6 +44,8 @@ enum Style {
 
 struct Series {
     name: String,
+    /// Whether the series has a legend entry of its own.
+    legend: bool,
     pts: Vec<(f64, f64)>,
     /// `(x, min, max)` bars.
     bars: Vec<(f64, f64, f64)>,
@@ -46,6 +57,7 @@ impl Series {
     fn new(name: String, pts: Vec<(f64, f64)>, style: Style, color: RGBColor) -> Series {
         Series {
             name,
+            legend: true,
             pts,
             bars: Vec::new(),
             style,
@@ -79,6 +91,7 @@ fn drawable(series: &[Series], log2_x: bool) -> Vec<Series> {
         .iter()
         .map(|s| Series {
             name: s.name.clone(),
+            legend: s.legend,
             pts: s
                 .pts
                 .iter()
@@ -99,6 +112,17 @@ fn drawable(series: &[Series], log2_x: bool) -> Vec<Series> {
 }
 
 fn chart(title: &str, x_desc: &str, y_desc: &str, series: &[Series], log2_x: bool) -> String {
+    chart_with(title, x_desc, y_desc, series, log2_x, BARS_LABEL)
+}
+
+fn chart_with(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+    log2_x: bool,
+    bars_label: &str,
+) -> String {
     let mut svg = String::new();
     let series = &drawable(series, log2_x)[..];
     if series.iter().all(|s| s.pts.is_empty()) {
@@ -106,6 +130,7 @@ fn chart(title: &str, x_desc: &str, y_desc: &str, series: &[Series], log2_x: boo
     }
     let mut entries: Vec<Entry> = series
         .iter()
+        .filter(|s| s.legend)
         .map(|s| Entry {
             name: s.name.clone(),
             style: Some(s.style),
@@ -118,7 +143,7 @@ fn chart(title: &str, x_desc: &str, y_desc: &str, series: &[Series], log2_x: boo
         .any(|b| b.1.is_finite() && b.2.is_finite() && b.2 > b.1)
     {
         entries.push(Entry {
-            name: BARS_LABEL.into(),
+            name: bars_label.into(),
             style: None,
             color: BLACK,
         });
@@ -262,8 +287,16 @@ fn layouts(pts: &[&Point]) -> Vec<(bool, u32)> {
     l
 }
 
-/// Speedup over one thread versus threads, one line per layout, with min/max bars, the
-/// oversubscribed point and the ideal (linear up to the logical cores, flat beyond).
+/// A point's rate with its interval as a bar, in M chunks/s.
+fn rate_bar(x: f64, p: &Point) -> (f64, f64, f64) {
+    let e = p.estimate();
+    let (lo, hi) = e.interval.unwrap_or((e.median, e.median));
+    (x, lo / 1e6, hi / 1e6)
+}
+
+/// Speedup over one thread versus threads, one line per layout, with the interval of each
+/// speedup, the oversubscribed point and the ideal (linear up to the logical cores, flat
+/// beyond). Each speedup is the median of the per-round ratios, as in the tables.
 pub fn speedup(r: &Report) -> String {
     let pts: Vec<&Point> = r.main_points().collect();
     let cores = r.cores();
@@ -277,26 +310,27 @@ pub fn speedup(r: &Report) -> String {
         line.sort_by_key(|p| p.threads);
         let Some(one) = line
             .iter()
-            .find(|p| p.threads == 1)
-            .map(|p| p.median)
-            .filter(|m| *m > 0.0)
+            .copied()
+            .find(|p| p.threads == 1 && p.median > 0.0)
         else {
             continue;
         };
         let Some(name) = line.first().map(|p| p.layout_name()) else {
             continue;
         };
+        let ratios: Vec<(f64, Estimate)> = line
+            .iter()
+            .map(|p| (p.threads as f64, p.ratio(one)))
+            .collect();
         let mut s = Series::new(
             name,
-            line.iter()
-                .map(|p| (p.threads as f64, p.median / one))
-                .collect(),
+            ratios.iter().map(|(t, e)| (*t, e.median)).collect(),
             Style::Line,
             color(i),
         );
-        s.bars = line
+        s.bars = ratios
             .iter()
-            .map(|p| (p.threads as f64, p.min / one, p.max / one))
+            .filter_map(|(t, e)| e.interval.map(|(lo, hi)| (*t, lo, hi)))
             .collect();
         series.push(s);
     }
@@ -315,12 +349,13 @@ pub fn speedup(r: &Report) -> String {
         "{}: speedup vs threads (blake3 {}, synthetic)",
         r.fingerprint.cpu_model, r.fingerprint.blake3_detected
     );
-    chart(
+    chart_with(
         &title,
         "worker threads",
         "speedup over 1 thread",
         &series,
         false,
+        RATIO_BARS_LABEL,
     )
 }
 
@@ -354,7 +389,7 @@ pub fn simd(r: &Report) -> String {
         );
         s.bars = line
             .iter()
-            .map(|p| (f64::from(p.lanes), p.min / 1e6, p.max / 1e6))
+            .map(|p| rate_bar(f64::from(p.lanes), p))
             .collect();
         series.push(s);
     }
@@ -398,7 +433,7 @@ pub fn lanes(r: &Report) -> String {
             );
             s.bars = line
                 .iter()
-                .map(|p| (f64::from(p.lanes), p.min / 1e6, p.max / 1e6))
+                .map(|p| rate_bar(f64::from(p.lanes), p))
                 .collect();
             series.push(s);
         }
@@ -482,8 +517,8 @@ pub fn tuning(r: &Report) -> String {
     )
 }
 
-/// Compare chart: chained throughput vs lanes at all cores, one line per report, with each
-/// machine's unchained rate dashed.
+/// Compare chart: chained throughput vs lanes at all cores, one line per machine (its latest
+/// report), each in a colour of its own, with its unchained rate dashed in the same colour.
 pub fn machines(reports: &[Report]) -> String {
     let mut series = Vec::new();
     let xmax = reports
@@ -491,7 +526,24 @@ pub fn machines(reports: &[Report]) -> String {
         .flat_map(|r| r.main_points().filter(|p| p.chained))
         .map(|p| f64::from(p.lanes))
         .fold(1.0, f64::max);
-    for (i, r) in reports.iter().enumerate() {
+    let mut ids: Vec<&str> = Vec::new();
+    for r in reports {
+        if !ids.contains(&r.fingerprint.machine_id.as_str()) {
+            ids.push(&r.fingerprint.machine_id);
+        }
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let of_machine: Vec<(usize, &Report)> = reports
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.fingerprint.machine_id == *id)
+            .collect();
+        let Some(&(n, r)) = of_machine
+            .iter()
+            .max_by(|a, b| a.1.created_utc.cmp(&b.1.created_utc))
+        else {
+            continue;
+        };
         let cores = r.fingerprint.logical_cores;
         let mut line: Vec<&Point> = r
             .main_points()
@@ -499,14 +551,16 @@ pub fn machines(reports: &[Report]) -> String {
             .collect();
         line.sort_by_key(|p| p.lanes);
         let name = format!(
-            "#{} {} ({} cores, {})",
-            i + 1,
+            "{} {} ({} cores, {}; #{}, latest of {})",
+            id,
             r.fingerprint.cpu_model,
             cores,
-            r.created_utc.get(..10).unwrap_or(&r.created_utc)
+            r.fingerprint.blake3_detected,
+            n + 1,
+            super::report::count(of_machine.len(), "report", "reports")
         );
         let mut s = Series::new(
-            name.clone(),
+            name,
             line.iter()
                 .map(|p| (f64::from(p.lanes), p.median / 1e6))
                 .collect(),
@@ -515,18 +569,26 @@ pub fn machines(reports: &[Report]) -> String {
         );
         s.bars = line
             .iter()
-            .map(|p| (f64::from(p.lanes), p.min / 1e6, p.max / 1e6))
+            .map(|p| rate_bar(f64::from(p.lanes), p))
             .collect();
         series.push(s);
         if let Some(u) = r.main_points().find(|p| !p.chained && p.threads == cores) {
-            series.push(Series::new(
-                format!("#{} unchained", i + 1),
+            let mut dashed = Series::new(
+                String::new(),
                 vec![(1.0, u.median / 1e6), (xmax, u.median / 1e6)],
                 Style::Dashed,
                 color(i),
-            ));
+            );
+            dashed.legend = false;
+            series.push(dashed);
         }
     }
+    series.push(Series::new(
+        "dashed: each machine's unchained rate, in its colour".into(),
+        vec![],
+        Style::Dashed,
+        BLACK,
+    ));
     chart(
         "throughput vs lanes, all cores, blake3 best backend (dashed: unchained)",
         "lanes (log2 scale)",
@@ -539,7 +601,7 @@ pub fn machines(reports: &[Report]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::report::sample_report;
+    use crate::bench::report::fixture::sample_report;
 
     fn texts(doc: &roxmltree::Document) -> String {
         doc.descendants()
@@ -568,7 +630,7 @@ mod tests {
         let doc = roxmltree::Document::parse(&svg).expect("valid SVG");
         let t = texts(&doc);
         assert!(t.contains("ideal: linear to 4 logical cores"), "{t}");
-        assert!(t.contains(BARS_LABEL));
+        assert!(t.contains(RATIO_BARS_LABEL));
         assert!(t.contains("L=16 chained") && t.contains("L=1 unchained"));
         // 16 main points with a bar of three strokes each.
         let twos = polylines(&doc).iter().filter(|&&n| n == 2).count();
@@ -626,13 +688,29 @@ mod tests {
         // Nine lane counts, 1 to 256, modelled at each.
         assert!(polylines(&doc).contains(&9));
 
+        // Eleven reports of two machines: one line (and colour) per machine, its latest.
+        let mut reports = vec![r.clone(); 10];
+        for (i, x) in reports.iter_mut().enumerate() {
+            x.created_utc = format!("2026-11-{:02}T06:00:00Z", 10 + i);
+        }
         let mut other = r.clone();
         other.fingerprint.cpu_model = "Other CPU".into();
-        let m = machines(&[r, other]);
+        other.fingerprint.machine_id = "ffffffffffff".into();
+        reports.push(other);
+        let m = machines(&reports);
         let doc = roxmltree::Document::parse(&m).expect("valid SVG");
         let t = texts(&doc);
-        assert!(t.contains("#1 Test CPU (4 cores, 2026-11-27)") && t.contains("#2 Other CPU"));
-        assert!(t.contains("#2 unchained"));
+        assert!(
+            t.contains("0123456789ab Test CPU (4 cores, avx2; #10, latest of 10 reports)"),
+            "{t}"
+        );
+        assert!(t.contains("ffffffffffff Other CPU (4 cores, avx2; #11, latest of 1 report)"));
+        assert!(t.contains("dashed: each machine's unchained rate"));
+        assert_eq!(
+            t.matches("Test CPU").count(),
+            t.matches("Other CPU").count(),
+            "one legend entry per machine, however many reports: {t}"
+        );
 
         let mut none = sample_report();
         none.tuning = None;

@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use poie::bench::model::{self, Machine};
+use poie::bench::progress::Show;
 use poie::bench::report::{self, Mode, Report};
 use poie::bench::{self as harness, compare, plot};
 use poie::proof::{HashId, Simd};
@@ -39,6 +40,19 @@ pub struct BenchArgs {
     /// line. Fails at once, before the CPU sweep, where CUDA is not usable.
     #[arg(long)]
     gpu: bool,
+    /// Measure only the SIMD backends up to this one (portable, sse41, avx2 or avx512), as a
+    /// machine without the wider ones would run: e.g. avx2 on an AVX-512 CPU. The report
+    /// says so.
+    #[arg(long, value_name = "SIMD", value_parser = parse_simd)]
+    max_simd: Option<Simd>,
+}
+
+fn parse_simd(s: &str) -> Result<Simd, String> {
+    match s.parse::<poie::proof::SimdChoice>() {
+        Ok(poie::proof::SimdChoice::Fixed(simd)) => Ok(simd),
+        Ok(poie::proof::SimdChoice::Auto) => Ok(Simd::detect()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 pub fn bench(a: BenchArgs) -> Result<ExitCode> {
@@ -55,25 +69,38 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let progress = std::io::stderr().is_terminal();
+    let show = if std::io::stderr().is_terminal() {
+        Show::Bars
+    } else {
+        Show::Lines
+    };
+    let backends = harness::Backends::capped(a.max_simd);
     eprintln!(
-        "poie: benchmarking ({mode:?} sweep); this takes {}",
+        "poie: benchmarking this machine, {} sweep ({}); this takes {}",
+        mode.name(),
+        backends
+            .blake3
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         match mode {
             Mode::Quick => "a few seconds",
-            Mode::Default => "a few minutes",
-            Mode::Full => "a long while",
+            Mode::Default => "about 6 minutes on 2 cores",
+            Mode::Full => "up to an hour",
         }
     );
     let r = harness::run(harness::Options {
         mode,
         pin: a.pin,
-        progress,
+        show,
         threads: a.threads.map(|t| {
             let mut t: Vec<usize> = t.into_iter().map(|x| x as usize).collect();
             t.sort_unstable();
             t.dedup();
             t
         }),
+        backends,
     })?;
     let mut r = r;
     if let Some(gpu) = &gpu {
@@ -151,14 +178,20 @@ pub struct ReportArgs {
     out_dir: Option<PathBuf>,
 }
 
-fn load(path: &PathBuf) -> Result<Report> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+/// Reads a report: a regular file of at most SPEC 4's document size, like every other
+/// document poie reads.
+fn load(path: &std::path::Path) -> Result<Report> {
+    let text = poie::files::read_text_bounded(path, poie::files::MAX_DOCUMENT)
+        .with_context(|| format!("reading {}", path.display()))?;
     Report::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 pub fn report(a: ReportArgs) -> Result<ExitCode> {
-    let reports = a.reports.iter().map(load).collect::<Result<Vec<_>>>()?;
+    let reports = a
+        .reports
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>>>()?;
     match a.out_dir {
         Some(dir) => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -202,49 +235,84 @@ fn relative_link(dir: &std::path::Path, target: &std::path::Path) -> Option<Stri
 ///
 /// Picks the smallest L at which the reference machine keeps at least --keep of its unbounded
 /// (unchained) throughput, and shows how much more the modelled big machines gain with it.
+/// Every machine runs its best thread count and backend; figures beyond the measured
+/// machine's cores or backends are extrapolated, and say so.
 #[derive(clap::Args, Debug)]
 pub struct TuneArgs {
     /// A report.json whose fitted model to use; without one, the primitives are measured now
     /// and the model's efficiency is taken as 1.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Another machine's report.json (a `poie bench --primitives-only` run will do): model
+    /// that machine, with its own primitives and cores and the costs fitted on --report's
+    /// points (the cross-machine prediction of `poie report`).
+    #[arg(long, value_name = "FILE", requires = "report")]
+    primitives: Option<PathBuf>,
     /// Cores of the reference (mainstream) machine.
     #[arg(long, default_value_t = 4)]
     reference_cores: usize,
     /// SIMD of the reference machine: portable, sse41, avx2 or avx512.
-    #[arg(long, default_value = "avx2")]
-    reference_simd: String,
+    #[arg(long, default_value = "avx2", value_parser = parse_simd)]
+    reference_simd: Simd,
     /// Core counts of the big machines to bound (they are given AVX-512 width).
-    #[arg(long, value_delimiter = ',', default_values_t = [32usize, 64])]
+    #[arg(long, value_delimiter = ',', default_values_t = [32usize, 64],
+          value_parser = clap::value_parser!(usize))]
     big_cores: Vec<usize>,
     /// Fraction of unbounded throughput the reference must keep.
     #[arg(long, default_value_t = 0.9)]
     keep: f64,
 }
 
+/// The most cores `tune` models: the model tries every thread count up to a machine's cores.
+const MAX_TUNE_CORES: usize = 4096;
+
 pub fn tune(a: TuneArgs) -> Result<ExitCode> {
-    let simd = match a.reference_simd.parse::<poie::proof::SimdChoice>() {
-        Ok(poie::proof::SimdChoice::Fixed(s)) => s,
-        Ok(poie::proof::SimdChoice::Auto) => Simd::detect(),
-        Err(e) => bail!("{e}"),
-    };
     if !(0.0..=1.0).contains(&a.keep) {
         bail!("--keep must be between 0 and 1");
     }
-    let model = match &a.report {
-        Some(p) => {
+    for &c in a.big_cores.iter().chain([&a.reference_cores]) {
+        if !(1..=MAX_TUNE_CORES).contains(&c) {
+            bail!("core counts must be between 1 and {MAX_TUNE_CORES} (got {c})");
+        }
+    }
+    let (model, measured_cores) = match (&a.report, &a.primitives) {
+        (Some(p), None) => {
             let r = load(p)?;
-            r.models
+            let m = r
+                .models
                 .iter()
                 .find(|m| m.hash == HashId::Blake3)
                 .map(|m| m.model.clone())
-                .context("the report has no blake3 model")?
+                .context("the report has no blake3 model")?;
+            (m, r.cores())
         }
-        None => {
+        (Some(p), Some(q)) => {
+            let fitted = load(p)?;
+            let target = load(q)?;
+            let m = fitted
+                .models
+                .iter()
+                .find(|m| m.hash == HashId::Blake3)
+                .context("the --report has no blake3 model")?;
+            eprintln!(
+                "poie: modelling {} ({} cores) with its own primitives and the costs fitted on {} ({} cores)",
+                target.fingerprint.cpu_model,
+                target.cores(),
+                fitted.fingerprint.cpu_model,
+                fitted.cores()
+            );
+            (
+                report::analysis::transfer(&m.model, &fitted.primitives, &target.primitives),
+                target.cores(),
+            )
+        }
+        (None, _) => {
             eprintln!(
                 "poie: no --report given: measuring primitives now (model efficiency taken as 1, no fixed cost per chunk)"
             );
-            report::model_for(&harness::measure_primitives(true), HashId::Blake3)
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let prims = harness::measure_primitives(true, &harness::Backends::capped(None));
+            (report::model_for(&prims, HashId::Blake3), cores)
         }
     };
     let big: Vec<Machine> = a
@@ -259,10 +327,11 @@ pub fn tune(a: TuneArgs) -> Result<ExitCode> {
         &model,
         Machine {
             cores: a.reference_cores,
-            simd,
+            simd: a.reference_simd,
         },
         &big,
         a.keep,
+        measured_cores,
     );
     print!(
         "Modelled (not measured).\n\n{}",

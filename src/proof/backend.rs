@@ -66,9 +66,24 @@ impl Simd {
         }
     }
 
-    /// How many inputs one SIMD call compresses at once.
-    pub fn degree(self) -> usize {
-        self.platform().map_or(1, |p| p.simd_degree())
+    /// How many inputs one SIMD call compresses at once: the backend's nominal degree (blake3
+    /// words are 32 bits: 4 per 128-bit SSE register, 8 per AVX2, 16 per AVX-512), whether or
+    /// not this CPU has the backend. The model extrapolates a backend a machine lacks by it,
+    /// so it must not depend on the machine it runs on (it once returned 1 for a missing
+    /// backend, which modelled AVX-512 at an eighth of AVX2 on AVX2-only CPUs).
+    pub const fn degree(self) -> usize {
+        match self {
+            Simd::Portable => 1,
+            Simd::Sse41 => 4,
+            Simd::Avx2 => 8,
+            Simd::Avx512 => 16,
+        }
+    }
+
+    /// Backends in order of width, and whether `self` is at most `other`'s width: a CPU with a
+    /// backend also runs every narrower one.
+    pub fn at_most(self, other: Simd) -> bool {
+        self.degree() <= other.degree()
     }
 
     fn platform(self) -> Option<Platform> {
@@ -200,6 +215,18 @@ mod tests {
                 assert_eq!(o, blake3::keyed_hash(&key, m).as_bytes(), "{simd}");
             }
         }
+    }
+
+    #[test]
+    fn nominal_degree_is_blake3s_own_where_the_cpu_has_the_backend() {
+        for simd in Simd::available() {
+            let platform = simd.platform().expect("available");
+            assert_eq!(simd.degree(), platform.simd_degree(), "{simd}");
+        }
+        // Whatever the CPU: the widths the model extrapolates by.
+        let degrees: Vec<usize> = Simd::ALL.iter().map(|s| s.degree()).collect();
+        assert_eq!(degrees, [1, 4, 8, 16]);
+        assert!(Simd::Avx2.at_most(Simd::Avx512) && !Simd::Avx512.at_most(Simd::Avx2));
     }
 
     #[test]

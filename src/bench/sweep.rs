@@ -1,0 +1,541 @@
+//! The sweep of `poie bench`: the points of a mode's plan, each calibrated, then sampled in
+//! rounds until its median is known to within the tolerance or the budget runs out.
+//!
+//! Every point is sampled once per round, a layout's thread counts back to back, the layouts
+//! in a shuffled order: a slow spell of a shared machine then lands on the samples of one
+//! round rather than on whole points, and the ratios between points (speedups, gains) pair
+//! samples taken seconds apart. After the first `min_samples` rounds only the layouts with a
+//! point still uncertain go on, so the budget goes where the noise is.
+
+use super::fingerprint::{self, CpuTimes};
+use super::primitives::{hasher, round_window, RoundCeilings};
+use super::progress::Progress;
+use super::report::{Mode, Point, SourceKind, TOLERANCE};
+use super::stats::{self, Estimate};
+use super::Backends;
+use crate::guests;
+use crate::proof::{HashId, Layout, Params, ProverConfig, Simd};
+use crate::source::Source;
+use std::io;
+use std::time::Instant;
+
+/// How long to sample, and which points.
+pub(super) struct Plan {
+    /// Seconds per sample.
+    pub target: f64,
+    /// Samples every point gets, and the most any gets.
+    pub min_samples: usize,
+    pub max_samples: usize,
+    /// Seconds the rounds may take in all, beyond which no new round starts.
+    pub budget: f64,
+    pub lanes: Vec<u32>,
+    pub simd_layouts: Vec<(u32, bool)>,
+    pub keccak_layouts: Vec<(u32, bool)>,
+    pub vm_layouts: Vec<(u32, bool)>,
+    pub vm_input: &'static [u8],
+}
+
+impl Plan {
+    pub fn for_mode(mode: Mode) -> Plan {
+        match mode {
+            Mode::Quick => Plan {
+                target: 0.02,
+                min_samples: 6,
+                max_samples: 6,
+                budget: 10.0,
+                lanes: vec![1, 4, 16, 64],
+                simd_layouts: vec![(16, true)],
+                keccak_layouts: vec![(1, false), (1, true), (16, true)],
+                vm_layouts: vec![(16, true)],
+                vm_input: b"20000 1",
+            },
+            Mode::Default => Plan {
+                target: 0.2,
+                min_samples: 6,
+                max_samples: 30,
+                budget: 300.0,
+                lanes: vec![1, 2, 4, 8, 16, 32, 64],
+                simd_layouts: vec![(1, false), (1, true), (4, true), (16, true), (64, true)],
+                keccak_layouts: vec![(1, false), (1, true), (4, true), (8, true), (16, true)],
+                vm_layouts: vec![(1, false), (16, true)],
+                vm_input: b"100000 1",
+            },
+            Mode::Full => Plan {
+                target: 0.4,
+                min_samples: 8,
+                max_samples: 40,
+                budget: 1800.0,
+                lanes: vec![1, 2, 4, 8, 16, 32, 64, 128, 256],
+                simd_layouts: vec![
+                    (1, false),
+                    (1, true),
+                    (2, true),
+                    (4, true),
+                    (8, true),
+                    (16, true),
+                    (32, true),
+                    (64, true),
+                ],
+                keccak_layouts: vec![
+                    (1, false),
+                    (1, true),
+                    (2, true),
+                    (4, true),
+                    (8, true),
+                    (16, true),
+                    (64, true),
+                ],
+                vm_layouts: vec![(1, false), (4, true), (16, true), (64, true)],
+                vm_input: b"300000 1",
+            },
+        }
+    }
+}
+
+/// 1, 2, 4, ... up to the logical cores, the core count itself, and one oversubscribed point.
+pub fn thread_axis(cores: usize) -> Vec<usize> {
+    let mut t: Vec<usize> = std::iter::successors(Some(1usize), |x| Some(x * 2))
+        .take_while(|&x| x <= cores)
+        .collect();
+    if t.last() != Some(&cores) {
+        t.push(cores);
+    }
+    t.push(2 * cores);
+    t
+}
+
+/// One point of the plan.
+pub(super) struct Spec {
+    pub hash: HashId,
+    pub simd: Simd,
+    pub lanes: u32,
+    pub chained: bool,
+    pub threads: usize,
+    pub source: SourceKind,
+}
+
+pub(super) fn label(s: &Spec) -> String {
+    let kind = if s.chained { "chained" } else { "unchained" };
+    let src = if s.source == SourceKind::Vm {
+        " vm"
+    } else {
+        ""
+    };
+    format!(
+        "{} {} L={} {kind} t={}{src}",
+        s.hash, s.simd, s.lanes, s.threads
+    )
+}
+
+/// The points of `plan` on `backends`: blake3's main sweep on the widest backend (every
+/// layout at every thread count of `axis`), the other backends on one thread, keccak and the
+/// VM end to end on one thread and all cores.
+pub(super) fn specs(plan: &Plan, backends: &Backends, cores: usize, axis: &[usize]) -> Vec<Spec> {
+    let best = backends.best();
+    let mut specs = Vec::new();
+    let synthetic = |hash, simd, lanes, chained, threads| Spec {
+        hash,
+        simd,
+        lanes,
+        chained,
+        threads,
+        source: SourceKind::Synthetic,
+    };
+    let layouts = std::iter::once((1, false)).chain(plan.lanes.iter().map(|&l| (l, true)));
+    for (lanes, chained) in layouts {
+        for &threads in axis {
+            specs.push(synthetic(HashId::Blake3, best, lanes, chained, threads));
+        }
+    }
+    for &simd in backends.blake3.iter().filter(|s| **s != best) {
+        for &(lanes, chained) in &plan.simd_layouts {
+            specs.push(synthetic(HashId::Blake3, simd, lanes, chained, 1));
+        }
+    }
+    let one_and_all: Vec<usize> = if cores > 1 { vec![1, cores] } else { vec![1] };
+    let keccak_best = keccak_kernel(best);
+    for &(lanes, chained) in &plan.keccak_layouts {
+        for &threads in &one_and_all {
+            specs.push(synthetic(
+                HashId::Keccak,
+                keccak_best,
+                lanes,
+                chained,
+                threads,
+            ));
+        }
+    }
+    for simd in backends.keccak().into_iter().filter(|s| *s != keccak_best) {
+        for &(lanes, chained) in &plan.keccak_layouts {
+            specs.push(synthetic(HashId::Keccak, simd, lanes, chained, 1));
+        }
+    }
+    for &(lanes, chained) in &plan.vm_layouts {
+        for &threads in &one_and_all {
+            specs.push(Spec {
+                source: SourceKind::Vm,
+                ..synthetic(HashId::Blake3, best, lanes, chained, threads)
+            });
+        }
+    }
+    specs
+}
+
+/// The backend whose kernel keccak runs for `simd`: `sse41` runs the portable one.
+pub(super) fn keccak_kernel(simd: Simd) -> Simd {
+    if simd == Simd::Sse41 {
+        Simd::Portable
+    } else {
+        simd
+    }
+}
+
+/// One proof of `source`; returns (seconds, chunks, pinned workers).
+pub(super) fn prove_once(
+    params: Params,
+    cfg: ProverConfig,
+    source: &Source,
+) -> io::Result<(f64, u64, usize)> {
+    let start = Instant::now();
+    let (proof, fed) = source
+        .prove(params, hasher(params.hash, cfg.simd), cfg, &|_| {})
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    Ok((start.elapsed().as_secs_f64(), fed.chunks, proof.pinned))
+}
+
+/// One point of the sweep while it is being sampled.
+pub(super) struct Pending<'a> {
+    pub spec: &'a Spec,
+    params: Params,
+    cfg: ProverConfig,
+    /// Chunks per sample (the VM: the whole run).
+    n: u64,
+    samples: Vec<f64>,
+    rounds: Vec<u32>,
+    pinned: bool,
+    /// Other runnable tasks read just before and after each sample (none without /proc).
+    loads: Vec<f64>,
+    /// CPU time stolen and in all over the samples (none without /proc/stat).
+    stolen: Option<(u64, u64)>,
+}
+
+impl Pending<'_> {
+    fn source(&self, n: u64, vm_elf: &[u8], vm_input: &[u8]) -> Source {
+        match self.spec.source {
+            SourceKind::Synthetic => Source::Synthetic { n, seed: 1 },
+            SourceKind::Vm => Source::Vm {
+                elf: vm_elf.to_vec(),
+                input: vm_input.to_vec(),
+                max_steps: u64::MAX,
+            },
+        }
+    }
+
+    /// One timed proof, recorded as a sample of `round`.
+    fn sample(&mut self, round: u32, vm_elf: &[u8], vm_input: &[u8]) -> io::Result<()> {
+        let source = self.source(self.n, vm_elf, vm_input);
+        let before: Option<CpuTimes> = fingerprint::cpu_times();
+        self.loads
+            .extend(fingerprint::loadavg().map(|l| l.others()));
+        let (secs, _, p) = prove_once(self.params, self.cfg, &source)?;
+        self.loads
+            .extend(fingerprint::loadavg().map(|l| l.others()));
+        if let (Some(a), Some(b)) = (before, fingerprint::cpu_times()) {
+            if let (Some(dt), Some(ds)) =
+                (b.total.checked_sub(a.total), b.steal.checked_sub(a.steal))
+            {
+                let (s, t) = self.stolen.unwrap_or((0, 0));
+                self.stolen = Some((s.saturating_add(ds), t.saturating_add(dt)));
+            }
+        }
+        self.pinned |= p > 0;
+        self.samples.push(secs);
+        self.rounds.push(round);
+        Ok(())
+    }
+
+    /// The median rate so far, with its interval.
+    fn estimate(&self) -> Estimate {
+        let n = self.n as f64;
+        Estimate::of(&self.samples.iter().map(|s| n / s).collect::<Vec<_>>())
+    }
+
+    /// Whether this point needs another sample: it has fewer than `min`, or its median is
+    /// not yet known to within the tolerance and it has fewer than `max`.
+    fn wants_more(&self, min: usize, max: usize) -> bool {
+        let n = self.samples.len();
+        n < min || (n < max && self.estimate().half_width() > TOLERANCE)
+    }
+
+    pub fn into_point(self, cores: usize) -> Point {
+        let n = self.n;
+        let mut rates: Vec<f64> = self.samples.iter().map(|s| n as f64 / s).collect();
+        rates.sort_by(f64::total_cmp);
+        let s = self.spec;
+        Point {
+            hash: s.hash,
+            simd: s.simd,
+            lanes: s.lanes,
+            chained: s.chained,
+            threads: s.threads,
+            oversubscribed: s.threads > cores,
+            source: s.source,
+            pinned: self.pinned,
+            chunks_per_sample: n,
+            samples_secs: self.samples,
+            rounds: self.rounds,
+            median: stats::median(&rates),
+            min: rates.first().copied().unwrap_or(0.0),
+            max: rates.last().copied().unwrap_or(0.0),
+            ceiling: 0.0,
+            predicted: 0.0,
+            load: (!self.loads.is_empty())
+                .then(|| self.loads.iter().sum::<f64>() / self.loads.len() as f64),
+            steal: self
+                .stolen
+                .filter(|(_, t)| *t > 0)
+                .map(|(s, t)| s as f64 / t as f64),
+        }
+    }
+}
+
+/// The layouts of `specs`: runs of consecutive specs that differ only in thread count.
+fn layouts(specs: &[Spec]) -> Vec<std::ops::Range<usize>> {
+    let same_layout = |a: &Spec, b: &Spec| {
+        (a.hash, a.simd, a.lanes, a.chained, a.source)
+            == (b.hash, b.simd, b.lanes, b.chained, b.source)
+    };
+    let mut layouts: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        match layouts.last_mut() {
+            Some(last) if specs.get(last.start).is_some_and(|s| same_layout(s, spec)) => {
+                last.end = i + 1;
+            }
+            _ => layouts.push(i..i + 1),
+        }
+    }
+    layouts
+}
+
+/// The order in which round `round` samples the layouts given: shuffled, each layout's
+/// thread counts back to back, so that its paired ratios (speedups) compare samples taken
+/// seconds apart. In a fixed order each point always follows the same one and whatever that
+/// one leaves behind (a hot or throttled core, another backend's clock) is a bias of the
+/// point; shuffled, it is noise that the median absorbs. Deterministic: a report's rounds can
+/// be replayed.
+fn round_order(mut layouts: Vec<std::ops::Range<usize>>, round: usize) -> Vec<usize> {
+    // Fisher-Yates on a splitmix64 stream seeded by the round.
+    let mut state = (round as u64)
+        .wrapping_add(1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    for i in (1..layouts.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        layouts.swap(i, j);
+    }
+    layouts.into_iter().flatten().collect()
+}
+
+/// A warm-up proof of `spec`, which also sizes its samples to the plan's target time.
+pub(super) fn calibrate<'a>(
+    spec: &'a Spec,
+    plan: &Plan,
+    pin: bool,
+    guess: f64,
+    vm_elf: &[u8],
+) -> io::Result<Pending<'a>> {
+    let params = Params {
+        hash: spec.hash,
+        layout: Layout::new(spec.lanes, spec.chained).map_err(io::Error::other)?,
+    };
+    let cfg = ProverConfig {
+        threads: spec.threads,
+        simd: spec.simd,
+        pin,
+        ..ProverConfig::default()
+    };
+    let mut p = Pending {
+        spec,
+        params,
+        cfg,
+        n: 0,
+        samples: Vec::with_capacity(plan.max_samples),
+        rounds: Vec::with_capacity(plan.max_samples),
+        pinned: false,
+        loads: Vec::with_capacity(2 * plan.max_samples),
+        stolen: None,
+    };
+    let n0 = ((guess * plan.target / 4.0) as u64).clamp(4096, 1 << 28);
+    let (secs, chunks, _) = prove_once(params, cfg, &p.source(n0, vm_elf, plan.vm_input))?;
+    p.n = match spec.source {
+        SourceKind::Synthetic => {
+            ((chunks as f64 / secs.max(1e-6)) * plan.target).clamp(4096.0, 4e9) as u64
+        }
+        SourceKind::Vm => chunks,
+    };
+    Ok(p)
+}
+
+/// What the rounds did.
+pub(super) struct Rounds {
+    pub rounds: usize,
+    pub secs: f64,
+}
+
+/// Samples `pending` (calibrated points of `specs`, in the same order) in rounds: every layout
+/// in each of the first `plan.min_samples` rounds, then only the layouts with a point that
+/// [`Pending::wants_more`], until none does, a point reached `plan.max_samples`, or the
+/// rounds have run `plan.budget` seconds. Each round also samples the ceilings.
+pub(super) fn sample_rounds(
+    plan: &Plan,
+    specs: &[Spec],
+    pending: &mut [Pending],
+    ceilings: &mut RoundCeilings,
+    progress: &Progress,
+) -> io::Result<Rounds> {
+    let sort = guests::find("sort").expect("sort guest").elf;
+    let all = layouts(specs);
+    let start = Instant::now();
+    let mut round = 0usize;
+    loop {
+        let active: Vec<std::ops::Range<usize>> = all
+            .iter()
+            .filter(|l| {
+                pending.get((*l).clone()).is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p.wants_more(plan.min_samples, plan.max_samples))
+                })
+            })
+            .cloned()
+            .collect();
+        let elapsed = start.elapsed().as_secs_f64();
+        if active.is_empty() || (round >= plan.min_samples && elapsed > plan.budget) {
+            break;
+        }
+        let points: usize = active.iter().map(|l| l.len()).sum();
+        progress.round(round + 1, points, pending.len(), elapsed);
+        ceilings.sample(round_window(plan.target));
+        for i in round_order(active, round) {
+            let Some(p) = pending.get_mut(i) else {
+                continue;
+            };
+            progress.point(&label(p.spec));
+            p.sample(round as u32, sort, plan.vm_input)?;
+        }
+        round += 1;
+    }
+    Ok(Rounds {
+        rounds: round,
+        secs: start.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(lanes: u32, chained: bool, threads: usize, source: SourceKind) -> Spec {
+        Spec {
+            hash: HashId::Blake3,
+            simd: Simd::Portable,
+            lanes,
+            chained,
+            threads,
+            source,
+        }
+    }
+
+    #[test]
+    fn rounds_shuffle_the_layouts_and_keep_each_layouts_threads_together() {
+        let mut specs = Vec::new();
+        for (lanes, chained, source) in [
+            (1, false, SourceKind::Synthetic),
+            (1, true, SourceKind::Synthetic),
+            (4, true, SourceKind::Synthetic),
+            (16, true, SourceKind::Synthetic),
+            (64, true, SourceKind::Synthetic),
+            (16, true, SourceKind::Vm),
+        ] {
+            for threads in [1, 2, 4] {
+                specs.push(spec(lanes, chained, threads, source));
+            }
+        }
+        let orders: Vec<Vec<usize>> = (0..8).map(|r| round_order(layouts(&specs), r)).collect();
+        for order in &orders {
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(
+                sorted,
+                (0..specs.len()).collect::<Vec<_>>(),
+                "a permutation"
+            );
+            // Each layout's three thread counts, back to back and in their own order.
+            for run in order.chunks(3) {
+                assert_eq!(run[0] % 3, 0, "{order:?}");
+                assert_eq!(run, [run[0], run[0] + 1, run[0] + 2], "{order:?}");
+            }
+        }
+        assert_eq!(orders[3], round_order(layouts(&specs), 3), "deterministic");
+        // The rounds do not all share one order, and the first layout does not always lead.
+        assert!(orders.iter().any(|o| *o != orders[0]));
+        assert!(orders.iter().any(|o| o[0] != 0));
+    }
+
+    #[test]
+    fn only_uncertain_layouts_go_on_after_the_first_rounds() {
+        let plan = Plan {
+            target: 0.0,
+            ..Plan::for_mode(Mode::Quick)
+        };
+        let specs = [
+            spec(1, true, 1, SourceKind::Synthetic),
+            spec(4, true, 1, SourceKind::Synthetic),
+        ];
+        let mut pending: Vec<Pending> = specs
+            .iter()
+            .map(|s| calibrate(s, &plan, false, 1e5, &[]).expect("calibrates"))
+            .collect();
+        for p in &mut pending {
+            p.samples = vec![1.0; 6];
+            p.rounds = (0..6).collect();
+        }
+        // A steady point is done after the minimum; a scattered one goes on to the maximum.
+        assert!(!pending[0].wants_more(6, 30));
+        pending[1].samples = vec![1.0, 0.5, 2.0, 0.7, 1.4, 1.0];
+        assert!(pending[1].wants_more(6, 30));
+        assert!(!pending[1].wants_more(6, 6));
+        assert!(pending[0].wants_more(7, 30));
+    }
+
+    #[test]
+    fn samples_record_their_round_load_and_steal() {
+        let plan = Plan::for_mode(Mode::Quick);
+        let s = spec(4, true, 1, SourceKind::Synthetic);
+        let mut p = calibrate(&s, &plan, false, 1e6, &[]).expect("calibrates");
+        for round in [0, 3] {
+            p.sample(round, &[], plan.vm_input).expect("samples");
+        }
+        let point = p.into_point(2);
+        assert_eq!(point.rounds, vec![0, 3]);
+        assert_eq!(point.samples_secs.len(), 2);
+        if std::path::Path::new("/proc/stat").exists() {
+            assert!(point.steal.is_some_and(|s| (0.0..=1.0).contains(&s)));
+        }
+        if std::path::Path::new("/proc/loadavg").exists() {
+            assert!(point.load.is_some());
+        }
+    }
+
+    #[test]
+    fn thread_axis_includes_cores_and_one_oversubscribed_point() {
+        assert_eq!(thread_axis(2), vec![1, 2, 4]);
+        assert_eq!(thread_axis(6), vec![1, 2, 4, 6, 12]);
+        assert_eq!(thread_axis(1), vec![1, 2]);
+    }
+}
