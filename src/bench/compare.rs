@@ -109,7 +109,7 @@ fn all_configurations(reports: &[Report], s: &mut String) {
             simd,
             p.chained,
             p.lanes,
-            p.threads,
+            (p.threads, p.pinned),
             src.to_string(),
         )
     };
@@ -148,7 +148,12 @@ fn all_configurations(reports: &[Report], s: &mut String) {
         } else {
             format!("L={} unchained", k.3)
         };
-        let _ = write!(s, "| {} | {} | {layout} | {} | {} |", k.0, k.1, k.4, k.5);
+        let pinned = if k.4 .1 { " pinned" } else { "" };
+        let _ = write!(
+            s,
+            "| {} | {} | {layout} | {}{pinned} | {} |",
+            k.0, k.1, k.4 .0, k.5
+        );
         for v in vals {
             match v {
                 Some(v) => {

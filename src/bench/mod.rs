@@ -128,7 +128,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
     );
 
     let axis = opts.threads.clone().unwrap_or_else(|| thread_axis(cores));
-    let specs = sweep::specs(&plan, backends, cores, &axis);
+    let specs = sweep::specs(&plan, backends, cores, &axis, opts.pin);
     progress.phase(
         "calibrate",
         specs.len() as u64,
@@ -139,13 +139,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
     for spec in &specs {
         progress.point(&sweep::label(spec));
         let guess = prims.ceiling(spec.hash, spec.simd) * 0.5 * spec.threads.min(cores) as f64;
-        pending.push(sweep::calibrate(
-            spec,
-            &plan,
-            opts.pin,
-            guess.max(1e5),
-            sort,
-        )?);
+        pending.push(sweep::calibrate(spec, &plan, guess.max(1e5), sort)?);
     }
     progress.phase(
         "sweep",

@@ -329,7 +329,7 @@ fn speedups(r: &Report, s: &mut String) {
     let f = &r.fingerprint;
     let _ = writeln!(
         s,
-        "\n## Speedup versus threads (blake3 {}, synthetic trace)\n\nEach speedup is the median over the sampling rounds of the round's ratio to one thread, with its 95% interval (each round samples a layout's thread counts back to back, so a slow spell of the machine cancels out of a ratio); every gain in this report, and the speedup plot, is taken the same way.\n",
+        "\n## Speedup versus threads (blake3 {}, synthetic trace)\n\nEach speedup is the median over the sampling rounds of the round's ratio to one thread, with its 95% interval (each round samples a layout's thread counts back to back, so a slow spell of the machine cancels out of a ratio); every gain in this report, and the speedup plot, is taken the same way. A `pinned` row is the same layout with its workers pinned to cores, measured beside it, over the same one-thread point.\n",
         f.blake3_detected
     );
     let mut threads: Vec<usize> = r.main_points().map(|p| p.threads).collect();
@@ -344,32 +344,64 @@ fn speedups(r: &Report, s: &mut String) {
     let mut layouts: Vec<(bool, u32)> = r.main_points().map(|p| (p.chained, p.lanes)).collect();
     layouts.sort();
     layouts.dedup();
+    let twins: Vec<&Point> = r.pinned_twins().collect();
     for (chained, lanes) in &layouts {
         let one = r.find(HashId::Blake3, f.blake3_detected, *lanes, *chained, 1);
         let kind = if *chained { "chained" } else { "unchained" };
-        let _ = write!(s, "| L={lanes} {kind} |");
-        for t in &threads {
-            match (
-                r.find(HashId::Blake3, f.blake3_detected, *lanes, *chained, *t),
-                one,
-            ) {
-                (Some(p), Some(one)) => {
-                    let _ = write!(
-                        s,
-                        " {}{} ({}, {:.0}% of ceiling) |",
-                        m(p.median),
-                        mark(p, r.cores()),
-                        p.ratio(one).ratio_text(),
-                        100.0 * p.median / p.ceiling
-                    );
-                }
-                _ => {
-                    let _ = write!(s, " - |");
-                }
+        let of_layout = |p: &&Point| p.lanes == *lanes && p.chained == *chained;
+        let row: Vec<Option<&Point>> = threads
+            .iter()
+            .map(|t| r.main_points().filter(of_layout).find(|p| p.threads == *t))
+            .collect();
+        speedup_row(r, s, &format!("L={lanes} {kind}"), &row, one);
+        if twins.iter().any(of_layout) {
+            let row: Vec<Option<&Point>> = threads
+                .iter()
+                .map(|t| {
+                    twins
+                        .iter()
+                        .copied()
+                        .filter(of_layout)
+                        .find(|p| p.threads == *t)
+                })
+                .collect();
+            speedup_row(r, s, &format!("L={lanes} {kind}, pinned"), &row, one);
+        }
+    }
+}
+
+/// One row of the speedup table: each point's rate, its speedup over `one` and its share of
+/// the ceiling.
+fn speedup_row(
+    r: &Report,
+    s: &mut String,
+    name: &str,
+    row: &[Option<&Point>],
+    one: Option<&Point>,
+) {
+    let _ = write!(s, "| {name} |");
+    for p in row {
+        match (p, one) {
+            (Some(p), Some(one)) => {
+                let ratio = if std::ptr::eq(*p, one) {
+                    "1.00x".to_string()
+                } else {
+                    p.ratio(one).ratio_text()
+                };
+                let _ = write!(
+                    s,
+                    " {}{} ({ratio}, {:.0}% of ceiling) |",
+                    m(p.median),
+                    mark(p, r.cores()),
+                    100.0 * p.median / p.ceiling
+                );
+            }
+            _ => {
+                let _ = write!(s, " - |");
             }
         }
-        let _ = writeln!(s);
     }
+    let _ = writeln!(s);
 }
 
 fn simd_gains(r: &Report, s: &mut String) {
@@ -384,13 +416,17 @@ fn simd_gains(r: &Report, s: &mut String) {
         };
         for simd in &f.blake3_backends {
             if let Some(p) = r.find(HashId::Blake3, *simd, *lanes, *chained, 1) {
+                let gain = if std::ptr::eq(p, portable) {
+                    "1.00x".to_string()
+                } else {
+                    p.ratio(portable).ratio_text()
+                };
                 let _ = writeln!(
                     s,
-                    "| {} | {simd} | {}{} | {} | {:.0}% |",
+                    "| {} | {simd} | {}{} | {gain} | {:.0}% |",
                     p.layout_name(),
                     m(p.median),
                     mark(p, r.cores()),
-                    p.ratio(portable).ratio_text(),
                     100.0 * p.median / p.ceiling
                 );
             }
@@ -407,14 +443,18 @@ fn simd_gains(r: &Report, s: &mut String) {
         let _ = writeln!(s, "\n## SIMD gain per backend (keccak, one thread)\n\n| layout | backend | M chunks/s | gain over portable | % of backend ceiling |\n|---|---|---|---|---|");
         for p in keccak {
             if let Some(base) = r.find(HashId::Keccak, Simd::Portable, p.lanes, p.chained, 1) {
+                let gain = if std::ptr::eq(p, base) {
+                    "1.00x".to_string()
+                } else {
+                    p.ratio(base).ratio_text()
+                };
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {}{} | {} | {:.0}% |",
+                    "| {} | {} | {}{} | {gain} | {:.0}% |",
                     p.layout_name(),
                     p.simd,
                     m(p.median),
                     mark(p, r.cores()),
-                    p.ratio(base).ratio_text(),
                     100.0 * p.median / p.ceiling
                 );
             }

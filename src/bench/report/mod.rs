@@ -364,7 +364,7 @@ impl Point {
             return Vec::new();
         }
         let mut f = vec![if hw.is_finite() {
-            format!("±{:.0}%", 100.0 * hw)
+            format!("±{:.1}%", 100.0 * hw)
         } else {
             format!("{} samples", e.samples)
         }];
@@ -592,14 +592,43 @@ impl Report {
         self.fingerprint.logical_cores.max(1)
     }
 
-    /// Synthetic blake3 points of the best backend: the main sweep.
+    /// Whether the sweep measured unpinned points (a `--pin` run did not): then its pinned
+    /// points are twins, measured beside them.
+    fn has_unpinned(&self) -> bool {
+        self.points.iter().any(|p| !p.pinned)
+    }
+
+    /// Whether `p` is a pinned twin of an unpinned point.
+    pub fn is_twin(&self, p: &Point) -> bool {
+        p.pinned && self.has_unpinned()
+    }
+
+    /// Synthetic blake3 points of the best backend: the main sweep, without pinned twins.
     pub fn main_points(&self) -> impl Iterator<Item = &Point> {
         let best = self.fingerprint.blake3_detected;
+        let twins = self.has_unpinned();
         self.points.iter().filter(move |p| {
-            p.source == SourceKind::Synthetic && p.hash == HashId::Blake3 && p.simd == best
+            p.source == SourceKind::Synthetic
+                && p.hash == HashId::Blake3
+                && p.simd == best
+                && !(twins && p.pinned)
         })
     }
 
+    /// The main sweep's pinned twins (none in a `--pin` run, where every point is pinned).
+    pub fn pinned_twins(&self) -> impl Iterator<Item = &Point> {
+        let best = self.fingerprint.blake3_detected;
+        let twins = self.has_unpinned();
+        self.points.iter().filter(move |p| {
+            twins
+                && p.pinned
+                && p.source == SourceKind::Synthetic
+                && p.hash == HashId::Blake3
+                && p.simd == best
+        })
+    }
+
+    /// The synthetic point of a configuration (not a pinned twin).
     pub fn find(
         &self,
         hash: HashId,
@@ -615,6 +644,7 @@ impl Report {
                 && p.lanes == lanes
                 && p.chained == chained
                 && p.threads == threads
+                && !self.is_twin(p)
         })
     }
 }

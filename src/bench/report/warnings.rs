@@ -247,14 +247,14 @@ mod tests {
         // Samples all over the place: flagged, and with nothing seen around them,
         // unexplained.
         with_rates(p, &[30.0, 24.0, 36.0, 27.0, 33.0, 22.0, 38.0, 30.0]);
-        assert_eq!(p.flags(4), vec!["±27%", "unexplained spread"]);
+        assert_eq!(p.flags(4), vec!["±26.7%", "unexplained spread"]);
         p.load = Some(3.0);
         p.steal = Some(0.07);
-        assert_eq!(p.flags(4), vec!["±27%", "load 0.75/core", "steal 7%"]);
+        assert_eq!(p.flags(4), vec!["±26.7%", "load 0.75/core", "steal 7%"]);
         let w = warnings(&r).join("\n");
         assert!(w.contains("1 of 17 points are still uncertain"), "{w}");
         let md = markdown(&r);
-        assert!(md.contains("! ±27%, load 0.75/core, steal 7%"), "{md}");
+        assert!(md.contains("! ±26.7%, load 0.75/core, steal 7%"), "{md}");
         let v = verdict(&r);
         assert!(
             v.iter().any(|l| l.contains("1 of 17 points uncertain")),
