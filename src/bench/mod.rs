@@ -89,6 +89,8 @@ pub struct Options {
     /// The thread axis of the blake3 sweep; `None`: [`thread_axis`] of the logical cores.
     pub threads: Option<Vec<usize>>,
     pub backends: Backends,
+    /// Seconds the sampling rounds may take; `None`: the mode's.
+    pub budget: Option<f64>,
 }
 
 /// Measures the primitives alone (used by `poie tune` without a report).
@@ -107,7 +109,10 @@ pub fn measure_primitives(quick: bool, backends: &Backends) -> Primitives {
 /// Runs the whole benchmark.
 pub fn run(opts: Options) -> io::Result<Report> {
     let started = Instant::now();
-    let plan = sweep::Plan::for_mode(opts.mode);
+    let mut plan = sweep::Plan::for_mode(opts.mode);
+    if let Some(b) = opts.budget {
+        plan.budget = b;
+    }
     let backends = &opts.backends;
     let fingerprint = Fingerprint::detect(backends);
     let cores = fingerprint.logical_cores;
@@ -154,7 +159,8 @@ pub fn run(opts: Options) -> io::Result<Report> {
         ),
     );
     let mut ceilings = primitives::RoundCeilings::new(&prims);
-    let rounds = sweep::sample_rounds(&plan, &specs, &mut pending, &mut ceilings, &progress)?;
+    let rounds =
+        sweep::sample_rounds(&plan, cores, &specs, &mut pending, &mut ceilings, &progress)?;
     ceilings.fold_into(&mut prims);
     let load_after = fingerprint::loadavg();
     let points: Vec<Point> = pending.into_iter().map(|p| p.into_point(cores)).collect();

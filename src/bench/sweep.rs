@@ -50,10 +50,10 @@ impl Plan {
                 vm_input: b"20000 1",
             },
             Mode::Default => Plan {
-                target: 0.2,
-                min_samples: 6,
-                max_samples: 30,
-                budget: 300.0,
+                target: 0.1,
+                min_samples: 8,
+                max_samples: 60,
+                budget: 330.0,
                 lanes: vec![1, 2, 4, 8, 16, 32, 64],
                 simd_layouts: vec![(1, false), (1, true), (4, true), (16, true), (64, true)],
                 keccak_layouts: vec![(1, false), (1, true), (4, true), (8, true), (16, true)],
@@ -284,10 +284,14 @@ impl Pending<'_> {
     }
 
     /// Whether this point needs another sample: it has fewer than `min`, or its median is
-    /// not yet known to within the tolerance and it has fewer than `max`.
-    fn wants_more(&self, min: usize, max: usize) -> bool {
+    /// not yet known to within the tolerance and it has fewer than `max`. An oversubscribed
+    /// point (more workers than `cores`) asks for no more than `min`: it shows what
+    /// oversubscription does and decides nothing, so its noise does not spend the budget (it
+    /// is still sampled whenever its layout is).
+    fn wants_more(&self, min: usize, max: usize, cores: usize) -> bool {
         let n = self.samples.len();
-        n < min || (n < max && self.estimate().half_width() > TOLERANCE)
+        n < min
+            || (self.spec.threads <= cores && n < max && self.estimate().half_width() > TOLERANCE)
     }
 
     pub fn into_point(self, cores: usize) -> Point {
@@ -416,6 +420,7 @@ pub(super) struct Rounds {
 /// rounds have run `plan.budget` seconds. Each round also samples the ceilings.
 pub(super) fn sample_rounds(
     plan: &Plan,
+    cores: usize,
     specs: &[Spec],
     pending: &mut [Pending],
     ceilings: &mut RoundCeilings,
@@ -431,7 +436,7 @@ pub(super) fn sample_rounds(
             .filter(|l| {
                 pending.get((*l).clone()).is_some_and(|ps| {
                     ps.iter()
-                        .any(|p| p.wants_more(plan.min_samples, plan.max_samples))
+                        .any(|p| p.wants_more(plan.min_samples, plan.max_samples, cores))
                 })
             })
             .cloned()
@@ -528,12 +533,14 @@ mod tests {
             p.samples = vec![1.0; 6];
             p.rounds = (0..6).collect();
         }
-        // A steady point is done after the minimum; a scattered one goes on to the maximum.
-        assert!(!pending[0].wants_more(6, 30));
+        // A steady point is done after the minimum; a scattered one goes on to the maximum,
+        // unless it is oversubscribed.
+        assert!(!pending[0].wants_more(6, 30, 2));
         pending[1].samples = vec![1.0, 0.5, 2.0, 0.7, 1.4, 1.0];
-        assert!(pending[1].wants_more(6, 30));
-        assert!(!pending[1].wants_more(6, 6));
-        assert!(pending[0].wants_more(7, 30));
+        assert!(pending[1].wants_more(6, 30, 2));
+        assert!(!pending[1].wants_more(6, 6, 2));
+        assert!(!pending[1].wants_more(6, 30, 0));
+        assert!(pending[0].wants_more(7, 30, 2));
     }
 
     #[test]
