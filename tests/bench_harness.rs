@@ -465,3 +465,43 @@ fn a_capped_backend_set_measures_like_a_narrower_machine() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown SIMD backend 'neon'"));
 }
+
+/// "Predict my machine from a short primitives run": `--primitives-only` writes a report
+/// without a sweep, and `tune --primitives` models that machine with another machine's fit.
+#[test]
+fn a_primitives_run_is_enough_to_model_this_machine_from_another_fit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let o = poie(
+        d,
+        &["bench", "--quick", "--primitives-only", "--out-dir", "out"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json = files_under(&d.join("out"))
+        .into_iter()
+        .find(|p| p.ends_with("report.json"))
+        .expect("report.json written");
+    let r = Report::from_json(&std::fs::read_to_string(&json).expect("json")).expect("parses");
+    assert!(r.points.is_empty() && r.models.is_empty() && r.tuning.is_none());
+    assert!(!r.primitives.blake3_ceilings.is_empty() && r.primitives.memcpy_all > 0.0);
+    let fitted = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/reports/epyc-avx2-2core-003d6274276f.json");
+    let o = poie(
+        d,
+        &[
+            "tune",
+            "--report",
+            fitted.to_str().expect("utf8"),
+            "--primitives",
+            json.to_str().expect("utf8"),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("| lanes | reference keeps |"), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("with its own primitives and the costs fitted on AMD EPYC (2 cores)"));
+    // --primitives needs the fit it carries.
+    let o = poie(d, &["tune", "--primitives", json.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -91,6 +91,9 @@ pub struct Options {
     pub backends: Backends,
     /// Seconds the sampling rounds may take; `None`: the mode's.
     pub budget: Option<f64>,
+    /// Measure the primitives and stop: a report another machine's fitted model can be
+    /// carried to (`poie tune --primitives`).
+    pub primitives_only: bool,
 }
 
 /// Measures the primitives alone (used by `poie tune` without a report).
@@ -98,7 +101,7 @@ pub fn measure_primitives(quick: bool, backends: &Backends) -> Primitives {
     let plan = sweep::Plan::for_mode(if quick { Mode::Quick } else { Mode::Default });
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     primitives::measure(
-        plan.target.max(0.05),
+        plan.primitive_secs,
         plan.vm_input,
         backends,
         cores,
@@ -125,12 +128,20 @@ pub fn run(opts: Options) -> io::Result<Report> {
         "measuring the primitives (hash ceilings, by-width tables, VM, memory)",
     );
     let mut prims = primitives::measure(
-        plan.target.max(0.05),
+        plan.primitive_secs,
         plan.vm_input,
         backends,
         cores,
         &progress.bar(),
     );
+    if opts.primitives_only {
+        progress.finish();
+        let mut r = report_of(opts.mode, fingerprint, prims, vec![], vec![], None);
+        r.load_before = load_before;
+        r.load_after = fingerprint::loadavg();
+        r.analyse();
+        return Ok(r);
+    }
 
     let axis = opts.threads.clone().unwrap_or_else(|| thread_axis(cores));
     let specs = sweep::specs(&plan, backends, cores, &axis, opts.pin);
@@ -173,22 +184,13 @@ pub fn run(opts: Options) -> io::Result<Report> {
     let self_pooling = self_pooling(&plan, &prims, backends.best(), &progress)?;
     progress.finish();
 
-    let mut r = Report {
-        schema_version: SCHEMA_VERSION,
-        created_utc: utc_now(),
-        mode: opts.mode,
-        fairness: vec![],
+    let mut r = report_of(
+        opts.mode,
         fingerprint,
-        primitives: prims,
+        prims,
         points,
-        models: vec![],
-        predictions: vec![],
         self_pooling,
-        tuning: None,
-        load_before,
-        load_after,
-        gpu: None,
-        sampling: Some(Sampling {
+        Some(Sampling {
             tolerance: report::TOLERANCE,
             min_samples: plan.min_samples,
             max_samples: plan.max_samples,
@@ -198,12 +200,41 @@ pub fn run(opts: Options) -> io::Result<Report> {
             rounds_secs: rounds.secs,
             total_secs: 0.0,
         }),
-    };
+    );
+    (r.load_before, r.load_after) = (load_before, load_after);
     r.analyse();
     if let Some(s) = r.sampling.as_mut() {
         s.total_secs = started.elapsed().as_secs_f64();
     }
     Ok(r)
+}
+
+/// A report of measurements, not yet analysed.
+fn report_of(
+    mode: Mode,
+    fingerprint: Fingerprint,
+    primitives: Primitives,
+    points: Vec<Point>,
+    self_pooling: Vec<SelfPooling>,
+    sampling: Option<Sampling>,
+) -> Report {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        created_utc: utc_now(),
+        mode,
+        fairness: vec![],
+        fingerprint,
+        primitives,
+        points,
+        models: vec![],
+        predictions: vec![],
+        self_pooling,
+        tuning: None,
+        load_before: None,
+        load_after: None,
+        gpu: None,
+        sampling,
+    }
 }
 
 /// Execution once versus hashing once more, per hash, on the ledger guest's sample block.

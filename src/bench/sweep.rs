@@ -10,7 +10,7 @@
 use super::fingerprint::{self, CpuTimes};
 use super::primitives::{hasher, round_window, RoundCeilings};
 use super::progress::Progress;
-use super::report::{Mode, Point, SourceKind, TOLERANCE};
+use super::report::{Mode, Point, SourceKind, KEEP, TOLERANCE};
 use super::stats::{self, Estimate};
 use super::Backends;
 use crate::guests;
@@ -23,6 +23,9 @@ use std::time::Instant;
 pub(super) struct Plan {
     /// Seconds per sample.
     pub target: f64,
+    /// Seconds per primitive of the primitives phase (three windows of a third each; the
+    /// ceilings get twice as long).
+    pub primitive_secs: f64,
     /// Samples every point gets, and the most any gets.
     pub min_samples: usize,
     pub max_samples: usize,
@@ -40,6 +43,7 @@ impl Plan {
         match mode {
             Mode::Quick => Plan {
                 target: 0.02,
+                primitive_secs: 0.05,
                 min_samples: 6,
                 max_samples: 6,
                 budget: 10.0,
@@ -51,6 +55,7 @@ impl Plan {
             },
             Mode::Default => Plan {
                 target: 0.1,
+                primitive_secs: 0.45,
                 min_samples: 8,
                 max_samples: 60,
                 budget: 330.0,
@@ -62,6 +67,7 @@ impl Plan {
             },
             Mode::Full => Plan {
                 target: 0.4,
+                primitive_secs: 0.9,
                 min_samples: 8,
                 max_samples: 40,
                 budget: 1800.0,
@@ -408,6 +414,76 @@ pub(super) fn calibrate<'a>(
     Ok(p)
 }
 
+/// The samples of `p` as `(round, rate)`.
+fn round_rates(p: &Pending) -> Vec<(u32, f64)> {
+    let n = p.n as f64;
+    p.rounds
+        .iter()
+        .zip(&p.samples)
+        .map(|(r, s)| (*r, n / s))
+        .collect()
+}
+
+/// The layouts (indices into `all`) whose comparison the verdict makes is not yet decided:
+/// the recommended L rests on whether each chained layout of the blake3 main sweep keeps
+/// [`KEEP`] of the unbounded rate, a ratio of the layout's best point to the best unchained
+/// point. While that ratio's interval holds [`KEEP`] (the data cannot tell), both layouts go on
+/// being sampled, up to `max` samples: each point may be known to within ±5% and their ratio
+/// still straddle the line, and a verdict that flips between runs is no verdict.
+fn undecided(
+    pending: &[Pending],
+    all: &[std::ops::Range<usize>],
+    cores: usize,
+    max: usize,
+) -> Vec<bool> {
+    let mut out = vec![false; all.len()];
+    // The main sweep: blake3 synthetic layouts of the backend with the most threads.
+    let is_main = |p: &Pending| {
+        p.spec.hash == HashId::Blake3
+            && p.spec.source == SourceKind::Synthetic
+            && p.spec.threads > 1
+    };
+    let Some(main_simd) = pending.iter().find(|p| is_main(p)).map(|p| p.spec.simd) else {
+        return out;
+    };
+    // Each main layout's best point so far (its highest median, oversubscribed ones
+    // excepted), with the layout's index.
+    let best: Vec<(usize, &Pending)> = all
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let ps = pending.get(l.clone())?;
+            let first = ps.first()?;
+            if !(first.spec.hash == HashId::Blake3
+                && first.spec.simd == main_simd
+                && first.spec.source == SourceKind::Synthetic)
+            {
+                return None;
+            }
+            let b = ps
+                .iter()
+                .filter(|p| p.spec.threads <= cores && !p.samples.is_empty())
+                .max_by(|a, b| a.estimate().median.total_cmp(&b.estimate().median))?;
+            Some((i, b))
+        })
+        .collect();
+    let Some(&(ui, unchained)) = best.iter().find(|(_, p)| !p.spec.chained) else {
+        return out;
+    };
+    for &(i, p) in best.iter().filter(|(_, p)| p.spec.chained) {
+        let keep = Estimate::of(&stats::paired(&round_rates(p), &round_rates(unchained)));
+        let straddles = keep.lo() < KEEP && KEEP <= keep.hi();
+        if straddles && (p.samples.len() < max || unchained.samples.len() < max) {
+            for j in [i, ui] {
+                if let Some(slot) = out.get_mut(j) {
+                    *slot = true;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// What the rounds did.
 pub(super) struct Rounds {
     pub rounds: usize,
@@ -416,8 +492,9 @@ pub(super) struct Rounds {
 
 /// Samples `pending` (calibrated points of `specs`, in the same order) in rounds: every layout
 /// in each of the first `plan.min_samples` rounds, then only the layouts with a point that
-/// [`Pending::wants_more`], until none does, a point reached `plan.max_samples`, or the
-/// rounds have run `plan.budget` seconds. Each round also samples the ceilings.
+/// [`Pending::wants_more`] or a comparison still [`undecided`], until there are none (a point
+/// stops at `plan.max_samples`) or the rounds have run `plan.budget` seconds. Each round also
+/// samples the ceilings.
 pub(super) fn sample_rounds(
     plan: &Plan,
     cores: usize,
@@ -431,15 +508,18 @@ pub(super) fn sample_rounds(
     let start = Instant::now();
     let mut round = 0usize;
     loop {
+        let undecided = undecided(pending, &all, cores, plan.max_samples);
         let active: Vec<std::ops::Range<usize>> = all
             .iter()
-            .filter(|l| {
-                pending.get((*l).clone()).is_some_and(|ps| {
-                    ps.iter()
-                        .any(|p| p.wants_more(plan.min_samples, plan.max_samples, cores))
-                })
+            .enumerate()
+            .filter(|(i, l)| {
+                undecided.get(*i).copied().unwrap_or(false)
+                    || pending.get((*l).clone()).is_some_and(|ps| {
+                        ps.iter()
+                            .any(|p| p.wants_more(plan.min_samples, plan.max_samples, cores))
+                    })
             })
-            .cloned()
+            .map(|(_, l)| l.clone())
             .collect();
         let elapsed = start.elapsed().as_secs_f64();
         if active.is_empty() || (round >= plan.min_samples && elapsed > plan.budget) {
@@ -541,6 +621,52 @@ mod tests {
         assert!(!pending[1].wants_more(6, 6, 2));
         assert!(!pending[1].wants_more(6, 30, 0));
         assert!(pending[0].wants_more(7, 30, 2));
+    }
+
+    #[test]
+    fn a_keep_ratio_that_straddles_the_line_keeps_both_layouts_sampled() {
+        let plan = Plan {
+            target: 0.0,
+            ..Plan::for_mode(Mode::Quick)
+        };
+        let specs = [
+            spec(1, false, 1, SourceKind::Synthetic),
+            spec(1, false, 2, SourceKind::Synthetic),
+            spec(16, true, 1, SourceKind::Synthetic),
+            spec(16, true, 2, SourceKind::Synthetic),
+        ];
+        let mut pending: Vec<Pending> = specs
+            .iter()
+            .map(|s| calibrate(s, &plan, 1e5, &[]).expect("calibrates"))
+            .collect();
+        let set = |p: &mut Pending, rates: &[f64]| {
+            p.n = 1;
+            p.samples = rates.iter().map(|r| 1.0 / r).collect();
+            p.rounds = (0..rates.len() as u32).collect();
+        };
+        let all = layouts(&specs);
+        set(&mut pending[0], &[50.0; 10]);
+        set(&mut pending[1], &[100.0; 10]);
+        set(&mut pending[2], &[45.0; 10]);
+        // L=16 keeps 85% to 95% of unchained, round by round: the data cannot tell.
+        set(
+            &mut pending[3],
+            &[85.0, 95.0, 88.0, 92.0, 90.0, 86.0, 94.0, 89.0, 91.0, 87.0],
+        );
+        assert_eq!(undecided(&pending, &all, 2, 60), vec![true, true]);
+        // ...unless the samples are used up.
+        assert_eq!(undecided(&pending, &all, 2, 10), vec![false, false]);
+        // Clearly below the line, or above it: decided.
+        set(
+            &mut pending[3],
+            &[80.0, 81.0, 79.0, 80.0, 82.0, 80.0, 78.0, 80.0, 81.0, 79.0],
+        );
+        assert_eq!(undecided(&pending, &all, 2, 60), vec![false, false]);
+        set(
+            &mut pending[3],
+            &[96.0, 97.0, 95.0, 96.0, 98.0, 96.0, 94.0, 96.0, 97.0, 95.0],
+        );
+        assert_eq!(undecided(&pending, &all, 2, 60), vec![false, false]);
     }
 
     #[test]

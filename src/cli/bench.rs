@@ -49,6 +49,11 @@ pub struct BenchArgs {
     /// point is sampled until its median is known to within ±5% or this runs out.
     #[arg(long, value_name = "SECS", value_parser = parse_budget)]
     budget: Option<f64>,
+    /// Measure the primitives only (about 30 s; with --quick a few seconds) and write a
+    /// report without a sweep: enough for `poie tune --report FITTED.json --primitives
+    /// THIS.json` to model this machine from another machine's fit.
+    #[arg(long, conflicts_with_all = ["threads", "gpu", "budget"])]
+    primitives_only: bool,
 }
 
 fn parse_budget(s: &str) -> Result<f64, String> {
@@ -113,6 +118,7 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
         }),
         backends,
         budget: a.budget,
+        primitives_only: a.primitives_only,
     })?;
     let mut r = r;
     if let Some(gpu) = &gpu {
