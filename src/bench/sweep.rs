@@ -10,7 +10,8 @@
 use super::fingerprint::{self, CpuTimes};
 use super::primitives::{hasher, round_window, RoundCeilings};
 use super::progress::Progress;
-use super::report::{Mode, Point, SourceKind, KEEP, TOLERANCE};
+use super::report::fairness::keeps_the_line;
+use super::report::{Mode, Point, SourceKind, TOLERANCE};
 use super::stats::{self, Estimate};
 use super::Backends;
 use crate::guests;
@@ -425,11 +426,11 @@ fn round_rates(p: &Pending) -> Vec<(u32, f64)> {
 }
 
 /// The layouts (indices into `all`) whose comparison the verdict makes is not yet decided:
-/// the recommended L rests on whether each chained layout of the blake3 main sweep keeps
-/// [`KEEP`] of the unbounded rate, a ratio of the layout's best point to the best unchained
-/// point. While that ratio's interval holds [`KEEP`] (the data cannot tell), both layouts go on
-/// being sampled, up to `max` samples: each point may be known to within ±5% and their ratio
-/// still straddle the line, and a verdict that flips between runs is no verdict.
+/// the recommended L rests on whether each chained layout of the blake3 main sweep keeps 90%
+/// of the unbounded rate, a ratio of the layout's best point to the best unchained point.
+/// While the data cannot tell ([`keeps_the_line`]), both layouts go on being sampled, up to
+/// `max` samples: each point may be known to within ±5% and their ratio still straddle the
+/// line, and a verdict that flips between runs is no verdict.
 fn undecided(
     pending: &[Pending],
     all: &[std::ops::Range<usize>],
@@ -472,7 +473,7 @@ fn undecided(
     };
     for &(i, p) in best.iter().filter(|(_, p)| p.spec.chained) {
         let keep = Estimate::of(&stats::paired(&round_rates(p), &round_rates(unchained)));
-        let straddles = keep.lo() < KEEP && KEEP <= keep.hi();
+        let straddles = keeps_the_line(&keep).is_none();
         if straddles && (p.samples.len() < max || unchained.samples.len() < max) {
             for j in [i, ui] {
                 if let Some(slot) = out.get_mut(j) {

@@ -1,7 +1,7 @@
 //! The fairness table (what more hardware buys at each lane count, from paired ratios with
 //! their intervals) and the lane count recommended for the measured machine.
 
-use super::{FairnessRow, Point, Report, SourceKind, KEEP};
+use super::{FairnessRow, Point, Report, SourceKind, KEEP, KEEP_RESOLUTION};
 use crate::bench::stats::Estimate;
 use crate::proof::{HashId, Simd};
 
@@ -110,15 +110,29 @@ pub fn fairness(points: &[Point]) -> Vec<FairnessRow> {
     rows
 }
 
+/// Whether a keep ratio's interval decides it keeps [`KEEP`]: `Some(true)` when its lower
+/// end does, `Some(false)` when its upper end falls short of the line by more than
+/// [`KEEP_RESOLUTION`], `None` (the data cannot tell) otherwise.
+pub fn keeps_the_line(keep: &Estimate) -> Option<bool> {
+    if keep.lo() >= KEEP {
+        Some(true)
+    } else if keep.hi() < KEEP - KEEP_RESOLUTION {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// The lane count recommended for the measured machine, from what each chained L keeps of the
 /// unbounded rate (paired ratios with their intervals).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Recommendation {
     /// The smallest L whose interval's lower end keeps [`KEEP`].
     Supported { lanes: u32, keep: Estimate },
-    /// No L is shown to keep [`KEEP`]; this one's interval reaches it (the data cannot tell).
+    /// No L is shown to keep [`KEEP`]; this one's interval reaches it, or falls short of it
+    /// by less than [`KEEP_RESOLUTION`] (the data cannot tell).
     Undecided { lanes: u32, keep: Estimate },
-    /// No L's interval reaches [`KEEP`]; this one keeps the most.
+    /// Every L falls short; this one keeps the most.
     Short { lanes: u32, keep: Estimate },
 }
 
@@ -133,7 +147,8 @@ impl Recommendation {
 }
 
 /// The smallest measured chained L whose keep's interval lies at or above [`KEEP`]; else the
-/// smallest whose interval reaches it; else the one that keeps the most.
+/// smallest the data cannot tell from it ([`keeps_the_line`]); else the one that keeps the
+/// most.
 pub fn measured_recommendation(r: &Report, hash: HashId) -> Option<Recommendation> {
     let rows: Vec<(u32, Estimate)> = r
         .fairness
@@ -142,10 +157,10 @@ pub fn measured_recommendation(r: &Report, hash: HashId) -> Option<Recommendatio
         .filter_map(|f| Some((f.lanes?, f.keeps())))
         .filter(|(_, k)| k.median > 0.0)
         .collect();
-    if let Some(&(lanes, keep)) = rows.iter().find(|(_, k)| k.lo() >= KEEP) {
+    if let Some(&(lanes, keep)) = rows.iter().find(|(_, k)| keeps_the_line(k) == Some(true)) {
         return Some(Recommendation::Supported { lanes, keep });
     }
-    if let Some(&(lanes, keep)) = rows.iter().find(|(_, k)| k.hi() >= KEEP) {
+    if let Some(&(lanes, keep)) = rows.iter().find(|(_, k)| keeps_the_line(k).is_none()) {
         return Some(Recommendation::Undecided { lanes, keep });
     }
     rows.iter()
@@ -261,7 +276,14 @@ mod tests {
             measured_recommendation(&r, HashId::Blake3),
             Some(Recommendation::Undecided { lanes: 16, .. })
         ));
-        set_keep(&mut r, 16, 0.80, 0.84, 0.88);
+        // Just short of the line, within the instrument's resolution: still undecided, so
+        // that a machine keeping exactly 90% does not flip between runs.
+        set_keep(&mut r, 16, 0.885, 0.89, 0.899);
+        assert!(matches!(
+            measured_recommendation(&r, HashId::Blake3),
+            Some(Recommendation::Undecided { lanes: 16, .. })
+        ));
+        set_keep(&mut r, 16, 0.80, 0.84, 0.875);
         assert!(matches!(
             measured_recommendation(&r, HashId::Blake3),
             Some(Recommendation::Short { lanes: 16, .. })

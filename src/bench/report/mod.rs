@@ -58,6 +58,13 @@ pub const SLOWER_WARN: f64 = 0.05;
 /// The share of its unbounded throughput a machine should keep at the recommended L.
 pub const KEEP: f64 = 0.9;
 
+/// How close to [`KEEP`] a keep ratio is a tie the instrument cannot break. A sampled keep
+/// ratio comes with an interval of a point or two (89-90%, 88-91% in consecutive runs of one
+/// machine), so a machine whose true keep sits on the line would be read as keeping it in
+/// one run and not in the next: within this margin below the line, a layout is "undecided",
+/// never "short".
+pub const KEEP_RESOLUTION: f64 = 0.02;
+
 /// The prover-shaped hash rate (outputs streamed to memory) below this share of the best
 /// shape is warned about: the prover pays for where its outputs go.
 pub const STREAMED_WARN: f64 = 0.85;

@@ -3,7 +3,10 @@
 //! is.
 
 use super::fairness::{measured_recommendation, not_monotone, Recommendation};
-use super::{count, flagged, m, warnings, FairnessRow, Mode, Report, KEEP, MODEL_WARN, TOLERANCE};
+use super::{
+    count, flagged, m, warnings, FairnessRow, Mode, Report, KEEP, KEEP_RESOLUTION, MODEL_WARN,
+    TOLERANCE,
+};
 use crate::bench::model::Tuning;
 use crate::bench::stats::Estimate;
 use crate::proof::HashId;
@@ -134,11 +137,13 @@ fn here(r: &Report) -> String {
             }
         ),
         Some(Recommendation::Undecided { lanes, keep: k }) => format!(
-            "L={lanes} for this machine, undecided (measured: no L tried is shown to keep {keep:.0}% of its unbounded rate; L={lanes} is the smallest whose interval reaches it: {})",
+            "L={lanes} for this machine, undecided (measured: no L tried is shown to keep {keep:.0}% of its unbounded rate; L={lanes} is the smallest the data cannot tell from it, its interval reaching within {:.0} points of the line: {})",
+            100.0 * KEEP_RESOLUTION,
             pct(&k)
         ),
         Some(Recommendation::Short { lanes, keep: k }) => format!(
-            "none for this machine (measured: no L tried keeps {keep:.0}% of its unbounded rate, within its interval; the best, L={lanes}, keeps {})",
+            "none for this machine (measured: every L tried falls short of {keep:.0}% of its unbounded rate by more than {:.0} points, within its interval; the best, L={lanes}, keeps {})",
+            100.0 * KEEP_RESOLUTION,
             pct(&k)
         ),
         None => "none for this machine (too few layouts measured)".into(),
