@@ -599,6 +599,31 @@ impl Report {
         self.fingerprint.logical_cores.max(1)
     }
 
+    /// How noisy the machine was: the interquartile range of every sample's rate relative to
+    /// its point's median, over all points (0.05: half the samples within a 5% band). Where it
+    /// is large, no budget gets every median to ±5%, and the flags say so. `None` without
+    /// samples.
+    pub fn sample_noise(&self) -> Option<f64> {
+        let mut d: Vec<f64> = self
+            .points
+            .iter()
+            .flat_map(|p| {
+                let m = p.median;
+                p.rates()
+                    .into_iter()
+                    .filter(move |_| m > 0.0)
+                    .map(move |x| x / m - 1.0)
+            })
+            .filter(|x| x.is_finite())
+            .collect();
+        if d.len() < 4 {
+            return None;
+        }
+        d.sort_by(f64::total_cmp);
+        let q = |f: f64| d.get(((d.len() - 1) as f64 * f) as usize).copied();
+        Some(q(0.75)? - q(0.25)?)
+    }
+
     /// Whether the sweep measured unpinned points (a `--pin` run did not): then its pinned
     /// points are twins, measured beside them.
     fn has_unpinned(&self) -> bool {

@@ -221,8 +221,14 @@ fn trust(r: &Report) -> String {
             s.min_samples, s.max_samples, s.rounds, s.rounds_secs
         )
     });
+    let noise = r.sample_noise().map_or(String::new(), |n| {
+        format!(
+            "; the machine's sample noise (interquartile range around the medians) was {:.1}%",
+            100.0 * n
+        )
+    });
     let points = format!(
-        "{flagged} of {} points uncertain (median not known to within ±{:.0}%{sampling})",
+        "{flagged} of {} points uncertain (median not known to within ±{:.0}%{sampling}){noise}",
         r.points.len(),
         100.0 * TOLERANCE
     );
@@ -300,6 +306,11 @@ mod tests {
             v[4]
         );
         assert!(v[4].ends_with("0 run-level warnings."), "{}", v[4]);
+        // The fixture's samples lie within ±2% of their medians, the middle half within
+        // -1% to +0.5%.
+        let noise = r.sample_noise().expect("samples");
+        assert!((noise - 0.015).abs() < 1e-9, "{noise}");
+        assert!(v[4].contains("sample noise (interquartile range around the medians) was 1.5%"));
         assert!(v.iter().all(|l| !l.contains("indicative")));
 
         let md = markdown(&r);
