@@ -45,7 +45,7 @@ pub struct BenchArgs {
     /// says so.
     #[arg(long, value_name = "SIMD", value_parser = parse_simd)]
     max_simd: Option<Simd>,
-    /// Seconds the sampling rounds may take (default: 330, --quick 10, --full 1800): each
+    /// Seconds the sampling rounds may take (default: 420, --quick 10, --full 1800): each
     /// point is sampled until its median is known to within ±5% or this runs out.
     #[arg(long, value_name = "SECS", value_parser = parse_budget)]
     budget: Option<f64>,
@@ -102,7 +102,7 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
             .join(", "),
         match mode {
             Mode::Quick => "a few seconds",
-            Mode::Default => "about 6 to 7 minutes on 2 cores",
+            Mode::Default => "3 to 8 minutes on 2 cores, the noisier the machine the longer",
             Mode::Full => "up to an hour",
         }
     );
