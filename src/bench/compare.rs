@@ -175,18 +175,37 @@ fn cross_machine(reports: &[Report], s: &mut String) {
     if pairs.is_empty() {
         return;
     }
-    let _ = writeln!(s, "## Cross-machine model check\n\nEach row fits the model on the source machine's reports (its points and primitives) and predicts the target machine's measured points (oversubscribed ones excepted, the VM included) from the target's primitives and cores alone, as `poie tune --report SOURCE --primitives TARGET` does: the costs fitted on the source (efficiency, per-worker efficiency, the producer's factor; the fixed and per-row costs scaled by the machines' scalar blake3 speed) with the target's own rates. A row whose source and target are one machine predicts each report from the machine's other reports. Errors are |modelled - measured| / measured, pooled over every pair of reports.\n\n| source machine | target machine | reports (source, target) | points | median error | worst error |\n|---|---|---|---|---|---|");
+    let _ = writeln!(s, "## Cross-machine model check\n\nEach row fits the model on the source machine's reports (its points and primitives) and predicts the target machine's measured points (oversubscribed ones excepted, the VM included) from the target's primitives and cores alone, as `poie tune --report SOURCE --primitives TARGET` does: the costs fitted on the source (efficiency, per-worker efficiency, the producer's factor; the fixed and per-row costs scaled by the machines' scalar blake3 speed) with the target's own rates. A row whose source and target are one machine predicts each report from the machine's other reports. Errors are |modelled - measured| / measured, pooled over every pair of reports. Each machine names the poie commits that measured it: a report's points are the prover of its own commit, so where the commits differ the error holds the prover's changes as well as the model's.\n\n| source machine | target machine | reports (source, target) | points | median error | worst error |\n|---|---|---|---|---|---|");
+    // Which poie measured each machine: a report's points are the prover of its commit, so
+    // a pair of different commits mixes the prover's changes into the model's error.
+    let commits = |id: &str| {
+        let mut c: Vec<String> = reports
+            .iter()
+            .filter(|r| r.fingerprint.machine_id == id)
+            .map(|r| {
+                let g = &r.fingerprint.git_commit;
+                esc(g.get(..7).unwrap_or(g))
+            })
+            .collect();
+        c.sort();
+        c.dedup();
+        match c.len() {
+            0..=2 => c.join(", "),
+            n => format!("{}, {} and {} more", c[0], c[1], n - 2),
+        }
+    };
     let name = |id: &str| {
         reports
             .iter()
             .find(|r| r.fingerprint.machine_id == id)
             .map_or(id.to_string(), |r| {
                 format!(
-                    "`{}` {}, {} cores, {}",
+                    "`{}` {}, {} cores, {} (poie {})",
                     esc(id),
                     esc(&r.fingerprint.cpu_model),
                     r.cores(),
-                    r.fingerprint.blake3_detected
+                    r.fingerprint.blake3_detected,
+                    commits(id)
                 )
             })
     };
@@ -225,7 +244,7 @@ fn repeatability(reports: &[Report], s: &mut String) {
     if runs.is_empty() {
         return;
     }
-    let _ = writeln!(s, "## Repeatability: consecutive default runs\n\nEach pair is two consecutive default runs of the same machine and the same poie (git commit, not dirty). They agree when the unbounded gain and the gain at every L are within 10%, the recommended L for the machine and for the reference are the same, and at most 20% of the points of each are flagged.\n\n| runs | unbounded gain differs | worst gain at one L differs | recommended L here | recommended L for the reference | flagged | agree |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "## Repeatability: consecutive default runs\n\nEach pair is two consecutive default runs of the same machine and the same poie (git commit, not dirty), in the order they ran; their verdicts are derived by this poie's analysis from their measurements. They agree when the unbounded gain and the gain at every L are within 10%, the recommended L for the machine and for the reference are the same, and at most 20% of the points of each are flagged.\n\n| runs | unbounded gain differs | worst gain at one L differs | recommended L here | recommended L for the reference | flagged | agree |\n|---|---|---|---|---|---|---|");
     let l = |x: u32| {
         if x == 0 {
             "none".to_string()

@@ -181,7 +181,7 @@ pub fn agreement(reports: &[Report], first: usize, second: usize) -> Option<Agre
 }
 
 /// Consecutive default runs of the same machine and the same poie (git commit): each with the
-/// next.
+/// next, in the order they ran.
 pub fn consecutive_runs(reports: &[Report]) -> Vec<Agreement> {
     let mut idx: Vec<usize> = (0..reports.len())
         .filter(|&i| {
@@ -193,13 +193,9 @@ pub fn consecutive_runs(reports: &[Report]) -> Vec<Agreement> {
         .collect();
     idx.sort_by(|&i, &j| {
         let key = |k: usize| {
-            reports.get(k).map(|r| {
-                (
-                    r.fingerprint.machine_id.clone(),
-                    r.fingerprint.git_commit.clone(),
-                    r.created_utc.clone(),
-                )
-            })
+            reports
+                .get(k)
+                .map(|r| (r.fingerprint.machine_id.clone(), r.created_utc.clone()))
         };
         key(i).cmp(&key(j))
     });
