@@ -636,6 +636,25 @@ impl Tuning {
     }
 }
 
+/// The reference machine of the lane tuning: a mainstream 4-core AVX2 prover, which a fair L
+/// must not hold back.
+pub const REFERENCE: Machine = Machine {
+    cores: 4,
+    simd: Simd::Avx2,
+};
+
+/// The big machines the tuning bounds.
+pub const BIG: [Machine; 2] = [
+    Machine {
+        cores: 32,
+        simd: Simd::Avx512,
+    },
+    Machine {
+        cores: 64,
+        simd: Simd::Avx512,
+    },
+];
+
 /// The lane counts `tune` models: 1 to 256.
 pub const TUNE_LANES: [u32; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
@@ -1229,20 +1248,7 @@ mod tests {
 
     #[test]
     fn more_cores_or_wider_simd_never_model_slower_on_any_machine_class() {
-        let reference = Machine {
-            cores: 4,
-            simd: Simd::Avx2,
-        };
-        let big = [
-            Machine {
-                cores: 32,
-                simd: Simd::Avx512,
-            },
-            Machine {
-                cores: 64,
-                simd: Simd::Avx512,
-            },
-        ];
+        let (reference, big) = (REFERENCE, BIG);
         for (name, m) in classes() {
             let v = sanity_violations(&m, reference, &big);
             assert!(v.is_empty(), "{name}: {v:#?}");

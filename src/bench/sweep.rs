@@ -608,20 +608,25 @@ mod tests {
         assert!(orders.iter().any(|o| o[0] != 0));
     }
 
-    #[test]
-    fn only_uncertain_layouts_go_on_after_the_first_rounds() {
+    /// `specs` calibrated at once (the quick plan, the shortest proofs).
+    fn calibrated(specs: &[Spec]) -> Vec<Pending<'_>> {
         let plan = Plan {
             target: 0.0,
             ..Plan::for_mode(Mode::Quick)
         };
+        specs
+            .iter()
+            .map(|s| calibrate(s, &plan, 1e5, &[]).expect("calibrates"))
+            .collect()
+    }
+
+    #[test]
+    fn only_uncertain_layouts_go_on_after_the_first_rounds() {
         let specs = [
             spec(1, true, 1, SourceKind::Synthetic),
             spec(4, true, 1, SourceKind::Synthetic),
         ];
-        let mut pending: Vec<Pending> = specs
-            .iter()
-            .map(|s| calibrate(s, &plan, 1e5, &[]).expect("calibrates"))
-            .collect();
+        let mut pending = calibrated(&specs);
         for p in &mut pending {
             p.samples = vec![1.0; 6];
             p.rounds = (0..6).collect();
@@ -638,20 +643,13 @@ mod tests {
 
     #[test]
     fn a_keep_ratio_that_straddles_the_line_keeps_both_layouts_sampled() {
-        let plan = Plan {
-            target: 0.0,
-            ..Plan::for_mode(Mode::Quick)
-        };
         let specs = [
             spec(1, false, 1, SourceKind::Synthetic),
             spec(1, false, 2, SourceKind::Synthetic),
             spec(16, true, 1, SourceKind::Synthetic),
             spec(16, true, 2, SourceKind::Synthetic),
         ];
-        let mut pending: Vec<Pending> = specs
-            .iter()
-            .map(|s| calibrate(s, &plan, 1e5, &[]).expect("calibrates"))
-            .collect();
+        let mut pending = calibrated(&specs);
         let set = |p: &mut Pending, rates: &[f64]| {
             p.n = 1;
             p.samples = rates.iter().map(|r| 1.0 / r).collect();

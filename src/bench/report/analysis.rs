@@ -11,24 +11,7 @@ pub const MODELLED_CORES: [usize; 4] = [4, 8, 32, 64];
 /// The layouts of the modelled machines table.
 pub const MODELLED_LAYOUTS: [(u32, bool); 4] = [(1, false), (4, true), (16, true), (64, true)];
 
-/// The reference machine of the lane tuning: a mainstream 4-core AVX2 prover, which a fair L
-/// must not hold back.
-pub const REFERENCE: Machine = Machine {
-    cores: 4,
-    simd: Simd::Avx2,
-};
-
-/// The big machines the tuning bounds.
-pub const BIG: [Machine; 2] = [
-    Machine {
-        cores: 32,
-        simd: Simd::Avx512,
-    },
-    Machine {
-        cores: 64,
-        simd: Simd::Avx512,
-    },
-];
+pub use crate::bench::model::{BIG, REFERENCE};
 
 /// The unfitted model (efficiency 1, no fixed cost) of `hash` from the primitives.
 pub fn model_for(p: &Primitives, hash: HashId) -> Model {
