@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what the tests need when it is missing (qemu-user for the
-# differential test, the RISC-V cross-compiler for the guest rebuild check), checks formatting
-# and lints (warnings are errors), then runs cargo test.
+# differential test and the emulated CPUs, the RISC-V cross-compiler for the guest rebuild
+# check), checks formatting and lints (warnings are errors), then runs cargo test, and the
+# in-process tests again on emulated AVX2-only and SSE4.2-only CPUs (scripts/test-cpus.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-command -v qemu-riscv32 >/dev/null 2>&1 || need+=(qemu-user)
+command -v qemu-riscv32 >/dev/null 2>&1 && command -v qemu-x86_64 >/dev/null 2>&1 ||
+    need+=(qemu-user)
 command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-unknown-elf)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]}" >&2
@@ -17,3 +19,6 @@ fi
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --lib --bins --tests "$@"
+# The in-process tests again on emulated CPUs without AVX-512 (Haswell) and without AVX
+# (Nehalem), whatever CPU runs this.
+scripts/test-cpus.sh
