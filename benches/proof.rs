@@ -6,7 +6,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use poie::bench::keccak_backends;
 use poie::proof::keccak::KeccakMany;
 use poie::proof::{prove_chunks, HashId, Hasher, Layout, Params, ProverConfig, Simd};
-use poie::source::{synthetic_chunk, Source};
+use poie::source::Source;
+use poie::trace::synthetic::chunk as synthetic_chunk;
 use poie::trace::Chunk;
 use std::time::Duration;
 

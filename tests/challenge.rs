@@ -13,6 +13,7 @@
 //! has a timeout; the server plays several challengers and survives bad ones; a zero timeout is
 //! refused. Every socket is on 127.0.0.1 and every loop is bounded.
 
+use poie::json::VersionedFile;
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Simd};
 use poie::protocol::challenge::{
     challenge, connect, fresh_nonce, play, referee, serve, serve_one, session, BadNode, Behaviour,
@@ -21,8 +22,7 @@ use poie::protocol::challenge::{
 };
 use poie::protocol::keys::Key;
 use poie::protocol::transcript::TranscriptFile;
-use poie::protocol::versioned::VersionedFile;
-use poie::source::synthetic_chunk;
+use poie::trace::synthetic::chunk as synthetic_chunk;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};

@@ -4,6 +4,7 @@
 //!
 //! writes DIR/gpu.json and DIR/gpu.md (`POIE_GPU_QUICK=1`: a few-second sweep). Without a CUDA
 //! device the measurement is an error naming CUDA, which the always-on test checks.
+#![cfg(feature = "cuda")]
 
 use poie::bench::gpu::{markdown, measure, GpuOptions};
 use poie::proof::gpu::GpuError;

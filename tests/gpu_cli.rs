@@ -13,6 +13,16 @@ fn poie() -> Command {
     }
 }
 
+/// A usable CUDA device, or why there is none (this poie may be built without CUDA).
+fn probe() -> Result<String, String> {
+    #[cfg(feature = "cuda")]
+    return poie::proof::gpu::probe()
+        .map(|info| format!("{info:?}"))
+        .map_err(|e| e.to_string());
+    #[cfg(not(feature = "cuda"))]
+    Err(poie::source::DeviceError::NoCuda.to_string())
+}
+
 const ADDRESS: &str = "0x1111111111111111111111111111111111111111";
 
 fn salt(dir: &std::path::Path) -> std::path::PathBuf {
@@ -60,9 +70,9 @@ fn cuda_gives_the_cpu_commitment_or_says_why_not() {
     let cpu = prove(&salt, "cpu", &[]);
     assert!(cpu.status.success(), "{cpu:?}");
     let gpu = prove(&salt, "cuda", &[]);
-    match poie::proof::gpu::probe() {
+    match probe() {
         Ok(info) => {
-            eprintln!("CUDA device: {info:?}");
+            eprintln!("CUDA device: {info}");
             assert!(
                 gpu.status.success(),
                 "{}",
@@ -110,7 +120,7 @@ fn unknown_devices_are_argument_errors() {
 /// and writes no report; where a GPU exists the bench is too slow for this test.
 #[test]
 fn bench_gpu_without_cuda_fails_before_the_sweep() {
-    if poie::proof::gpu::probe().is_ok() {
+    if probe().is_ok() {
         eprintln!("skipped: a CUDA device is present (scripts/gpu-check.sh runs bench --gpu)");
         return;
     }

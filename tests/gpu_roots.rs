@@ -6,13 +6,15 @@
 //! (with the reason) and passes, so CI runs them as no-ops. `scripts/gpu-check.sh` runs them
 //! on a GPU machine. The kernels' logic is also checked without a GPU, on every machine, by
 //! `proof::gpu::emulation_tests` (kernel.cu compiled by the host C compiler).
+#![cfg(feature = "cuda")]
 
 use poie::guests;
 use poie::proof::gpu::{Gpu, GpuError};
 use poie::proof::{
     prove_chunks, unique_secret, HashId, Hasher, Layout, Params, ProverConfig, Simd,
 };
-use poie::source::{synthetic_fill, Source};
+use poie::source::Source;
+use poie::trace::synthetic::fill as synthetic_fill;
 use poie::trace::Chunk;
 
 /// The device, or `None` after saying why the test is skipped. A device that exists but fails
@@ -173,8 +175,21 @@ fn gpu_matches_the_cpu_over_default_blocks() {
         let p = params(lanes, chained);
         let secret = unique_secret(HashId::Blake3, &[9; 32], &[8; 20]);
         let src = Source::Synthetic { n, seed: 77 };
-        let (got, fed) =
-            poie::proof::gpu::prove_source(&src, p, &secret, 0, 8, &|_| {}).expect("gpu proof");
+        let cfg8 = ProverConfig {
+            threads: 8,
+            ..ProverConfig::default()
+        };
+        let (got, fed) = poie::source::prove_on(
+            &src,
+            poie::source::Run {
+                device: poie::source::Device::Cuda(0),
+                cfg: cfg8,
+            },
+            p,
+            &secret,
+            &|_| {},
+        )
+        .expect("gpu proof");
         assert_eq!(fed.chunks, n);
         let h = Hasher::new(HashId::Blake3, secret, Simd::detect()).expect("backend");
         let cfg = ProverConfig {

@@ -6,7 +6,7 @@ use poie::proof::tree::audit_path;
 use poie::proof::{
     reference, unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, Simd,
 };
-use poie::source::synthetic_chunk;
+use poie::trace::synthetic::chunk as synthetic_chunk;
 use poie::trace::{Chunk, Tee, TraceSink};
 
 fn trace(n: u64) -> Vec<Chunk> {

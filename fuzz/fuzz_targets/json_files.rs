@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poie::proof::commitment::{load_json, Commitment};
+use poie::json::VersionedFile;
+use poie::proof::commitment::Commitment;
 use poie::proof::opening::Opening;
 use poie::protocol::audit::AuditResponse;
 use poie::protocol::leak::LeakClaim;
@@ -15,13 +16,14 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    if let Ok(v) = load_json(&path, "vote", 2, |v: &Vote| v.version) {
+    if let Ok(v) = Vote::load(&path) {
         assert!(v.params.layout.lanes >= 1);
         let _ = v.authentic();
     }
-    let _ = load_json(&path, "reveal", 2, |r: &Reveal| r.version);
+    let _ = Reveal::load(&path);
     let _ = Commitment::load(&path);
-    let _ = load_json(&path, "opening", 1, |o: &Opening| o.version);
-    let _ = load_json(&path, "audit response", 1, |a: &AuditResponse| a.version);
-    let _ = load_json(&path, "leak claim", 1, |c: &LeakClaim| c.version);
+    let _ = Opening::load(&path);
+    let _ = AuditResponse::load(&path);
+    let _ = LeakClaim::load(&path);
+    let _ = poie::protocol::transcript::TranscriptFile::load(&path);
 });

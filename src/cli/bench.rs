@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use poie::bench::model::{self, Machine};
 use poie::bench::progress::Show;
 use poie::bench::report::{self, Mode, Report};
-use poie::bench::{self as harness, compare, plot};
+use poie::bench::{self as harness, compare};
 use poie::proof::{HashId, Simd};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -80,11 +80,16 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
         Mode::Default
     };
     // Open the GPU first: a missing driver should cost a second, not a whole CPU sweep.
+    #[cfg(feature = "cuda")]
     let gpu = if a.gpu {
         Some(poie::proof::gpu::Gpu::open(0).context("poie bench --gpu")?)
     } else {
         None
     };
+    #[cfg(not(feature = "cuda"))]
+    if a.gpu {
+        anyhow::bail!("poie bench --gpu: {}", poie::source::DeviceError::NoCuda);
+    }
     let show = if std::io::stderr().is_terminal() {
         Show::Bars
     } else {
@@ -120,22 +125,12 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
         budget: a.budget,
         primitives_only: a.primitives_only,
     })?;
+    #[cfg(feature = "cuda")]
     let mut r = r;
+    #[cfg(feature = "cuda")]
     if let Some(gpu) = &gpu {
-        let mut opts = if mode == Mode::Quick {
-            harness::gpu::GpuOptions::quick()
-        } else {
-            harness::gpu::GpuOptions::standard()
-        };
-        // The GPU's chained rates at the CPU sweep's L too, so the fairness rows pair up.
-        for p in r.points.iter().filter(|p| p.chained) {
-            if !opts.lanes.contains(&p.lanes) {
-                opts.lanes.push(p.lanes);
-            }
-        }
-        opts.lanes.sort_unstable();
         eprintln!("poie: measuring the GPU ({})", gpu.info().name);
-        r.gpu = Some(harness::gpu::measure_on(gpu, &opts).context("poie bench --gpu")?);
+        harness::gpu::attach(&mut r, gpu, mode == Mode::Quick).context("poie bench --gpu")?;
     }
     let dir = harness::report_dir(&a.out_dir, &r);
     let files = harness::write_report(&r, &dir)?;
@@ -199,9 +194,7 @@ pub struct ReportArgs {
 /// Reads a report: a regular file of at most SPEC 4's document size, like every other
 /// document poie reads.
 fn load(path: &std::path::Path) -> Result<Report> {
-    let text = poie::files::read_text_bounded(path, poie::files::MAX_DOCUMENT)
-        .with_context(|| format!("reading {}", path.display()))?;
-    Report::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    Ok(Report::read(path)?)
 }
 
 pub fn report(a: ReportArgs) -> Result<ExitCode> {
@@ -212,41 +205,14 @@ pub fn report(a: ReportArgs) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     match a.out_dir {
         Some(dir) => {
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let links: Vec<Option<String>> = a
-                .reports
-                .iter()
-                .map(|p| {
-                    let md = p.with_file_name("report.md");
-                    relative_link(&dir, if md.is_file() { &md } else { p })
-                })
-                .collect();
-            let md = compare::markdown(&reports, &links);
-            poie::atomic::write(&dir.join("README.md"), md.as_bytes(), false)?;
-            poie::atomic::write(
-                &dir.join("machines.svg"),
-                plot::machines(&reports).as_bytes(),
-                false,
-            )?;
-            eprintln!("poie: wrote {}/README.md and machines.svg", dir.display());
+            let written = compare::write(&dir, &reports, &a.reports)
+                .with_context(|| format!("writing the comparison into {}", dir.display()))?;
+            let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            eprintln!("poie: wrote {}", names.join(", "));
         }
         None => print!("{}", compare::markdown(&reports, &[])),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `target` (each report's report.md, or its report.json when there is no report.md) relative
-/// to the folder `dir` when it lies under it: a Markdown link that works where the comparison
-/// is published. `None` otherwise.
-fn relative_link(dir: &std::path::Path, target: &std::path::Path) -> Option<String> {
-    let dir = dir.canonicalize().ok()?;
-    let target = target.canonicalize().ok()?;
-    let rel = target.strip_prefix(&dir).ok()?;
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Some(parts.join("/"))
 }
 
 /// Recommends a lane count from the performance model.

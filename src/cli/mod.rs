@@ -166,26 +166,14 @@ pub fn check_out(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `value` as pretty JSON to `path`, atomically and with mode 0600: a file that holds a
-/// secret.
-pub fn write_secret_json(
-    path: &std::path::Path,
-    value: &impl serde::Serialize,
-) -> anyhow::Result<()> {
-    let json = serde_json::to_string_pretty(value)? + "\n";
-    poie::atomic::write(path, json.as_bytes(), true)?;
-    Ok(())
-}
-
-/// Writes `value` as pretty JSON to `path` (atomically), or to stdout without a path.
+/// Writes a document to `path` (atomically), or to stdout without a path.
 pub fn write_json(
     path: Option<&std::path::Path>,
-    value: &impl serde::Serialize,
+    doc: &impl poie::json::VersionedFile,
 ) -> anyhow::Result<()> {
-    let json = serde_json::to_string_pretty(value)? + "\n";
     match path {
-        Some(p) => poie::atomic::write(p, json.as_bytes(), false)?,
-        None => print!("{json}"),
+        Some(p) => doc.save(p)?,
+        None => print!("{}", doc.to_json()?),
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use super::prove::{LayoutArgs, RunArgs};
 use super::secret;
 use anyhow::{bail, Context, Result};
-use poie::proof::commitment::load_json;
+use poie::json::VersionedFile;
 use poie::protocol::keys::Key;
 use poie::protocol::vote::{self, Reveal, Verdict, Vote, VOTE_VERSION};
 use poie::protocol::windback;
@@ -110,7 +110,7 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
 }
 
 fn load_vote(path: &Path) -> Result<Vote> {
-    Ok(load_json(path, "vote", VOTE_VERSION, |v: &Vote| v.version)?)
+    Ok(Vote::load(path)?)
 }
 
 /// Writes the reveal (the salt) for a vote.
@@ -173,7 +173,7 @@ pub struct CheckArgs {
 
 pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
-    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    let r: Reveal = Reveal::load(&a.reveal)?;
     let jobs = windback::load(&a.windback)?;
     let verdict = vote::check(&v, &r, &jobs, a.run.config()?)?;
     println!("{verdict}");
@@ -249,14 +249,9 @@ pub struct AuditArgs {
 
 pub fn audit(a: AuditArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
-    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    let r: Reveal = Reveal::load(&a.reveal)?;
     let jobs = windback::load(&a.windback)?;
-    let resp: poie::protocol::audit::AuditResponse = load_json(
-        &a.openings,
-        "audit response",
-        1,
-        |r: &poie::protocol::audit::AuditResponse| r.version,
-    )?;
+    let resp = poie::protocol::audit::AuditResponse::load(&a.openings)?;
     let start = std::time::Instant::now();
     let verdict = poie::protocol::audit::audit(&v, &r, &jobs, &resp, a.samples)?;
     let audit_secs = start.elapsed().as_secs_f64();
@@ -333,7 +328,7 @@ pub fn leak_claim(a: LeakClaimArgs) -> Result<ExitCode> {
     let s = secret::read_secret(&a.secret_file, secret::SecretKind::UniqueSecret)?;
     let c = poie::protocol::leak::claim(&v, s, a.claimant, a.at);
     // The claim carries the unique secret: private until it is submitted.
-    super::write_secret_json(&a.out, &c)?;
+    c.save_secret(&a.out)?;
     eprintln!(
         "poie: wrote a leak claim against {} to {} (mode 0600)",
         poie::hexser::address_string(&c.address),
@@ -360,12 +355,10 @@ pub struct JudgeLeakArgs {
 }
 
 pub fn judge_leak(a: JudgeLeakArgs) -> Result<ExitCode> {
-    use poie::protocol::leak::{judge, LeakClaim, LeakVerdict, CLAIM_VERSION};
-    let c: LeakClaim = load_json(&a.claim, "leak claim", CLAIM_VERSION, |c: &LeakClaim| {
-        c.version
-    })?;
+    use poie::protocol::leak::{judge, LeakClaim, LeakVerdict};
+    let c = LeakClaim::load(&a.claim)?;
     let v = load_vote(&a.vote)?;
-    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    let r: Reveal = Reveal::load(&a.reveal)?;
     let verdict = judge(&c, &v, &r, a.reveal_start);
     println!("{verdict}");
     Ok(if matches!(verdict, LeakVerdict::Slash { .. }) {
@@ -494,10 +487,9 @@ pub struct ChallengeArgs {
 pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
     use poie::protocol::challenge::{fresh_nonce, Disputed, Tree};
     use poie::protocol::transcript::TranscriptFile;
-    use poie::protocol::versioned::VersionedFile;
     super::check_out(&a.transcript)?;
     let v = load_vote(&a.vote)?;
-    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    let r: Reveal = Reveal::load(&a.reveal)?;
     let jobs = windback::load(&a.windback)?;
     let correct = Tree::correct(&v, &r, &jobs)?;
     let (outcome, transcript) = poie::protocol::challenge::challenge(
@@ -537,10 +529,9 @@ pub struct RefereeArgs {
 pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
     use poie::protocol::challenge::{Disputed, Tree};
     use poie::protocol::transcript::TranscriptFile;
-    use poie::protocol::versioned::VersionedFile;
     let t = TranscriptFile::load(&a.transcript)?;
     let v = load_vote(&a.vote)?;
-    let r: Reveal = load_json(&a.reveal, "reveal", VOTE_VERSION, |r: &Reveal| r.version)?;
+    let r: Reveal = Reveal::load(&a.reveal)?;
     if t.vote_root != v.root {
         bail!("the transcript is for another vote");
     }
@@ -614,7 +605,9 @@ pub fn simulate(a: SimulateArgs) -> Result<ExitCode> {
     let (rows, stakes) = run(&cfg)?;
     print!("{}", table(&rows));
     if let Some(out) = &a.out {
-        super::write_json(Some(out), &stakes)?;
+        // An output for people and scripts, never read back by poie: plain JSON.
+        let json = serde_json::to_string_pretty(&stakes)? + "\n";
+        poie::atomic::write(out, json.as_bytes(), false)?;
         eprintln!("poie: stakes written to {}", out.display());
     }
     Ok(ExitCode::SUCCESS)

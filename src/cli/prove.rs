@@ -2,12 +2,13 @@
 
 use super::{program, secret};
 use anyhow::{bail, Context, Result};
-use poie::proof::commitment::{Commitment, SourceInfo, COMMITMENT_VERSION};
-use poie::proof::opening::{self, Opening, OpeningCollector, OPENING_VERSION};
+use poie::json::VersionedFile;
+use poie::proof::commitment::{Commitment, SourceInfo};
+use poie::proof::opening::{self, Opening, OpeningCollector};
 use poie::proof::{
     unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, SimdChoice,
 };
-use poie::source::{Fed, Source};
+use poie::source::{Device, Source};
 use poie::trace::Tee;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,10 +94,10 @@ impl RunArgs {
 impl SourceArgs {
     fn resolve(&self) -> Result<(Source, SourceInfo)> {
         if let Some(path) = &self.trace_file {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading trace {}", path.display()))?;
+            // The file's digest is taken as it streams into the prover, in the same pass
+            // (`poie::source::commit`); a file is never read whole.
             let info = SourceInfo::File {
-                trace_blake3: *blake3::hash(&bytes).as_bytes(),
+                trace_blake3: [0; 32],
             };
             return Ok((Source::File(path.clone()), info));
         }
@@ -111,8 +112,8 @@ impl SourceArgs {
         let input = program::input(&prog, self.input.as_ref())?;
         let info = SourceInfo::Vm {
             program: prog.label.clone(),
-            program_blake3: *blake3::hash(&prog.elf).as_bytes(),
-            input_blake3: *blake3::hash(&input).as_bytes(),
+            program_blake3: poie::proof::hash::blake3_digest(&prog.elf),
+            input_blake3: poie::proof::hash::blake3_digest(&input),
             outcome: String::new(),
             exit_code: 0,
             max_steps: self.max_steps,
@@ -167,7 +168,7 @@ pub struct ProveArgs {
     /// Where to hash: cpu, or cuda / cuda:N (blake3 only; same root). CUDA's driver and NVRTC
     /// are loaded when asked for; without them poie says why and exits 125.
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    device: poie::proof::gpu::Device,
+    device: Device,
     #[command(flatten)]
     layout: LayoutArgs,
     #[command(flatten)]
@@ -182,43 +183,32 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode> {
     let layout = params.layout;
     let cfg = a.run.config()?;
     let salt = secret::read_salt(&a.salt_file)?;
-    let (source, mut info) = a.source.resolve()?;
-    let hasher = Hasher::new(
-        params.hash,
-        unique_secret(params.hash, &salt, &a.address),
-        cfg.simd,
-    )?;
+    let (source, info) = a.source.resolve()?;
     let start = Instant::now();
     let bar = chunk_counter();
-    let (proof, fed) = match a.device {
-        poie::proof::gpu::Device::Cpu => source.prove(params, hasher, cfg, &|k| bar.inc(k))?,
-        poie::proof::gpu::Device::Cuda(ordinal) => {
-            let secret = unique_secret(params.hash, &salt, &a.address);
-            poie::proof::gpu::prove_source(&source, params, &secret, ordinal, cfg.threads, &|k| {
-                bar.inc(k)
-            })?
-        }
-    };
+    let c = poie::source::commit(
+        &source,
+        info,
+        poie::source::Run {
+            device: a.device,
+            cfg,
+        },
+        params,
+        &salt,
+        &a.address,
+        &|k| bar.inc(k),
+    )?;
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    fill_outcome(&mut info, &fed);
-    let c = Commitment {
-        version: COMMITMENT_VERSION,
-        params,
-        address: format!("0x{}", hex::encode(a.address)),
-        n: proof.n,
-        root: proof.root,
-        source: info,
-    };
     super::write_json(a.out.as_deref(), &c)?;
     eprintln!(
         "poie: proved {} chunks ({layout}, {}, {} threads, {}) in {secs:.3} s: {:.1} M chunks/s; root {}",
-        proof.n,
+        c.n,
         params.hash,
         cfg.threads,
         cfg.simd,
-        proof.n as f64 / secs.max(1e-9) / 1e6,
-        hex::encode(proof.root)
+        c.n as f64 / secs.max(1e-9) / 1e6,
+        hex::encode(c.root)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -238,19 +228,6 @@ fn chunk_counter() -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-fn fill_outcome(info: &mut SourceInfo, fed: &Fed) {
-    if let (
-        SourceInfo::Vm {
-            outcome, exit_code, ..
-        },
-        Some(o),
-    ) = (info, fed.outcome)
-    {
-        *outcome = o.to_string();
-        *exit_code = o.exit_code();
-    }
 }
 
 /// Re-executes with the secret and writes the opening of one chunk.
@@ -330,12 +307,7 @@ pub struct VerifyOpeningArgs {
 
 pub fn verify_opening(a: VerifyOpeningArgs) -> Result<ExitCode> {
     let c = Commitment::load(&a.commitment)?;
-    let o: Opening = poie::proof::commitment::load_json(
-        &a.opening,
-        "opening",
-        OPENING_VERSION,
-        |o: &Opening| o.version,
-    )?;
+    let o = Opening::load(&a.opening)?;
     let h = hasher_for(&c, &a.salt_file, SimdChoice::Auto)?;
     match opening::verify(&h, &o, &c.params, c.n, &c.root) {
         Ok(()) => {

@@ -1,0 +1,13 @@
+//! The protocol around the proof (`docs/PROTOCOL.md`): executor keys and addresses, windbacks,
+//! signed votes, reveals and the full check, spot-check audits, the challenge game over TCP and
+//! its transcripts, leak claims and the epoch simulator; and a helper for versioned JSON files.
+
+pub mod audit;
+pub mod challenge;
+pub mod keys;
+pub mod leak;
+pub mod secret;
+pub mod simulate;
+pub mod transcript;
+pub mod vote;
+pub mod windback;

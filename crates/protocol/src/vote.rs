@@ -1,0 +1,257 @@
+//! Votes, reveals and the full check. Byte layouts are in docs/SPEC.md, section 6.
+
+use super::keys::{address_of, verify, Key};
+use super::windback::{self, Execution, Job, WindbackError};
+use poie_proof::{Hasher, Params, Prover, ProverConfig};
+use serde::{Deserialize, Serialize};
+
+/// Version 2 added the step limit and the streamed stdout hash of the state roots.
+pub const VOTE_VERSION: u32 = 2;
+pub const DS_VOTE: &[u8] = b"poie/v1/vote";
+pub const DS_SALT: &[u8] = b"poie/v1/salt";
+
+/// `blake3(DS_SALT || s)`: published in the vote, so any reveal is checked against the vote
+/// by one hash, before any work, and a forged reveal cannot frame the executor.
+pub fn salt_commitment(salt: &[u8; 32]) -> [u8; 32] {
+    *blake3::Hasher::new()
+        .update(DS_SALT)
+        .update(salt)
+        .finalize()
+        .as_bytes()
+}
+
+/// A signed vote on a windback's state roots, carrying the proof root.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vote {
+    pub version: u32,
+    #[serde(with = "poie_files::hexser::address")]
+    pub address: [u8; 20],
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub public_key: [u8; 32],
+    /// [`salt_commitment`] of the salt the proof was built with.
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub salt_commitment: [u8; 32],
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub windback: [u8; 32],
+    #[serde(with = "poie_files::hexser::list")]
+    pub state_roots: Vec<[u8; 32]>,
+    pub n: u64,
+    /// The step limit each job ran under: part of what was executed, so every verifier replays
+    /// the windback under it. `u64::MAX` (`null` in JSON) for none.
+    #[serde(with = "poie_files::limit")]
+    pub max_steps: u64,
+    pub params: Params,
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub root: [u8; 32],
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub signature: [u8; 64],
+}
+
+impl poie_files::json::VersionedFile for Vote {
+    const WHAT: &'static str = "vote";
+    const VERSION: u32 = VOTE_VERSION;
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+/// The salt behind a vote, published after the voting period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reveal {
+    pub version: u32,
+    #[serde(with = "poie_files::hexser::address")]
+    pub address: [u8; 20],
+    /// The proof root of the vote this reveals.
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub root: [u8; 32],
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub salt: [u8; 32],
+}
+
+impl poie_files::json::VersionedFile for Reveal {
+    const WHAT: &'static str = "reveal";
+    const VERSION: u32 = VOTE_VERSION;
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+impl Reveal {
+    /// For `v`: same address and root, and the salt is the one `v` committed to.
+    pub fn belongs_to(&self, v: &Vote) -> bool {
+        self.address == v.address
+            && self.root == v.root
+            && salt_commitment(&self.salt) == v.salt_commitment
+    }
+}
+
+impl Vote {
+    /// The signed bytes: `DS_VOTE || version (u32 LE) || address || public key || salt
+    /// commitment || windback digest || count (u64 LE) || state roots || n (u64 LE) || max_steps (u64 LE) || params
+    /// (7 bytes) || root`.
+    pub fn message(&self) -> Vec<u8> {
+        let mut m = Vec::with_capacity(160 + 32 * self.state_roots.len());
+        m.extend_from_slice(DS_VOTE);
+        m.extend_from_slice(&self.version.to_le_bytes());
+        m.extend_from_slice(&self.address);
+        m.extend_from_slice(&self.public_key);
+        m.extend_from_slice(&self.salt_commitment);
+        m.extend_from_slice(&self.windback);
+        m.extend_from_slice(&(self.state_roots.len() as u64).to_le_bytes());
+        self.state_roots.iter().for_each(|r| m.extend_from_slice(r));
+        m.extend_from_slice(&self.n.to_le_bytes());
+        m.extend_from_slice(&self.max_steps.to_le_bytes());
+        m.extend_from_slice(&self.params.encode());
+        m.extend_from_slice(&self.root);
+        m
+    }
+
+    pub fn sign(&mut self, key: &Key) {
+        self.signature = key.sign(&self.message());
+    }
+
+    /// Signature valid and address derived from the public key.
+    pub fn authentic(&self) -> bool {
+        self.address == address_of(&self.public_key)
+            && verify(&self.public_key, &self.message(), &self.signature)
+    }
+}
+
+/// Executes the windback, proves it with `salt`, and returns the signed vote.
+pub fn vote(
+    key: &Key,
+    jobs: &[Job],
+    params: Params,
+    cfg: ProverConfig,
+    salt: &[u8; 32],
+    max_steps: u64,
+) -> Result<Vote, WindbackError> {
+    vote_with_lie(key, jobs, params, cfg, salt, max_steps, None)
+}
+
+/// As [`vote`], but proving a trace with step `lie_at` corrupted (drills: a lying executor).
+pub fn vote_with_lie(
+    key: &Key,
+    jobs: &[Job],
+    params: Params,
+    cfg: ProverConfig,
+    salt: &[u8; 32],
+    max_steps: u64,
+    lie_at: Option<u64>,
+) -> Result<Vote, WindbackError> {
+    let address = key.address();
+    let hasher = Hasher::for_executor(params.hash, salt, &address, cfg.simd)?;
+    let mut sink = poie_trace::Corrupting {
+        inner: Prover::new(params, hasher, cfg),
+        at: lie_at,
+        seen: 0,
+    };
+    let state_roots = windback::execute(jobs, &mut sink, max_steps)?;
+    let proof = sink.inner.into_proof()?;
+    let mut v = Vote {
+        version: VOTE_VERSION,
+        address,
+        public_key: key.public(),
+        salt_commitment: salt_commitment(salt),
+        windback: windback::digest(jobs),
+        state_roots,
+        n: proof.n,
+        max_steps,
+        params,
+        root: proof.root,
+        signature: [0; 64],
+    };
+    v.sign(key);
+    Ok(v)
+}
+
+/// What a full check concluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    BadSignature,
+    /// The vote is for another windback than the one checked.
+    WindbackMismatch,
+    /// The reveal does not belong to this vote.
+    RevealMismatch,
+    /// Replayed under the vote's step limit, the windback's trace is longer than the vote's
+    /// `n` (replay stops there).
+    TraceTooLong {
+        n: u64,
+    },
+    /// The first job whose state root differs from the re-execution.
+    WrongStateRoot {
+        job: usize,
+    },
+    /// The proof root does not match the re-execution with the revealed salt. When the trace
+    /// lengths differ, `first_divergent` is the first chunk index one of them lacks; otherwise
+    /// the divergent leaf is located by the challenge game.
+    BadProof {
+        first_divergent: Option<u64>,
+        expected_n: u64,
+    },
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Valid => write!(f, "valid"),
+            Verdict::BadSignature => write!(f, "invalid: bad signature or address"),
+            Verdict::WindbackMismatch => write!(f, "invalid: the vote is for another windback"),
+            Verdict::RevealMismatch => write!(f, "invalid: the reveal is for another vote"),
+            Verdict::TraceTooLong { n } => write!(
+                f,
+                "bad proof: under the vote's step limit the windback's trace is longer than its {n} chunks (first divergent leaf index {n})"
+            ),
+            Verdict::WrongStateRoot { job } => write!(f, "wrong state root: job {job}"),
+            Verdict::BadProof { first_divergent: Some(i), expected_n } => {
+                write!(f, "bad proof: the trace has {expected_n} chunks; first divergent leaf index {i}")
+            }
+            Verdict::BadProof { first_divergent: None, .. } => write!(
+                f,
+                "bad proof: the root does not match the re-execution (same length; the challenge game locates the leaf)"
+            ),
+        }
+    }
+}
+
+/// Verifies the signature, re-executes the windback under the vote's step limit (and at most
+/// `n + 1` chunks) and recomputes the root with the revealed salt.
+pub fn check(
+    v: &Vote,
+    r: &Reveal,
+    jobs: &[Job],
+    cfg: ProverConfig,
+) -> Result<Verdict, WindbackError> {
+    if !v.authentic() {
+        return Ok(Verdict::BadSignature);
+    }
+    if windback::digest(jobs) != v.windback {
+        return Ok(Verdict::WindbackMismatch);
+    }
+    if !r.belongs_to(v) {
+        return Ok(Verdict::RevealMismatch);
+    }
+    let hasher = Hasher::for_executor(v.params.hash, &r.salt, &v.address, cfg.simd)?;
+    let mut prover = Prover::new(v.params, hasher, cfg);
+    let roots = match windback::execute_within(jobs, &mut prover, v.max_steps, v.n)? {
+        Execution::Complete(roots) => roots,
+        Execution::TooLong => return Ok(Verdict::TraceTooLong { n: v.n }),
+    };
+    let proof = prover.into_proof()?;
+    if let Some(job) =
+        (0..roots.len().max(v.state_roots.len())).find(|&k| roots.get(k) != v.state_roots.get(k))
+    {
+        return Ok(Verdict::WrongStateRoot { job });
+    }
+    if proof.root != v.root {
+        let first_divergent = (proof.n != v.n).then(|| proof.n.min(v.n));
+        return Ok(Verdict::BadProof {
+            first_divergent,
+            expected_n: proof.n,
+        });
+    }
+    Ok(Verdict::Valid)
+}
