@@ -6,7 +6,7 @@
 //! device the measurement is an error naming CUDA, which the always-on test checks.
 #![cfg(feature = "cuda")]
 
-use poie::bench::gpu::{markdown, measure, GpuOptions};
+use poie::bench::gpu::{markdown, measure, GpuOptions, MeasureError};
 use poie::proof::gpu::GpuError;
 
 #[test]
@@ -30,7 +30,7 @@ fn gpu_measurement() {
     };
     let report = match measure(&opts) {
         Ok(r) => r,
-        Err(GpuError::Unavailable(why)) => {
+        Err(MeasureError::Gpu(GpuError::Unavailable(why))) => {
             eprintln!("skipped: no CUDA device ({why})");
             return;
         }

@@ -313,7 +313,7 @@ pub struct LeakClaimArgs {
     #[arg(long, value_name = "FILE")]
     secret_file: PathBuf,
     /// Address to reward: 0x + 40 hex digits.
-    #[arg(long, value_name = "ADDRESS", value_parser = secret::parse_address)]
+    #[arg(long, value_name = "ADDRESS", value_parser = poie::hexser::parse_address)]
     claimant: [u8; 20],
     /// Submission time on the protocol's clock (must precede the reveal period).
     #[arg(long, value_name = "T")]

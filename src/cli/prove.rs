@@ -163,7 +163,7 @@ pub struct ProveArgs {
     #[arg(long, value_name = "FILE")]
     salt_file: PathBuf,
     /// The executor's 20-byte address, 0x + 40 hex digits.
-    #[arg(long, value_parser = secret::parse_address)]
+    #[arg(long, value_parser = poie::hexser::parse_address)]
     address: [u8; 20],
     /// Where to hash: cpu, or cuda / cuda:N (blake3 only; same root). CUDA's driver and NVRTC
     /// are loaded when asked for; without them poie says why and exits 125.
@@ -253,7 +253,7 @@ pub struct OpenArgs {
 
 fn hasher_for(c: &Commitment, salt_file: &std::path::Path, simd: SimdChoice) -> Result<Hasher> {
     let salt = secret::read_salt(salt_file)?;
-    let address = secret::parse_address(&c.address).map_err(anyhow::Error::msg)?;
+    let address = poie::hexser::parse_address(&c.address)?;
     Ok(Hasher::new(
         c.params.hash,
         unique_secret(c.params.hash, &salt, &address),

@@ -48,9 +48,3 @@ pub fn read_secret(path: &Path, kind: SecretKind) -> Result<[u8; 32]> {
 pub fn read_salt(path: &Path) -> Result<[u8; 32]> {
     read_secret(path, SecretKind::Salt)
 }
-
-/// Parses a 20-byte executor address: `0x` + 40 hex characters, as poie writes them (the bare
-/// 40 characters are accepted too).
-pub fn parse_address(s: &str) -> Result<[u8; 20], String> {
-    poie::hexser::parse_address(s)
-}

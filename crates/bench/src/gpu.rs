@@ -20,7 +20,7 @@ use std::fmt::Write;
 #[cfg(feature = "cuda")]
 mod measure;
 #[cfg(feature = "cuda")]
-pub use measure::{attach, measure, measure_on};
+pub use measure::{attach, measure, measure_on, MeasureError};
 
 /// Version of [`GpuReport`]'s JSON.
 pub const GPU_SCHEMA_VERSION: u32 = 1;

@@ -4,11 +4,32 @@
 
 use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
-pub fn decode<const N: usize>(s: &str) -> Result<[u8; N], String> {
+/// Why a hex string is not the bytes a field wants.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HexError {
+    #[error("invalid hex: {0}")]
+    Invalid(#[from] hex::FromHexError),
+    #[error("expected {expected} bytes of hex, found {found}")]
+    Length { expected: usize, found: usize },
+}
+
+/// An address that is not `0x` + 40 hex characters.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("bad address {text:?}: {problem}")]
+pub struct AddressError {
+    /// At most 50 characters of what was given.
+    pub text: String,
+    pub problem: HexError,
+}
+
+/// `N` bytes from hex, with or without a `0x` prefix.
+pub fn decode<const N: usize>(s: &str) -> Result<[u8; N], HexError> {
     let s = s.strip_prefix("0x").unwrap_or(s);
-    let v = hex::decode(s).map_err(|e| format!("invalid hex: {e}"))?;
-    v.try_into()
-        .map_err(|v: Vec<u8>| format!("expected {N} bytes of hex, found {}", v.len()))
+    let v = hex::decode(s)?;
+    v.try_into().map_err(|v: Vec<u8>| HexError::Length {
+        expected: N,
+        found: v.len(),
+    })
 }
 
 /// `[u8; N]` as hex.
@@ -32,8 +53,11 @@ pub fn address_string(a: &[u8; 20]) -> String {
 
 /// Parses an address, `0x` + 40 hex characters; the bare 40 characters of older files are
 /// accepted too.
-pub fn parse_address(s: &str) -> Result<[u8; 20], String> {
-    decode::<20>(s.trim()).map_err(|e| format!("bad address {:?}: {e}", truncate(s)))
+pub fn parse_address(s: &str) -> Result<[u8; 20], AddressError> {
+    decode::<20>(s.trim()).map_err(|problem| AddressError {
+        text: truncate(s),
+        problem,
+    })
 }
 
 /// At most 50 characters of `s`, for messages about untrusted text.

@@ -68,13 +68,18 @@ impl fmt::Display for HashId {
     }
 }
 
+/// A hash name poie does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown hash '{0}' (expected blake3 or keccak)")]
+pub struct UnknownHash(pub String);
+
 impl FromStr for HashId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownHash;
+    fn from_str(s: &str) -> Result<Self, UnknownHash> {
         match s {
             "blake3" => Ok(HashId::Blake3),
             "keccak" | "keccak256" => Ok(HashId::Keccak),
-            _ => Err(format!("unknown hash '{s}' (expected blake3 or keccak)")),
+            _ => Err(UnknownHash(s.into())),
         }
     }
 }

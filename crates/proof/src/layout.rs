@@ -31,20 +31,29 @@ struct RawLayout {
     chained: bool,
 }
 
+/// A lane count no layout has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    #[error("lanes must be at least 1")]
+    NoLanes,
+    #[error("lanes must be at most {MAX_LANES} (got {0})")]
+    TooManyLanes(u32),
+}
+
 impl TryFrom<RawLayout> for Layout {
-    type Error = String;
-    fn try_from(r: RawLayout) -> Result<Self, String> {
+    type Error = LayoutError;
+    fn try_from(r: RawLayout) -> Result<Self, LayoutError> {
         Layout::new(r.lanes, r.chained)
     }
 }
 
 impl Layout {
-    pub fn new(lanes: u32, chained: bool) -> Result<Self, String> {
+    pub fn new(lanes: u32, chained: bool) -> Result<Self, LayoutError> {
         if lanes == 0 {
-            return Err("lanes must be at least 1".into());
+            return Err(LayoutError::NoLanes);
         }
         if lanes > MAX_LANES {
-            return Err(format!("lanes must be at most {MAX_LANES} (got {lanes})"));
+            return Err(LayoutError::TooManyLanes(lanes));
         }
         Ok(Layout { lanes, chained })
     }

@@ -28,7 +28,7 @@ mod schedule;
 pub mod tree;
 
 pub use backend::{Simd, SimdChoice};
-pub use hash::{unique_secret, Digest32, HashId, Hasher};
-pub use layout::{Layout, Params};
-pub use pipeline::{prove_chunks, prove_indexed, Proof, Prover, ProverConfig};
+pub use hash::{unique_secret, Digest32, HashId, Hasher, UnknownHash};
+pub use layout::{Layout, LayoutError, Params};
+pub use pipeline::{prove_chunks, prove_indexed, ConfigError, Proof, Prover, ProverConfig};
 pub use schedule::FillFn;

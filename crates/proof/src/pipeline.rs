@@ -57,20 +57,23 @@ pub const MAX_THREADS: usize = 4096;
 /// blocks (the root does not depend on them) instead of an allocation the machine cannot give.
 const WINDOW_BYTES: usize = 1 << 30;
 
+/// Prover settings no machine can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--threads {0} is more than {MAX_THREADS} hashing workers")]
+    Threads(usize),
+    #[error("--batch {0} is outside 1..={MAX_BATCH} chunks")]
+    Batch(usize),
+}
+
 impl ProverConfig {
     /// Refuses settings no machine can run, with what was wrong.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.threads > MAX_THREADS {
-            return Err(format!(
-                "--threads {} is more than {MAX_THREADS} hashing workers",
-                self.threads
-            ));
+            return Err(ConfigError::Threads(self.threads));
         }
         if self.batch == 0 || self.batch > MAX_BATCH {
-            return Err(format!(
-                "--batch {} is outside 1..={MAX_BATCH} chunks",
-                self.batch
-            ));
+            return Err(ConfigError::Batch(self.batch));
         }
         Ok(())
     }

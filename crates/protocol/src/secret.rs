@@ -53,11 +53,11 @@ pub enum SecretError {
     },
     #[error("{} is not a {} file: its first line is not `{}`", .path.display(), .kind.name(), .kind.header())]
     NoHeader { kind: SecretKind, path: PathBuf },
-    #[error("{} file {}: expected 64 hex characters after the header ({msg})", .kind.name(), .path.display())]
+    #[error("{} file {}: expected 64 hex characters after the header ({problem})", .kind.name(), .path.display())]
     Body {
         kind: SecretKind,
         path: PathBuf,
-        msg: String,
+        problem: hexser::HexError,
     },
     #[error("writing {}", .path.display())]
     Write { path: PathBuf, source: io::Error },
@@ -113,10 +113,10 @@ pub fn read_secret(path: &Path, kind: SecretKind) -> Result<[u8; 32], SecretErro
         );
     }
     let body: String = lines.collect::<Vec<_>>().join("");
-    hexser::decode::<32>(body.trim()).map_err(|msg| SecretError::Body {
+    hexser::decode::<32>(body.trim()).map_err(|problem| SecretError::Body {
         kind,
         path: path.into(),
-        msg,
+        problem,
     })
 }
 

@@ -8,9 +8,25 @@ use poie_trace::synthetic::fill as synthetic_fill;
 use poie_trace::Chunk;
 use std::time::Instant;
 
+/// Why a GPU measurement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MeasureError {
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    /// A lane count of the sweep that no layout has.
+    #[error("GPU sweep: {0}")]
+    Layout(#[from] poie_proof::LayoutError),
+    /// The CPU prover that checks the GPU's roots has no backend here.
+    #[error("checking the GPU against the CPU prover: {0}")]
+    Backend(#[from] poie_proof::backend::SimdError),
+    /// The CPU prover that checks the GPU's roots failed.
+    #[error("checking the GPU against the CPU prover: {0}")]
+    Check(#[from] std::io::Error),
+}
+
 /// Measures `gpu` (the quick or the standard sweep) and puts its section into `r`. The GPU's
 /// chained rates are taken at the CPU sweep's L too, so the fairness rows pair up.
-pub fn attach(r: &mut Report, gpu: &Gpu, quick: bool) -> Result<(), GpuError> {
+pub fn attach(r: &mut Report, gpu: &Gpu, quick: bool) -> Result<(), MeasureError> {
     let mut opts = if quick {
         GpuOptions::quick()
     } else {
@@ -27,15 +43,15 @@ pub fn attach(r: &mut Report, gpu: &Gpu, quick: bool) -> Result<(), GpuError> {
 }
 
 /// Measures CUDA device `opts.ordinal`.
-pub fn measure(opts: &GpuOptions) -> Result<GpuReport, GpuError> {
+pub fn measure(opts: &GpuOptions) -> Result<GpuReport, MeasureError> {
     let gpu = Gpu::open(opts.ordinal)?;
     measure_on(&gpu, opts)
 }
 
-fn params(lanes: u32, chained: bool) -> Result<Params, GpuError> {
+fn params(lanes: u32, chained: bool) -> Result<Params, MeasureError> {
     Ok(Params {
         hash: HashId::Blake3,
-        layout: Layout::new(lanes, chained).map_err(GpuError::Driver)?,
+        layout: Layout::new(lanes, chained)?,
     })
 }
 
@@ -52,10 +68,9 @@ fn trace(n: u64, threads: usize) -> Vec<Chunk> {
 }
 
 /// Does the GPU give the CPU's root for the first `n` chunks of `trace`?
-fn agrees(gpu: &Gpu, p: Params, secret: &[u8; 32], trace: &[Chunk]) -> Result<bool, GpuError> {
+fn agrees(gpu: &Gpu, p: Params, secret: &[u8; 32], trace: &[Chunk]) -> Result<bool, MeasureError> {
     let (got, _) = gpu.prove_resident(p, secret, trace, 1)?;
-    let h = Hasher::new(HashId::Blake3, *secret, Simd::detect())
-        .map_err(|e| GpuError::Driver(e.to_string()))?;
+    let h = Hasher::new(HashId::Blake3, *secret, Simd::detect())?;
     let cfg = ProverConfig {
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         ..ProverConfig::default()
@@ -65,7 +80,7 @@ fn agrees(gpu: &Gpu, p: Params, secret: &[u8; 32], trace: &[Chunk]) -> Result<bo
 }
 
 /// Measures an opened device.
-pub fn measure_on(gpu: &Gpu, opts: &GpuOptions) -> Result<GpuReport, GpuError> {
+pub fn measure_on(gpu: &Gpu, opts: &GpuOptions) -> Result<GpuReport, MeasureError> {
     let secret = unique_secret(HashId::Blake3, &[0x5e; 32], &[0xbe; 20]);
     let n = opts.chunks.max(1);
     let t = trace(n, opts.threads);
