@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what the tests need when it is missing (qemu-user for the
 # differential test and the emulated CPUs, the RISC-V cross-compiler for the guest rebuild
-# check), checks formatting and lints (warnings are errors), then runs cargo test, and the
+# check), checks formatting and lints (warnings are errors), then runs cargo test over the
+# workspace with the default features and with none (no cuda, no plots), and the
 # in-process tests again on emulated AVX2-only and SSE4.2-only CPUs (scripts/test-cpus.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +17,12 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo_ apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-cargo fmt --check
-cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked --lib --bins --tests "$@"
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo test --locked --workspace --lib --bins --tests "$@"
+# Without the optional features (cuda, plots): what a user who only proves builds.
+cargo clippy --locked --workspace --all-targets --no-default-features -- -D warnings
+cargo test --locked --workspace --no-default-features --lib --bins --tests "$@"
 # The in-process tests again on emulated CPUs without AVX-512 (Haswell) and without AVX
 # (Nehalem), whatever CPU runs this.
 scripts/test-cpus.sh

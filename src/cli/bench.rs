@@ -2,11 +2,9 @@
 
 use anyhow::{bail, Context, Result};
 use poie::bench::model::{self, Machine};
-use poie::bench::progress::Show;
 use poie::bench::report::{self, Mode, Report};
 use poie::bench::{self as harness, compare};
 use poie::proof::{HashId, Simd};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -90,11 +88,6 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
     if a.gpu {
         anyhow::bail!("poie bench --gpu: {}", poie::source::DeviceError::NoCuda);
     }
-    let show = if std::io::stderr().is_terminal() {
-        Show::Bars
-    } else {
-        Show::Lines
-    };
     let backends = harness::Backends::capped(a.max_simd);
     eprintln!(
         "poie: benchmarking this machine, {} sweep ({}); this takes {}",
@@ -111,10 +104,9 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
             Mode::Full => "up to an hour",
         }
     );
-    let r = harness::run(harness::Options {
+    let options = harness::Options {
         mode,
         pin: a.pin,
-        show,
         threads: a.threads.map(|t| {
             let mut t: Vec<usize> = t.into_iter().map(|x| x as usize).collect();
             t.sort_unstable();
@@ -124,7 +116,8 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode> {
         backends,
         budget: a.budget,
         primitives_only: a.primitives_only,
-    })?;
+    };
+    let r = harness::run(options, &super::progress::Shown::on_stderr())?;
     #[cfg(feature = "cuda")]
     let mut r = r;
     #[cfg(feature = "cuda")]

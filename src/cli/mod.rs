@@ -2,6 +2,7 @@
 
 mod bench;
 mod program;
+mod progress;
 mod protocol;
 mod prove;
 mod run;

@@ -31,7 +31,7 @@ use poie_proof::{HashId, Layout, Params, ProverConfig, Simd};
 use poie_source::Source;
 use poie_trace::NullSink;
 use poie_vm::Vm;
-use progress::{Progress, Show};
+use progress::Progress;
 use report::{Mode, Point, Primitives, Report, Sampling, SelfPooling, SCHEMA_VERSION};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -81,12 +81,11 @@ pub fn keccak_backends() -> Vec<Simd> {
     Backends::capped(None).keccak()
 }
 
-/// How long to run and what to show.
+/// How long to run and what to measure.
 #[derive(Clone, Debug)]
 pub struct Options {
     pub mode: Mode,
     pub pin: bool,
-    pub show: Show,
     /// The thread axis of the blake3 sweep; `None`: [`thread_axis`] of the logical cores.
     pub threads: Option<Vec<usize>>,
     pub backends: Backends,
@@ -106,12 +105,12 @@ pub fn measure_primitives(quick: bool, backends: &Backends) -> Primitives {
         plan.vm_input,
         backends,
         cores,
-        &indicatif::ProgressBar::hidden(),
+        &progress::Quiet,
     )
 }
 
-/// Runs the whole benchmark.
-pub fn run(opts: Options) -> io::Result<Report> {
+/// Runs the whole benchmark, telling `progress` how it advances.
+pub fn run(opts: Options, progress: &dyn Progress) -> io::Result<Report> {
     let started = Instant::now();
     let mut plan = sweep::Plan::for_mode(opts.mode);
     if let Some(b) = opts.budget {
@@ -120,7 +119,6 @@ pub fn run(opts: Options) -> io::Result<Report> {
     let backends = &opts.backends;
     let fingerprint = Fingerprint::detect(backends);
     let cores = fingerprint.logical_cores;
-    let progress = Progress::new(opts.show);
 
     let load_before = fingerprint::loadavg();
     progress.phase(
@@ -133,7 +131,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
         plan.vm_input,
         backends,
         cores,
-        &progress.bar(),
+        progress,
     );
     if opts.primitives_only {
         progress.finish();
@@ -154,7 +152,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
     let sort = guests::find("sort").expect("sort guest").elf;
     let mut pending = Vec::with_capacity(specs.len());
     for spec in &specs {
-        progress.point(&sweep::label(spec));
+        progress.step(&sweep::label(spec));
         let guess = prims.ceiling(spec.hash, spec.simd) * 0.5 * spec.threads.min(cores) as f64;
         pending.push(sweep::calibrate(spec, &plan, guess.max(1e5), sort)?);
     }
@@ -171,8 +169,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
         ),
     );
     let mut ceilings = primitives::RoundCeilings::new(&prims);
-    let rounds =
-        sweep::sample_rounds(&plan, cores, &specs, &mut pending, &mut ceilings, &progress)?;
+    let rounds = sweep::sample_rounds(&plan, cores, &specs, &mut pending, &mut ceilings, progress)?;
     ceilings.fold_into(&mut prims);
     let load_after = fingerprint::loadavg();
     let points: Vec<Point> = pending.into_iter().map(|p| p.into_point(cores)).collect();
@@ -182,7 +179,7 @@ pub fn run(opts: Options) -> io::Result<Report> {
         2,
         "self-pooling: one execution, one more identity",
     );
-    let self_pooling = self_pooling(&plan, &prims, backends.best(), &progress)?;
+    let self_pooling = self_pooling(&plan, &prims, backends.best(), progress)?;
     progress.finish();
 
     let mut r = report_of(
@@ -243,7 +240,7 @@ fn self_pooling(
     plan: &sweep::Plan,
     prims: &Primitives,
     best: Simd,
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> io::Result<Vec<SelfPooling>> {
     let g = guests::find("ledger").expect("ledger guest");
     let runs = plan.min_samples.max(1);
@@ -292,7 +289,7 @@ fn self_pooling(
             hash_secs,
             marginal_cost: hash_secs / (exec_secs + hash_secs),
         });
-        progress.bar().inc(1);
+        progress.advance();
     }
     Ok(out)
 }

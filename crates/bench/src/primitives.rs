@@ -6,7 +6,7 @@
 
 use super::report::{Ceiling, CeilingShape, Primitives};
 use super::{model, Backends};
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use poie_guests as guests;
 use poie_proof::{HashId, Hasher, Simd};
 use poie_trace::{NoTrace, NullSink};
@@ -47,12 +47,6 @@ pub(super) fn steps(backends: &Backends) -> u64 {
     let b = backends.blake3.len() as u64;
     let k = backends.keccak().len() as u64;
     2 * (b + k) + WIDTH_PASSES * 2 * (b + k) + 5
-}
-
-/// Advances `pb` by one step, naming the primitive measured next.
-fn step(pb: &ProgressBar, next: String) {
-    pb.inc(1);
-    pb.set_message(next);
 }
 
 /// One by-width table being measured: a hash on a backend, independent or chained calls.
@@ -140,7 +134,7 @@ fn width_tables(
     target: f64,
     inputs: &[[u8; 64]],
     backends: &Backends,
-    pb: &ProgressBar,
+    pb: &dyn Progress,
 ) -> Vec<WidthTable> {
     let mut tables = Vec::new();
     for chained in [false, true] {
@@ -155,7 +149,7 @@ fn width_tables(
     let mut out = vec![0u8; 32 * 16];
     for _ in 0..WIDTH_PASSES {
         for t in &mut tables {
-            pb.set_message(t.label());
+            pb.message(&t.label());
             let calls = t.calls();
             for (&w, best) in t.widths.iter().zip(&mut t.best) {
                 let r = if t.chained {
@@ -172,7 +166,7 @@ fn width_tables(
                 };
                 *best = best.max(r);
             }
-            pb.inc(1);
+            pb.advance();
         }
     }
     tables
@@ -257,7 +251,7 @@ fn ceilings(
     backends: &[Simd],
     target: f64,
     inputs: &[[u8; 64]],
-    pb: &ProgressBar,
+    pb: &dyn Progress,
 ) -> Vec<Ceiling> {
     let mut out = vec![0u8; 32 * inputs.len()];
     backends
@@ -266,9 +260,9 @@ fn ceilings(
             let mut probe = CeilingProbe::new(hash, simd);
             let mut by_shape = Vec::new();
             for shape in [CeilingShape::Cached, CeilingShape::Streamed] {
-                pb.set_message(format!("{hash} {simd} ceiling, {}", shape.name()));
+                pb.message(&format!("{hash} {simd} ceiling, {}", shape.name()));
                 by_shape.push((shape, rate(target, || probe.run(shape, inputs, &mut out))));
-                pb.inc(1);
+                pb.advance();
             }
             let streamed = by_shape
                 .iter()
@@ -332,7 +326,7 @@ pub(super) fn measure(
     vm_input: &[u8],
     backends: &Backends,
     cores: usize,
-    pb: &ProgressBar,
+    pb: &dyn Progress,
 ) -> Primitives {
     let inputs = inputs();
     // The ceilings decide every `% of ceiling`: twice the time of the other primitives.
@@ -353,17 +347,17 @@ pub(super) fn measure(
             .collect()
     };
     let sort = guests::find("sort").expect("sort guest").elf;
-    pb.set_message("VM, no trace".to_string());
+    pb.message("VM, no trace");
     let vm_untraced = rate(target, || {
         let mut vm = Vm::new(sort, vm_input.to_vec()).expect("guest loads");
         vm.run(&mut NoTrace, u64::MAX).map_or(0, |r| r.steps)
     });
-    step(pb, "VM, trace built".into());
+    pb.step("VM, trace built");
     let vm_traced = rate(target, || {
         let mut vm = Vm::new(sort, vm_input.to_vec()).expect("guest loads");
         vm.run(&mut NullSink, u64::MAX).map_or(0, |r| r.steps)
     });
-    step(pb, "synthetic trace producer".into());
+    pb.step("synthetic trace producer");
     // The synthetic source as the workers run it: generated straight into a block.
     let mut block = vec![[0u8; 32]; poie_proof::pipeline::DEFAULT_BATCH];
     let mut first = 0u64;
@@ -373,11 +367,11 @@ pub(super) fn measure(
         first += block.len() as u64;
         block.len() as u64
     });
-    step(pb, "memory copy, one core".into());
+    pb.step("memory copy, one core");
     let memcpy_one = memcpy(1, target);
-    step(pb, format!("memory copy, {cores} cores at once"));
+    pb.step(&format!("memory copy, {cores} cores at once"));
     let memcpy_all = memcpy(cores, target);
-    pb.inc(1);
+    pb.advance();
     let many = |c: &[Ceiling]| c.iter().map(|c| (c.simd, c.streamed)).collect();
     Primitives {
         blake3: many(&blake3_ceilings),
@@ -467,7 +461,6 @@ pub(super) fn round_window(target: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use indicatif::ProgressDrawTarget;
 
     #[test]
     fn chained_primitive_feeds_each_call_the_previous_outputs() {
@@ -524,10 +517,9 @@ mod tests {
             Backends::capped(Some(Simd::Portable)),
             Backends::capped(None),
         ] {
-            let pb =
-                ProgressBar::with_draw_target(Some(steps(&backends)), ProgressDrawTarget::hidden());
+            let pb = crate::progress::tests::Steps::default();
             let p = measure(0.003, b"2000 1", &backends, 2, &pb);
-            assert_eq!(pb.position(), steps(&backends));
+            assert_eq!(pb.0.get(), steps(&backends));
             let b = &backends.blake3;
             let k = backends.keccak();
             for (tables, want) in [
@@ -562,8 +554,7 @@ mod tests {
     #[test]
     fn round_samples_raise_the_ceiling_and_give_the_drift() {
         let backends = Backends::capped(Some(Simd::Portable));
-        let pb = ProgressBar::hidden();
-        let mut p = measure(0.003, b"2000 1", &backends, 1, &pb);
+        let mut p = measure(0.003, b"2000 1", &backends, 1, &crate::progress::Quiet);
         let phase: Vec<f64> = p.blake3_ceilings.iter().map(|c| c.best).collect();
         let mut rounds = RoundCeilings::new(&p);
         for _ in 0..3 {

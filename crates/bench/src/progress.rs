@@ -1,86 +1,62 @@
-//! What `poie bench` shows while it runs: progress bars on a terminal, a plain line per phase
-//! and per sampling round otherwise (a log or a CI job sees the run advance), or nothing.
+//! What the harness tells its caller while it runs: phases, sampling rounds and steps. The
+//! harness only reports; how progress is shown (bars on a terminal, a line per phase in a
+//! log) is the command's business, so the library carries no terminal code.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::cell::RefCell;
-
-/// How progress is shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Show {
-    /// Progress bars on stderr (a terminal).
-    Bars,
-    /// A line on stderr per phase and per round.
-    Lines,
-    /// Nothing (tests, library use).
-    Nothing,
-}
-
-pub struct Progress {
-    show: Show,
-    bar: RefCell<ProgressBar>,
-}
-
-impl Progress {
-    pub fn new(show: Show) -> Progress {
-        Progress {
-            show,
-            bar: RefCell::new(ProgressBar::hidden()),
-        }
-    }
-
-    /// Starts a phase of `len` steps.
-    pub fn phase(&self, prefix: &str, len: u64, what: &str) {
-        self.bar.borrow().finish_and_clear();
-        let bar = match self.show {
-            Show::Bars => {
-                let b = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-                b.set_style(
-                    ProgressStyle::with_template("{prefix:>10} [{bar:20}] {pos}/{len} {msg}")
-                        .expect("valid template")
-                        .progress_chars("=> "),
-                );
-                b.set_prefix(prefix.to_string());
-                b
-            }
-            Show::Lines => {
-                eprintln!("poie: {what}");
-                ProgressBar::hidden()
-            }
-            Show::Nothing => ProgressBar::hidden(),
-        };
-        *self.bar.borrow_mut() = bar;
-    }
-
-    /// The bar of the current phase (hidden unless bars are shown).
-    pub fn bar(&self) -> ProgressBar {
-        self.bar.borrow().clone()
+/// Receives the harness's progress. Every method does nothing by default ([`Quiet`]).
+pub trait Progress {
+    /// A phase of `len` steps begins: `prefix` names it in a word, `what` in a sentence.
+    fn phase(&self, prefix: &str, len: u64, what: &str) {
+        let _ = (prefix, len, what);
     }
 
     /// A sampling round begins: `points` of `total` points are sampled in it.
-    pub fn round(&self, round: usize, points: usize, total: usize, elapsed: f64) {
-        match self.show {
-            Show::Lines => eprintln!(
-                "poie: round {round}: sampling {points} of {total} points ({elapsed:.0} s so far)"
-            ),
-            Show::Bars => {
-                let bar = self.bar.borrow();
-                bar.set_length(bar.position() + points as u64);
-                bar.set_message(format!("round {round}: {points} of {total} points"));
-            }
-            Show::Nothing => {}
+    fn round(&self, round: usize, points: usize, total: usize, elapsed_secs: f64) {
+        let _ = (round, points, total, elapsed_secs);
+    }
+
+    /// One step of the phase is done.
+    fn advance(&self) {}
+
+    /// What the phase does now.
+    fn message(&self, what: &str) {
+        let _ = what;
+    }
+
+    /// A step is done and the next, `what`, begins.
+    fn step(&self, what: &str) {
+        self.advance();
+        self.message(what);
+    }
+
+    /// The run is over.
+    fn finish(&self) {}
+}
+
+/// Shows nothing (tests, library use).
+pub struct Quiet;
+
+impl Progress for Quiet {}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// Counts the steps, as a progress bar's position.
+    #[derive(Default)]
+    pub(crate) struct Steps(pub Cell<u64>);
+
+    impl Progress for Steps {
+        fn advance(&self) {
+            self.0.set(self.0.get() + 1);
         }
     }
 
-    /// One point is about to be sampled.
-    pub fn point(&self, label: &str) {
-        if self.show == Show::Bars {
-            let bar = self.bar.borrow();
-            bar.inc(1);
-            bar.set_message(label.to_string());
-        }
-    }
-
-    pub fn finish(&self) {
-        self.bar.borrow().finish_and_clear();
+    #[test]
+    fn a_step_advances_once() {
+        let s = Steps::default();
+        s.step("next");
+        s.step("after");
+        assert_eq!(s.0.get(), 2);
     }
 }

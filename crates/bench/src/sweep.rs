@@ -504,7 +504,7 @@ pub(super) fn sample_rounds(
     specs: &[Spec],
     pending: &mut [Pending],
     ceilings: &mut RoundCeilings,
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> io::Result<Rounds> {
     let sort = guests::find("sort").expect("sort guest").elf;
     let all = layouts(specs);
@@ -545,7 +545,7 @@ pub(super) fn sample_rounds(
             if rides(p) {
                 continue;
             }
-            progress.point(&label(p.spec));
+            progress.step(&label(p.spec));
             p.sample(round as u32, sort, plan.vm_input)?;
         }
         round += 1;
