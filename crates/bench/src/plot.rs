@@ -6,6 +6,8 @@
 
 use super::report::{thr, Point, Report, SourceKind};
 use super::stats::Estimate;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use poie_proof::HashId;
 
@@ -128,26 +130,7 @@ fn chart_with(
     if series.iter().all(|s| s.pts.is_empty()) {
         return svg_fallback(title);
     }
-    let mut entries: Vec<Entry> = series
-        .iter()
-        .filter(|s| s.legend)
-        .map(|s| Entry {
-            name: s.name.clone(),
-            style: Some(s.style),
-            color: s.color,
-        })
-        .collect();
-    if series
-        .iter()
-        .flat_map(|s| s.bars.iter())
-        .any(|b| b.1.is_finite() && b.2.is_finite() && b.2 > b.1)
-    {
-        entries.push(Entry {
-            name: bars_label.into(),
-            style: None,
-            color: BLACK,
-        });
-    }
+    let entries = legend_entries(series, bars_label);
     let columns = if entries.iter().all(|e| e.name.chars().count() <= 52) {
         2
     } else {
@@ -200,76 +183,105 @@ fn chart_with(
             .y_desc(y_desc)
             .x_label_formatter(&xfmt)
             .draw();
-        let cap = 0.008 * span;
         for s in series {
-            let c = s.color;
-            let pts: Vec<(f64, f64)> = s.pts.iter().map(|(x, y)| (tx(*x), *y)).collect();
-            let _ = match s.style {
-                Style::Line => {
-                    let _ = chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)));
-                    chart.draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
-                }
-                Style::Dashed => {
-                    chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, c.stroke_width(2)))
-                }
-                Style::Markers => {
-                    chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, c.filled())))
-                }
-            };
-            for &(x, lo, hi) in &s.bars {
-                if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
-                    continue;
-                }
-                let x = tx(x);
-                let _ = chart.draw_series([
-                    PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1)),
-                    PathElement::new(vec![(x - cap, lo), (x + cap, lo)], c.stroke_width(1)),
-                    PathElement::new(vec![(x - cap, hi), (x + cap, hi)], c.stroke_width(1)),
-                ]);
-            }
+            draw_series(&mut chart, s, &tx, 0.008 * span);
         }
         let col_width = (width as i32 - 80) / columns as i32;
         for (i, e) in entries.iter().enumerate() {
             let x = 70 + col_width * (i as i32 % columns as i32);
             let y = 14 + 20 * (i as i32 / columns as i32);
-            let c = e.color;
-            let _ = match e.style {
-                Some(Style::Line) => {
-                    let _ = legend_area.draw(&Circle::new((x + 11, y), 3, c.filled()));
-                    legend_area.draw(&PathElement::new(
-                        vec![(x, y), (x + 22, y)],
-                        c.stroke_width(2),
-                    ))
-                }
-                Some(Style::Dashed) => {
-                    let _ = legend_area.draw(&PathElement::new(
-                        vec![(x, y), (x + 6, y)],
-                        c.stroke_width(2),
-                    ));
-                    let _ = legend_area.draw(&PathElement::new(
-                        vec![(x + 9, y), (x + 14, y)],
-                        c.stroke_width(2),
-                    ));
-                    legend_area.draw(&PathElement::new(
-                        vec![(x + 17, y), (x + 22, y)],
-                        c.stroke_width(2),
-                    ))
-                }
-                Some(Style::Markers) => legend_area.draw(&Circle::new((x + 11, y), 4, c.filled())),
-                None => legend_area.draw(&PathElement::new(
-                    vec![(x + 11, y - 6), (x + 11, y + 6)],
-                    c.stroke_width(1),
-                )),
-            };
-            let _ = legend_area.draw(&Text::new(
-                e.name.clone(),
-                (x + 30, y - 7),
-                ("sans-serif", 13).into_font().color(&BLACK),
-            ));
+            draw_legend_entry(&legend_area, e, (x, y));
         }
         let _ = root.present();
     }
     svg
+}
+
+/// The legend: every series that asks for an entry, and the interval bars' meaning when any
+/// series has a bar to draw.
+fn legend_entries(series: &[Series], bars_label: &str) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = series
+        .iter()
+        .filter(|s| s.legend)
+        .map(|s| Entry {
+            name: s.name.clone(),
+            style: Some(s.style),
+            color: s.color,
+        })
+        .collect();
+    if series
+        .iter()
+        .flat_map(|s| s.bars.iter())
+        .any(|b| b.1.is_finite() && b.2.is_finite() && b.2 > b.1)
+    {
+        entries.push(Entry {
+            name: bars_label.into(),
+            style: None,
+            color: BLACK,
+        });
+    }
+    entries
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One series in its style, with its interval bars (capped `cap` wide either side).
+fn draw_series(chart: &mut Chart<'_, '_>, s: &Series, tx: &dyn Fn(f64) -> f64, cap: f64) {
+    let c = s.color;
+    let pts: Vec<(f64, f64)> = s.pts.iter().map(|(x, y)| (tx(*x), *y)).collect();
+    let _ = match s.style {
+        Style::Line => {
+            let _ = chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)));
+            chart.draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
+        }
+        Style::Dashed => {
+            chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, c.stroke_width(2)))
+        }
+        Style::Markers => chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, c.filled()))),
+    };
+    for &(x, lo, hi) in &s.bars {
+        if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+            continue;
+        }
+        let x = tx(x);
+        let _ = chart.draw_series([
+            PathElement::new(vec![(x, lo), (x, hi)], c.stroke_width(1)),
+            PathElement::new(vec![(x - cap, lo), (x + cap, lo)], c.stroke_width(1)),
+            PathElement::new(vec![(x - cap, hi), (x + cap, hi)], c.stroke_width(1)),
+        ]);
+    }
+}
+
+/// One legend entry at `(x, y)`: its mark in the series' style, then its name.
+fn draw_legend_entry(area: &DrawingArea<SVGBackend<'_>, Shift>, e: &Entry, (x, y): (i32, i32)) {
+    let c = e.color;
+    let segment = |from: i32, to: i32| {
+        area.draw(&PathElement::new(
+            vec![(x + from, y), (x + to, y)],
+            c.stroke_width(2),
+        ))
+    };
+    let _ = match e.style {
+        Some(Style::Line) => {
+            let _ = area.draw(&Circle::new((x + 11, y), 3, c.filled()));
+            segment(0, 22)
+        }
+        Some(Style::Dashed) => {
+            let _ = segment(0, 6);
+            let _ = segment(9, 14);
+            segment(17, 22)
+        }
+        Some(Style::Markers) => area.draw(&Circle::new((x + 11, y), 4, c.filled())),
+        None => area.draw(&PathElement::new(
+            vec![(x + 11, y - 6), (x + 11, y + 6)],
+            c.stroke_width(1),
+        )),
+    };
+    let _ = area.draw(&Text::new(
+        e.name.clone(),
+        (x + 30, y - 7),
+        ("sans-serif", 13).into_font().color(&BLACK),
+    ));
 }
 
 fn svg_fallback(title: &str) -> String {
