@@ -127,10 +127,10 @@ impl<'a> Executor<'a> {
 
     /// An in-memory session with `nonce`, for [`play`](super::play): answers requests in order, numbering
     /// them from 0.
-    pub fn responder(&self, nonce: Nonce) -> impl FnMut(&Msg) -> Result<Reply, String> + '_ {
+    pub fn responder(&self, nonce: Nonce) -> impl FnMut(&Msg) -> Result<Reply, Refusal> + '_ {
         let mut index: u64 = 0;
         move |m| {
-            let r = self.answer(&nonce, index, m).map_err(|e| e.to_string());
+            let r = self.answer(&nonce, index, m);
             index = index.saturating_add(1);
             r
         }

@@ -42,13 +42,13 @@ mod wire;
 pub use challenger::{play, Outcome};
 pub use executor::{check_key, Executor, Refusal};
 pub use net::{challenge, connect, MAX_TIMEOUT_MS};
-pub use referee::referee;
+pub use referee::{referee, RefereeError};
 pub use server::{
     serve, serve_one, session, Behaviour, ServeOptions, SessionEnd, MAX_SESSION_MESSAGES,
 };
 pub use transcript::{Entry, Party, Transcript};
 pub use tree::{BadNode, ChunkCollector, SetupError, Tree};
 pub use wire::{
-    fresh_nonce, reply_message, Disputed, Line, Msg, Node, Nonce, Reply, Signature, DS_REPLY,
-    MAX_LINE,
+    fresh_nonce, reply_message, Disputed, Line, LineError, Msg, Node, Nonce, Reply, Signature,
+    DS_REPLY, MAX_LINE,
 };

@@ -4,7 +4,7 @@
 use super::challenger::{play, Outcome};
 use super::transcript::Transcript;
 use super::tree::Tree;
-use super::wire::{Disputed, Line, Msg, Nonce, Reply, MAX_LINE};
+use super::wire::{Disputed, Line, LineError, Msg, Nonce, Reply, MAX_LINE};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ pub(super) enum ReadError {
     #[error("message longer than {MAX_LINE} bytes")]
     TooLong,
     #[error("malformed message: {0}")]
-    Malformed(String),
+    Malformed(LineError),
     #[error("read failed: {0}")]
     Io(io::Error),
 }
@@ -230,10 +230,10 @@ pub fn challenge(
                 nonce: hello.then_some(*nonce),
                 sig: None,
             })
-            .map_err(|e| format!("send failed: {e}"))?;
-            let line = conn.read_line().map_err(|e| e.to_string())?;
+            .map_err(NoReply::Send)?;
+            let line = conn.read_line().map_err(NoReply::Read)?;
             if line.nonce.is_some() {
-                return Err("malformed message: a reply carries a nonce".into());
+                return Err(NoReply::NonceOnReply);
             }
             Ok(Reply {
                 msg: line.msg,
@@ -249,6 +249,17 @@ pub fn challenge(
             entries,
         },
     ))
+}
+
+/// Why the challenger has no reply to a request over TCP.
+#[derive(Debug, thiserror::Error)]
+enum NoReply {
+    #[error("send failed: {0}")]
+    Send(io::Error),
+    #[error(transparent)]
+    Read(ReadError),
+    #[error("malformed message: a reply carries a nonce")]
+    NonceOnReply,
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! JSON line each travels as (with the hello's nonce and a reply's signature beside it).
 
 use crate::keys;
+use crate::secret::{self, SecretError};
 use crate::vote::Vote;
+use poie_files::hexser;
 use poie_proof::hash::Digest32;
 use poie_trace::Chunk;
 use serde::{Deserialize, Serialize};
@@ -24,10 +26,8 @@ pub type Nonce = [u8; 32];
 pub type Signature = [u8; 64];
 
 /// A fresh nonce from the system's randomness.
-pub fn fresh_nonce() -> io::Result<Nonce> {
-    let mut n = [0u8; 32];
-    getrandom::fill(&mut n).map_err(|e| io::Error::other(format!("no system randomness: {e}")))?;
-    Ok(n)
+pub fn fresh_nonce() -> Result<Nonce, SecretError> {
+    secret::random32()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,28 +235,46 @@ impl Line {
     }
 
     /// Parses a line (without its newline). Any field besides the message's, `nonce` and
-    /// `sig` is refused, as is any malformed value. The reason quotes no peer text unescaped.
-    pub fn decode(bytes: &[u8]) -> Result<Line, String> {
-        let escaped = |e: serde_json::Error| e.to_string().escape_debug().to_string();
+    /// `sig` is refused, as is any malformed value.
+    pub fn decode(bytes: &[u8]) -> Result<Line, LineError> {
         let mut fields: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(bytes).map_err(escaped)?;
-        fn hex_field<const N: usize>(
-            fields: &mut serde_json::Map<String, serde_json::Value>,
-            name: &str,
-        ) -> Result<Option<[u8; N]>, String> {
-            match fields.remove(name) {
-                None => Ok(None),
-                Some(serde_json::Value::String(s)) => poie_files::hexser::decode(&s)
-                    .map(Some)
-                    .map_err(|e| format!("`{name}`: {e}")),
-                Some(_) => Err(format!("`{name}` is not a hex string")),
-            }
-        }
+            serde_json::from_slice(bytes).map_err(LineError::Json)?;
         let nonce = hex_field::<32>(&mut fields, "nonce")?;
         let sig = hex_field::<64>(&mut fields, "sig")?;
-        let msg = serde_json::from_value(serde_json::Value::Object(fields)).map_err(escaped)?;
+        let msg =
+            serde_json::from_value(serde_json::Value::Object(fields)).map_err(LineError::Json)?;
         Ok(Line { msg, nonce, sig })
     }
+}
+
+/// Takes field `field` out of a line's JSON object: `N` bytes as hex, if present.
+fn hex_field<const N: usize>(
+    fields: &mut serde_json::Map<String, serde_json::Value>,
+    field: &'static str,
+) -> Result<Option<[u8; N]>, LineError> {
+    match fields.remove(field) {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => hexser::decode(&s)
+            .map(Some)
+            .map_err(|problem| LineError::Hex { field, problem }),
+        Some(_) => Err(LineError::NotHexString { field }),
+    }
+}
+
+/// Why a line is not a message of the game. The text quotes no peer text unescaped: serde's
+/// messages may quote the input, so they are escaped.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// Not JSON, not an object, or not one of the game's messages.
+    #[error("{}", .0.to_string().escape_debug())]
+    Json(serde_json::Error),
+    #[error("`{field}`: {problem}")]
+    Hex {
+        field: &'static str,
+        problem: hexser::HexError,
+    },
+    #[error("`{field}` is not a hex string")]
+    NotHexString { field: &'static str },
 }
 
 #[cfg(test)]
@@ -279,7 +297,7 @@ mod tests {
                 "02".repeat(32)
             )
         );
-        assert_eq!(Line::decode(text.as_bytes()), Ok(hello));
+        assert_eq!(Line::decode(text.as_bytes()).expect("decodes"), hello);
         let reply = Line {
             msg: Msg::Children {
                 left: [3; 32],
@@ -289,15 +307,15 @@ mod tests {
             sig: Some([5; 64]),
         };
         let text = reply.encode().expect("json");
-        assert_eq!(Line::decode(&text), Ok(reply));
+        assert_eq!(Line::decode(&text).expect("decodes"), reply);
         let open = br#"{"type":"open","index":7}"#;
         assert_eq!(
-            Line::decode(open),
-            Ok(Line {
+            Line::decode(open).expect("decodes"),
+            Line {
                 msg: Msg::Open { index: 7 },
                 nonce: None,
                 sig: None
-            })
+            }
         );
         for bad in [
             &br#"{"type":"open","index":7,"extra":1}"#[..],
@@ -308,7 +326,7 @@ mod tests {
             br#"["open",7]"#,
             b"\x00\x01 not json",
         ] {
-            let e = Line::decode(bad).expect_err("refused");
+            let e = Line::decode(bad).expect_err("refused").to_string();
             assert!(!e.contains('\u{0}'), "escaped: {e:?}");
         }
     }
