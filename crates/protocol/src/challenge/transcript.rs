@@ -4,6 +4,7 @@
 
 use super::challenger::Outcome;
 use super::wire::{Msg, Nonce, Reply, Signature};
+use crate::vote::Vote;
 use poie_files::json::VersionedFile;
 use poie_proof::hash::Digest32;
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,11 @@ pub struct Transcript {
     pub entries: Vec<Entry>,
 }
 
+/// A transcript judged against a vote it is not about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the transcript is for another vote")]
+pub struct OtherVote;
+
 /// Version 2 added the session nonce and the executor's signature on each reply; version 1
 /// transcripts proved nothing about what the executor said, and are refused.
 pub const TRANSCRIPT_VERSION: u32 = 2;
@@ -123,6 +129,15 @@ impl TranscriptFile {
             entries: transcript.entries,
             outcome,
         }
+    }
+
+    /// Checks that the transcript is about vote `v` (its root), before any work is spent on
+    /// judging it against `v`.
+    pub fn about(&self, v: &Vote) -> Result<(), OtherVote> {
+        if self.vote_root != v.root {
+            return Err(OtherVote);
+        }
+        Ok(())
     }
 
     /// The session as [`super::referee()`] takes it.

@@ -3,7 +3,7 @@
 
 use super::wire::Node;
 use crate::vote::{salt_commitment, Reveal, Vote};
-use crate::windback::{self, Execution, Job, WindbackError};
+use crate::windback::{self, ExecuteError, Execution, Job};
 use poie_proof::backend::SimdError;
 use poie_proof::hash::{Digest32, Hasher};
 use poie_proof::layout::Params;
@@ -50,7 +50,7 @@ pub enum SetupError {
     )]
     RootMismatch,
     #[error(transparent)]
-    Windback(#[from] WindbackError),
+    Execute(#[from] ExecuteError),
     #[error(transparent)]
     Simd(#[from] SimdError),
 }
