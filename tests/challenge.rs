@@ -227,7 +227,7 @@ fn a_doctored_transcript_is_refused() {
     let extra = transcript.entries[0].clone();
     transcript.entries.push(extra);
     let err = referee(&correct, &disputed, &transcript).expect_err("refused");
-    assert!(err.contains("after the game's end"), "{err}");
+    assert!(err.to_string().contains("after the game's end"), "{err}");
 }
 
 #[test]

@@ -2,10 +2,10 @@
 
 use super::prove::{LayoutArgs, RunArgs};
 use super::secret;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use poie::json::VersionedFile;
 use poie::protocol::keys::Key;
-use poie::protocol::vote::{self, Reveal, Verdict, Vote, VOTE_VERSION};
+use poie::protocol::vote::{self, Reveal, Verdict, Vote};
 use poie::protocol::windback;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -131,19 +131,13 @@ pub struct RevealArgs {
 pub fn reveal(a: RevealArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let salt = secret::read_salt(&a.salt_file)?;
-    if vote::salt_commitment(&salt) != v.salt_commitment {
-        bail!(
+    let r = vote::reveal(&v, salt).map_err(|vote::WrongSalt| {
+        anyhow!(
             "{} is not the salt {} committed to: refusing to publish it",
             a.salt_file.display(),
             a.vote.display()
-        );
-    }
-    let r = Reveal {
-        version: VOTE_VERSION,
-        address: v.address,
-        root: v.root,
-        salt,
-    };
+        )
+    })?;
     super::write_json(a.out.as_deref(), &r)?;
     eprintln!(
         "poie: revealed the salt of vote {} (root {}); {}",
@@ -293,7 +287,7 @@ pub struct DeriveSecretArgs {
 pub fn derive_secret(a: DeriveSecretArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let salt = secret::read_salt(&a.salt_file)?;
-    let s = poie::proof::unique_secret(v.params.hash, &salt, &v.address);
+    let s = v.unique_secret(&salt);
     secret::write_secret(&a.out, secret::SecretKind::UniqueSecret, &s)?;
     eprintln!(
         "poie: wrote the unique secret of {} to {} (mode 0600)",
@@ -532,9 +526,7 @@ pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
     let t = TranscriptFile::load(&a.transcript)?;
     let v = load_vote(&a.vote)?;
     let r: Reveal = Reveal::load(&a.reveal)?;
-    if t.vote_root != v.root {
-        bail!("the transcript is for another vote");
-    }
+    t.about(&v)?;
     let jobs = windback::load(&a.windback)?;
     let correct = Tree::correct(&v, &r, &jobs)?;
     match poie::protocol::challenge::referee(&correct, &Disputed::of(&v), &t.transcript()) {
@@ -596,7 +588,7 @@ pub fn simulate(a: SimulateArgs) -> Result<ExitCode> {
     let cfg = Config {
         seed: a.seed,
         strategies: Strategy::ALL.to_vec(),
-        blocks: a.blocks.max(2),
+        blocks: a.blocks,
         transfers: a.transfers,
         stake: a.stake,
         params: a.layout.params()?,

@@ -3,8 +3,9 @@
 //! hashing the trace and verifies K branches, instead of re-hashing all n chunks.
 
 use super::vote::{Reveal, Vote};
-use super::windback::{self, Execution, Job, WindbackError};
-use poie_proof::opening::{verify, Opening, OpeningCollector};
+use super::windback::{self, ExecuteError, Execution, Job};
+use poie_proof::backend::SimdError;
+use poie_proof::opening::{verify, Opening, OpeningCollector, OpeningError};
 use poie_proof::{Hasher, Prover, ProverConfig};
 use poie_trace::{Chunk, TraceSink};
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,33 @@ impl TraceSink for Collectors {
     }
 }
 
+/// Why an executor cannot answer an audit of its vote.
+#[derive(Debug, thiserror::Error)]
+pub enum RespondError {
+    #[error("wrong salt for this vote: it is not the salt the vote committed to")]
+    WrongSalt,
+    #[error("this windback is not the one the vote is for")]
+    WrongWindback,
+    #[error(
+        "re-executing gives a longer trace than the vote's: wrong salt or windback for this vote"
+    )]
+    LongerTrace,
+    #[error(
+        "re-executing gives another root than the vote's: wrong salt or windback for this vote"
+    )]
+    OtherRoot,
+    #[error(transparent)]
+    Simd(#[from] SimdError),
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+    /// A sampled index cannot be opened in the vote's tree.
+    #[error(transparent)]
+    Opening(#[from] OpeningError),
+    /// The prover, or an opening's collection, could not finish.
+    #[error(transparent)]
+    Prover(io::Error),
+}
+
 /// Executor side: re-executes with the salt (under the vote's step limit) and opens the
 /// sampled indices of its own vote. Refuses, writing nothing, when the re-execution does not
 /// give the vote's root: a wrong salt or windback would only produce openings that fail.
@@ -77,46 +105,32 @@ pub fn respond(
     jobs: &[Job],
     samples: u32,
     cfg: ProverConfig,
-) -> Result<AuditResponse, WindbackError> {
+) -> Result<AuditResponse, RespondError> {
     if super::vote::salt_commitment(salt) != v.salt_commitment {
-        return Err(WindbackError::Sink(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "wrong salt for this vote: it is not the salt the vote committed to",
-        )));
+        return Err(RespondError::WrongSalt);
     }
     if windback::digest(jobs) != v.windback {
-        return Err(WindbackError::Sink(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "this windback is not the one the vote is for",
-        )));
+        return Err(RespondError::WrongWindback);
     }
     let h = Hasher::for_executor(v.params.hash, salt, &v.address, cfg.simd)?;
     let collectors = sample_indices(&v.root, v.n, samples)
         .into_iter()
-        .map(|i| {
-            OpeningCollector::new(h.clone(), v.params, v.n, i)
-                .map_err(|e| io::Error::other(e.to_string()))
-        })
+        .map(|i| OpeningCollector::new(h.clone(), v.params, v.n, i))
         .collect::<Result<Vec<_>, _>>()?;
     let mut tee = poie_trace::Tee(Prover::new(v.params, h, cfg), Collectors(collectors));
-    let not_this_vote = |why: &str| {
-        WindbackError::Sink(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("re-executing gives {why}: wrong salt or windback for this vote"),
-        ))
-    };
     if windback::execute_within(jobs, &mut tee, v.max_steps, v.n)? == Execution::TooLong {
-        return Err(not_this_vote("a longer trace than the vote's"));
+        return Err(RespondError::LongerTrace);
     }
     let poie_trace::Tee(prover, Collectors(collectors)) = tee;
-    let proof = prover.into_proof()?;
+    let proof = prover.into_proof().map_err(RespondError::Prover)?;
     if proof.root != v.root {
-        return Err(not_this_vote("another root than the vote's"));
+        return Err(RespondError::OtherRoot);
     }
     let openings = collectors
         .into_iter()
         .map(|c| c.into_opening(&proof.lane_roots))
-        .collect::<io::Result<Vec<_>>>()?;
+        .collect::<io::Result<Vec<_>>>()
+        .map_err(RespondError::Prover)?;
     Ok(AuditResponse {
         version: AUDIT_VERSION,
         root: v.root,
@@ -134,12 +148,19 @@ struct Picker {
 
 impl TraceSink for Picker {
     fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()> {
-        let end = self.seen + chunks.len() as u64;
+        let end = self.seen.saturating_add(chunks.len() as u64);
         while let Some(&i) = self.wanted.get(self.next) {
             if i >= end {
                 break;
             }
-            self.found.insert(i, chunks[(i - self.seen) as usize]);
+            // `wanted` is sorted and every index before `seen` was taken: `i` is in this batch.
+            let at = i
+                .checked_sub(self.seen)
+                .and_then(|k| usize::try_from(k).ok())
+                .and_then(|k| chunks.get(k));
+            if let Some(&chunk) = at {
+                self.found.insert(i, chunk);
+            }
             self.next += 1;
         }
         self.seen = end;
@@ -189,6 +210,15 @@ impl std::fmt::Display for AuditVerdict {
     }
 }
 
+/// Why an auditor cannot audit a vote.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Simd(#[from] SimdError),
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+}
+
 /// Auditor side: executes without hashing the trace, then checks each sampled opening's chunk
 /// against its own execution and its branches against the vote's root.
 pub fn audit(
@@ -197,7 +227,7 @@ pub fn audit(
     jobs: &[Job],
     resp: &AuditResponse,
     samples: u32,
-) -> Result<AuditVerdict, WindbackError> {
+) -> Result<AuditVerdict, AuditError> {
     if !v.authentic() || !r.belongs_to(v) {
         return Ok(AuditVerdict::BadSignature);
     }

@@ -4,7 +4,7 @@
 //! reveal period slashes the executor and rewards the claimant.
 
 use super::vote::{Reveal, Vote};
-use poie_proof::{unique_secret, HashId};
+use poie_proof::HashId;
 use serde::{Deserialize, Serialize};
 
 pub const CLAIM_VERSION: u32 = 1;
@@ -95,7 +95,7 @@ pub fn judge(c: &LeakClaim, v: &Vote, r: &Reveal, reveal_start: u64) -> LeakVerd
                 .into(),
         );
     }
-    if unique_secret(v.params.hash, &r.salt, &v.address) != c.secret {
+    if v.unique_secret(&r.salt) != c.secret {
         return LeakVerdict::Rejected("the claimed secret is not the executor's".into());
     }
     LeakVerdict::Slash {

@@ -8,6 +8,8 @@ pub mod keys;
 pub mod leak;
 pub mod secret;
 pub mod simulate;
-pub mod transcript;
 pub mod vote;
 pub mod windback;
+
+/// The transcript of a challenge session and its file; it lives with the game.
+pub use challenge::transcript;

@@ -62,13 +62,13 @@ pub enum SecretError {
     #[error("writing {}", .path.display())]
     Write { path: PathBuf, source: io::Error },
     #[error("no system randomness: {0}")]
-    Random(String),
+    Random(getrandom::Error),
 }
 
 /// 32 bytes from the operating system's randomness.
 pub fn random32() -> Result<[u8; 32], SecretError> {
     let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| SecretError::Random(e.to_string()))?;
+    getrandom::fill(&mut b).map_err(SecretError::Random)?;
     Ok(b)
 }
 

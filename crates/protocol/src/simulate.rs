@@ -2,13 +2,16 @@
 //! challengers and whistleblowers. Deterministic for a seed: keys, salts and the windback come
 //! from it, and work is counted (steps executed, chunks hashed), not timed.
 
-use super::challenge::{self, play, Disputed, Outcome, Tree};
+use super::challenge::{self, play, ChunkCollector, Disputed, Outcome, Tree};
 use super::keys::Key;
 use super::leak::{claim, judge, LeakVerdict};
-use super::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
-use super::windback::{self, Job, WindbackError};
+use super::vote::VOTE_VERSION;
+use super::vote::{self, check, salt_commitment, ProveError, Reveal, Verdict, Vote, WrongSalt};
+use super::windback::{self, ExecuteError, Job};
+use poie_files::hexser::address_string;
 use poie_guests as guests;
-use poie_proof::{unique_secret, Hasher, Params, Prover, ProverConfig};
+use poie_proof::backend::SimdError;
+use poie_proof::{Hasher, Params, Prover, ProverConfig};
 use poie_trace::{CountingSink, Tee};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -72,6 +75,8 @@ pub struct Row {
 pub struct Config {
     pub seed: u64,
     pub strategies: Vec<Strategy>,
+    /// Ledger blocks in the windback; at least 2 are simulated, so that the skipper has a job
+    /// to skip.
     pub blocks: usize,
     pub transfers: usize,
     pub stake: u64,
@@ -105,6 +110,50 @@ pub fn windback_for(seed: u64, blocks: usize, transfers: usize) -> Vec<Job> {
         .collect()
 }
 
+/// Why an epoch could not be simulated.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    #[error(transparent)]
+    Prove(#[from] ProveError),
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+    #[error(transparent)]
+    Simd(#[from] SimdError),
+    #[error(transparent)]
+    Reveal(#[from] WrongSalt),
+}
+
+/// When the reveal period starts, on the protocol's clock; whistleblowers claim before it.
+const REVEAL_START: u64 = 10;
+/// When a whistleblower submits its leak claim.
+const CLAIMED_AT: u64 = 5;
+
+/// Runs the epoch; returns the table and the final stakes by address.
+pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), SimulateError> {
+    let jobs = windback_for(cfg.seed, cfg.blocks.max(2), cfg.transfers);
+    let mut epoch = Epoch {
+        cfg,
+        full_steps: steps_of(&jobs)?,
+        jobs,
+        stakes: BTreeMap::new(),
+        honest_vote: None,
+    };
+    let mut execs = Vec::new();
+    for (i, &strategy) in cfg.strategies.iter().enumerate() {
+        if let Some(e) = epoch.act(i, strategy)? {
+            execs.push(e);
+        }
+    }
+    // Then the reveal, and checkers, challengers and whistleblowers act.
+    let mut rows = Vec::with_capacity(execs.len());
+    for e in &execs {
+        rows.push(epoch.judge(e)?);
+    }
+    Ok((rows, epoch.stakes))
+}
+
+/// An executor of the epoch: its identity and strategy, its votes (each with its reveal and
+/// the unique secret its worker leaks, if one does), and the work it spent.
 struct Executor {
     name: String,
     strategy: Strategy,
@@ -115,227 +164,209 @@ struct Executor {
     hashed: u64,
 }
 
-fn reveal_of(v: &Vote, salt: [u8; 32]) -> Reveal {
-    Reveal {
-        version: VOTE_VERSION,
-        address: v.address,
-        root: v.root,
-        salt,
-    }
-}
-
-fn steps_of(jobs: &[Job]) -> Result<u64, WindbackError> {
-    let mut c = CountingSink::default();
-    windback::execute(jobs, &mut c, u64::MAX)?;
-    Ok(c.chunks)
-}
-
-/// Runs the epoch; returns the table and the final stakes by address.
-pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackError> {
-    let jobs = windback_for(cfg.seed, cfg.blocks, cfg.transfers);
-    let full_steps = steps_of(&jobs)?;
-    let mut stakes = BTreeMap::new();
-    let mut execs: Vec<Executor> = Vec::new();
-    let mut honest_vote: Option<Vote> = None;
-    for (i, &strategy) in cfg.strategies.iter().enumerate() {
-        let key = Key::from_seed(&derive(cfg.seed, "key", i));
-        let salt = derive(cfg.seed, "salt", i);
-        let name = format!("0x{}", &hex::encode(key.address())[..8]);
-        stakes.insert(
-            poie_files::hexser::address_string(&key.address()),
-            cfg.stake,
-        );
-        let mut e = Executor {
+impl Executor {
+    /// Executor number `i` of the epoch of `seed`, before it acts.
+    fn new(seed: u64, i: usize, strategy: Strategy) -> Executor {
+        let key = Key::from_seed(&derive(seed, "key", i));
+        let name = format!("0x{}", hex::encode(&key.address()[..4]));
+        Executor {
             name,
             strategy,
             key,
-            salt,
+            salt: derive(seed, "salt", i),
             votes: Vec::new(),
             steps: 0,
             hashed: 0,
-        };
-        match strategy {
-            Strategy::Honest | Strategy::OutsourcerCaught | Strategy::OutsourcerQuiet => {
-                // An outsourcer's vote is the worker's honest work under the outsourcer's
-                // secret; the executor itself spends nothing.
-                let v = vote::vote(&e.key, &jobs, cfg.params, cfg.prover, &salt, u64::MAX)?;
-                if strategy == Strategy::Honest {
-                    (e.steps, e.hashed) = (full_steps, v.n);
-                    honest_vote.get_or_insert_with(|| v.clone());
-                }
-                let leaked = (strategy == Strategy::OutsourcerCaught)
-                    .then(|| unique_secret(cfg.params.hash, &salt, &e.key.address()));
-                e.votes.push((v.clone(), reveal_of(&v, salt), leaked));
-            }
-            Strategy::Copycat => {
-                let Some(h) = honest_vote.clone() else {
-                    continue;
-                };
-                let mut v = Vote {
-                    address: e.key.address(),
-                    public_key: e.key.public(),
-                    salt_commitment: crate::vote::salt_commitment(&salt),
-                    ..h
-                };
-                v.sign(&e.key);
-                e.votes.push((v.clone(), reveal_of(&v, salt), None));
-            }
-            Strategy::Skipper => {
-                let Some(h) = honest_vote.clone() else {
-                    continue;
-                };
-                let hasher = Hasher::for_executor(
-                    cfg.params.hash,
-                    &salt,
-                    &e.key.address(),
-                    cfg.prover.simd,
-                )?;
-                let mut p = Prover::new(cfg.params, hasher, cfg.prover);
-                let mut roots = windback::execute(&jobs[..1], &mut p, u64::MAX)?;
-                roots.extend_from_slice(&h.state_roots[1..]);
-                let proof = p.into_proof()?;
-                (e.steps, e.hashed) = (proof.n, proof.n);
-                let mut v = Vote {
-                    address: e.key.address(),
-                    public_key: e.key.public(),
-                    salt_commitment: crate::vote::salt_commitment(&salt),
-                    state_roots: roots,
-                    n: proof.n,
-                    root: proof.root,
-                    ..h
-                };
-                v.sign(&e.key);
-                e.votes.push((v.clone(), reveal_of(&v, salt), None));
-            }
-            Strategy::SelfPooler => {
-                let second = Key::from_seed(&derive(cfg.seed, "second-key", i));
-                let salt2 = derive(cfg.seed, "second-salt", i);
-                stakes.insert(
-                    poie_files::hexser::address_string(&second.address()),
-                    cfg.stake,
-                );
-                let mk = |k: &Key, s: &[u8; 32]| {
-                    Hasher::for_executor(cfg.params.hash, s, &k.address(), cfg.prover.simd)
-                        .map(|h| Prover::new(cfg.params, h, cfg.prover))
-                };
-                let mut both = Tee(mk(&e.key, &salt)?, mk(&second, &salt2)?);
-                let roots = windback::execute(&jobs, &mut both, u64::MAX)?;
-                let Tee(pa, pb) = both;
-                for (k, s, proof) in [
-                    (&e.key, salt, pa.into_proof()?),
-                    (&second, salt2, pb.into_proof()?),
-                ] {
-                    let mut v = Vote {
-                        version: VOTE_VERSION,
-                        address: k.address(),
-                        public_key: k.public(),
-                        salt_commitment: crate::vote::salt_commitment(&s),
-                        windback: windback::digest(&jobs),
-                        state_roots: roots.clone(),
-                        n: proof.n,
-                        max_steps: u64::MAX,
-                        params: cfg.params,
-                        root: proof.root,
-                        signature: [0; 64],
-                    };
-                    v.sign(k);
-                    e.hashed += proof.n;
-                    e.votes.push((v.clone(), reveal_of(&v, s), None));
-                }
-                e.steps = full_steps;
-            }
-            Strategy::WrongStateRoot => {
-                let mut v = vote::vote(&e.key, &jobs, cfg.params, cfg.prover, &salt, u64::MAX)?;
-                if let Some(last) = v.state_roots.last_mut() {
-                    last[0] ^= 0xff;
-                }
-                v.sign(&e.key);
-                (e.steps, e.hashed) = (full_steps, v.n);
-                e.votes.push((v.clone(), reveal_of(&v, salt), None));
-            }
         }
-        execs.push(e);
     }
 
-    // Reveal period starts at 10; whistleblowers claim at 5. Then checkers and challengers act.
-    let reveal_start = 10;
-    let mut rows = Vec::new();
-    for e in &execs {
-        let mut caught = Vec::new();
-        let mut lost = 0;
-        for (v, r, leaked) in &e.votes {
-            let addr = poie_files::hexser::address_string(&v.address);
-            if let Some(secret) = leaked {
-                let worker = Key::from_seed(&derive(cfg.seed, "worker", 0)).address();
-                if let LeakVerdict::Slash { claimant, .. } =
-                    judge(&claim(v, *secret, worker, 5), v, r, reveal_start)
-                {
-                    caught.push("leak claim".to_string());
-                    let slashed = stakes.insert(addr.clone(), 0).unwrap_or(0);
-                    lost += slashed;
-                    *stakes
-                        .entry(poie_files::hexser::address_string(&claimant))
-                        .or_insert(0) += slashed / 2;
-                    continue;
+    /// Publishes vote `v`, and at the reveal its salt `salt`; `leaked` is the unique secret a
+    /// worker of its blows the whistle with.
+    fn publish(
+        &mut self,
+        v: Vote,
+        salt: [u8; 32],
+        leaked: Option<[u8; 32]>,
+    ) -> Result<(), WrongSalt> {
+        let r = vote::reveal(&v, salt)?;
+        self.votes.push((v, r, leaked));
+        Ok(())
+    }
+}
+
+/// The epoch: its windback, and what the executors' acts leave behind.
+struct Epoch<'a> {
+    cfg: &'a Config,
+    jobs: Vec<Job>,
+    /// Steps of one full execution of the windback.
+    full_steps: u64,
+    stakes: BTreeMap<String, u64>,
+    /// The first honest vote: what the copycat and the skipper copy.
+    honest_vote: Option<Vote>,
+}
+
+impl Epoch<'_> {
+    /// Executor number `i`, staked, votes by `strategy`; `None` for one that copies when there
+    /// is no honest vote to copy.
+    fn act(&mut self, i: usize, strategy: Strategy) -> Result<Option<Executor>, SimulateError> {
+        let mut e = Executor::new(self.cfg.seed, i, strategy);
+        self.stake(&e.key);
+        match strategy {
+            Strategy::Honest | Strategy::OutsourcerCaught | Strategy::OutsourcerQuiet => {
+                self.work(&mut e)?
+            }
+            Strategy::Copycat | Strategy::Skipper => {
+                let Some(h) = self.honest_vote.clone() else {
+                    return Ok(None);
+                };
+                if strategy == Strategy::Copycat {
+                    copycat(&mut e, h)?
+                } else {
+                    self.skip(&mut e, h)?
                 }
             }
-            let verdict = check(v, r, &jobs, cfg.prover)?;
-            let mechanism = match verdict {
-                Verdict::Valid => None,
-                Verdict::WrongStateRoot { .. } => Some("full check (wrong state root)".to_string()),
-                Verdict::BadProof {
-                    first_divergent: Some(i),
-                    ..
-                } => Some(format!("full check (trace ends early at leaf {i})")),
-                Verdict::TraceTooLong { n } => {
-                    Some(format!("full check (trace ends early at leaf {n})"))
-                }
-                Verdict::BadProof {
-                    first_divergent: None,
-                    ..
-                } => {
-                    // A challenger bisects the executor's own tree: the executor can only answer
-                    // with the tree its secret gives the trace it has.
-                    let mut chunks = super::challenge::ChunkCollector {
-                        chunks: Vec::new(),
-                        corrupt_at: None,
-                    };
-                    windback::execute(&jobs, &mut chunks, u64::MAX)?;
-                    let h = |s: &[u8; 32]| {
-                        Hasher::for_executor(cfg.params.hash, s, &v.address, cfg.prover.simd)
-                    };
-                    let correct = Tree::new(cfg.params, h(&r.salt)?, chunks.chunks.clone());
-                    let theirs = Tree::new(cfg.params, h(&e.salt)?, chunks.chunks);
-                    // It defends the root it voted, signing with its key; the game convicts
-                    // only on such signed replies.
-                    let exec = challenge::Executor {
-                        tree: &theirs,
-                        key: &e.key,
-                        root: v.root,
-                    };
-                    let nonce = derive(cfg.seed, "nonce", 0);
-                    let outcome = play(
-                        &correct,
-                        &Disputed::of(v),
-                        &nonce,
-                        exec.responder(nonce),
-                        &mut Vec::new(),
-                    );
-                    match outcome {
-                        Outcome::Challenger(why) => Some(format!("challenge game ({why})")),
-                        Outcome::Executor(_) | Outcome::Unproven(_) => {
-                            Some("full check (bad proof)".to_string())
-                        }
-                    }
-                }
-                other => Some(format!("full check ({other})")),
-            };
-            if let Some(m) = mechanism {
-                caught.push(m);
-                lost += stakes.insert(addr, 0).unwrap_or(0);
+            Strategy::SelfPooler => self.pool(&mut e, i)?,
+            Strategy::WrongStateRoot => self.misstate(&mut e)?,
+        }
+        Ok(Some(e))
+    }
+
+    fn stake(&mut self, key: &Key) {
+        self.stakes
+            .insert(address_string(&key.address()), self.cfg.stake);
+    }
+
+    /// Honest work under the executor's secret: its own, or (an outsourcer) a worker's, which
+    /// costs the executor nothing; the caught outsourcer's worker leaks the secret.
+    fn work(&mut self, e: &mut Executor) -> Result<(), SimulateError> {
+        let cfg = self.cfg;
+        let v = vote::vote(
+            &e.key,
+            &self.jobs,
+            cfg.params,
+            cfg.prover,
+            &e.salt,
+            u64::MAX,
+        )?;
+        if e.strategy == Strategy::Honest {
+            (e.steps, e.hashed) = (self.full_steps, v.n);
+            self.honest_vote.get_or_insert_with(|| v.clone());
+        }
+        let leaked = (e.strategy == Strategy::OutsourcerCaught).then(|| v.unique_secret(&e.salt));
+        e.publish(v, e.salt, leaked)?;
+        Ok(())
+    }
+
+    /// The skipper executes and proves only the first job, and copies the honest vote's other
+    /// state roots.
+    fn skip(&self, e: &mut Executor, honest: Vote) -> Result<(), SimulateError> {
+        let mut p = self.prover(&e.key, &e.salt)?;
+        let first = self.jobs.get(..1).unwrap_or_default();
+        let mut roots = windback::execute(first, &mut p, u64::MAX)?;
+        roots.extend_from_slice(honest.state_roots.get(1..).unwrap_or_default());
+        let proof = p.into_proof().map_err(ProveError::Prover)?;
+        (e.steps, e.hashed) = (proof.n, proof.n);
+        let mut v = Vote {
+            address: e.key.address(),
+            public_key: e.key.public(),
+            salt_commitment: salt_commitment(&e.salt),
+            state_roots: roots,
+            n: proof.n,
+            root: proof.root,
+            ..honest
+        };
+        v.sign(&e.key);
+        e.publish(v, e.salt, None)?;
+        Ok(())
+    }
+
+    /// The self-pooler executes once and proves the trace for a second identity too, staked
+    /// as its own.
+    fn pool(&mut self, e: &mut Executor, i: usize) -> Result<(), SimulateError> {
+        let cfg = self.cfg;
+        let second = Key::from_seed(&derive(cfg.seed, "second-key", i));
+        let salt2 = derive(cfg.seed, "second-salt", i);
+        self.stake(&second);
+        let mut both = Tee(self.prover(&e.key, &e.salt)?, self.prover(&second, &salt2)?);
+        let roots = windback::execute(&self.jobs, &mut both, u64::MAX)?;
+        let Tee(pa, pb) = both;
+        let proved = [
+            (&e.key, e.salt, pa.into_proof().map_err(ProveError::Prover)?),
+            (&second, salt2, pb.into_proof().map_err(ProveError::Prover)?),
+        ];
+        let votes: Vec<(Vote, [u8; 32])> = proved
+            .into_iter()
+            .map(|(k, s, proof)| {
+                let mut v = Vote {
+                    version: VOTE_VERSION,
+                    address: k.address(),
+                    public_key: k.public(),
+                    salt_commitment: salt_commitment(&s),
+                    windback: windback::digest(&self.jobs),
+                    state_roots: roots.clone(),
+                    n: proof.n,
+                    max_steps: u64::MAX,
+                    params: cfg.params,
+                    root: proof.root,
+                    signature: [0; 64],
+                };
+                v.sign(k);
+                (v, s)
+            })
+            .collect();
+        for (v, s) in votes {
+            e.hashed = e.hashed.saturating_add(v.n);
+            e.publish(v, s, None)?;
+        }
+        e.steps = self.full_steps;
+        Ok(())
+    }
+
+    /// Executes and proves correctly, but votes a false state root for the last job.
+    fn misstate(&self, e: &mut Executor) -> Result<(), SimulateError> {
+        let cfg = self.cfg;
+        let mut v = vote::vote(
+            &e.key,
+            &self.jobs,
+            cfg.params,
+            cfg.prover,
+            &e.salt,
+            u64::MAX,
+        )?;
+        if let Some(last) = v.state_roots.last_mut() {
+            last[0] ^= 0xff;
+        }
+        v.sign(&e.key);
+        (e.steps, e.hashed) = (self.full_steps, v.n);
+        e.publish(v, e.salt, None)?;
+        Ok(())
+    }
+
+    /// A prover for the identity of `key` with `salt`.
+    fn prover(&self, key: &Key, salt: &[u8; 32]) -> Result<Prover, SimdError> {
+        let cfg = self.cfg;
+        let h = Hasher::for_executor(cfg.params.hash, salt, &key.address(), cfg.prover.simd)?;
+        Ok(Prover::new(cfg.params, h, cfg.prover))
+    }
+
+    /// What the whistleblowers, checkers and challengers make of `e`'s votes: its row, and its
+    /// slashed stakes.
+    fn judge(&mut self, e: &Executor) -> Result<Row, SimulateError> {
+        let mut caught = Vec::new();
+        let mut lost: u64 = 0;
+        for (v, r, leaked) in &e.votes {
+            if let Some(slashed) = leaked.and_then(|secret| self.leak_claim(v, r, secret)) {
+                caught.push("leak claim".to_string());
+                lost = lost.saturating_add(slashed);
+                continue;
+            }
+            if let Some(mechanism) = self.check(e, v, r)? {
+                caught.push(mechanism);
+                let slashed = self.stakes.insert(address_string(&v.address), 0);
+                lost = lost.saturating_add(slashed.unwrap_or(0));
             }
         }
-        rows.push(Row {
+        Ok(Row {
             executor: e.name.clone(),
             strategy: e.strategy,
             caught: !caught.is_empty(),
@@ -347,9 +378,100 @@ pub fn run(cfg: &Config) -> Result<(Vec<Row>, BTreeMap<String, u64>), WindbackEr
             stake_lost: lost,
             steps_executed: e.steps,
             chunks_hashed: e.hashed,
-        });
+        })
     }
-    Ok((rows, stakes))
+
+    /// A whistleblower's claim with the leaked `secret`, before the reveal period: if it holds,
+    /// the executor's stake is slashed (returned) and the whistleblower gets half.
+    fn leak_claim(&mut self, v: &Vote, r: &Reveal, secret: [u8; 32]) -> Option<u64> {
+        let worker = Key::from_seed(&derive(self.cfg.seed, "worker", 0)).address();
+        let LeakVerdict::Slash { claimant, .. } =
+            judge(&claim(v, secret, worker, CLAIMED_AT), v, r, REVEAL_START)
+        else {
+            return None;
+        };
+        let slashed = self
+            .stakes
+            .insert(address_string(&v.address), 0)
+            .unwrap_or(0);
+        let reward = self.stakes.entry(address_string(&claimant)).or_insert(0);
+        *reward = reward.saturating_add(slashed / 2);
+        Some(slashed)
+    }
+
+    /// What catches vote `v` of `e` after its reveal `r`: the full check, or the challenge game
+    /// where the check cannot locate the fault; `None` when nothing does.
+    fn check(&self, e: &Executor, v: &Vote, r: &Reveal) -> Result<Option<String>, SimulateError> {
+        Ok(match check(v, r, &self.jobs, self.cfg.prover)? {
+            Verdict::Valid => None,
+            Verdict::WrongStateRoot { .. } => Some("full check (wrong state root)".to_string()),
+            Verdict::BadProof {
+                first_divergent: Some(i),
+                ..
+            } => Some(format!("full check (trace ends early at leaf {i})")),
+            Verdict::TraceTooLong { n } => {
+                Some(format!("full check (trace ends early at leaf {n})"))
+            }
+            Verdict::BadProof {
+                first_divergent: None,
+                ..
+            } => Some(self.challenge(e, v, r)?),
+            other => Some(format!("full check ({other})")),
+        })
+    }
+
+    /// A challenger bisects the tree `e` defends for `v` against the correct one of reveal `r`.
+    fn challenge(&self, e: &Executor, v: &Vote, r: &Reveal) -> Result<String, SimulateError> {
+        let cfg = self.cfg;
+        // The executor can only answer with the tree its secret gives the trace it has.
+        let mut chunks = ChunkCollector {
+            chunks: Vec::new(),
+            corrupt_at: None,
+        };
+        windback::execute(&self.jobs, &mut chunks, u64::MAX)?;
+        let h =
+            |s: &[u8; 32]| Hasher::for_executor(cfg.params.hash, s, &v.address, cfg.prover.simd);
+        let correct = Tree::new(cfg.params, h(&r.salt)?, chunks.chunks.clone());
+        let theirs = Tree::new(cfg.params, h(&e.salt)?, chunks.chunks);
+        // It defends the root it voted, signing with its key; the game convicts only on such
+        // signed replies.
+        let exec = challenge::Executor {
+            tree: &theirs,
+            key: &e.key,
+            root: v.root,
+        };
+        let nonce = derive(cfg.seed, "nonce", 0);
+        let outcome = play(
+            &correct,
+            &Disputed::of(v),
+            &nonce,
+            exec.responder(nonce),
+            &mut Vec::new(),
+        );
+        Ok(match outcome {
+            Outcome::Challenger(why) => format!("challenge game ({why})"),
+            Outcome::Executor(_) | Outcome::Unproven(_) => "full check (bad proof)".to_string(),
+        })
+    }
+}
+
+/// The copycat re-signs the honest vote as its own, without executing.
+fn copycat(e: &mut Executor, honest: Vote) -> Result<(), WrongSalt> {
+    let mut v = Vote {
+        address: e.key.address(),
+        public_key: e.key.public(),
+        salt_commitment: salt_commitment(&e.salt),
+        ..honest
+    };
+    v.sign(&e.key);
+    e.publish(v, e.salt, None)
+}
+
+/// Steps of one full execution of the windback.
+fn steps_of(jobs: &[Job]) -> Result<u64, ExecuteError> {
+    let mut c = CountingSink::default();
+    windback::execute(jobs, &mut c, u64::MAX)?;
+    Ok(c.chunks)
 }
 
 /// The table `poie simulate` prints.

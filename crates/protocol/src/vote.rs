@@ -1,9 +1,11 @@
 //! Votes, reveals and the full check. Byte layouts are in docs/SPEC.md, section 6.
 
 use super::keys::{address_of, verify, Key};
-use super::windback::{self, Execution, Job, WindbackError};
-use poie_proof::{Hasher, Params, Prover, ProverConfig};
+use super::windback::{self, ExecuteError, Execution, Job};
+use poie_proof::backend::SimdError;
+use poie_proof::{unique_secret, Hasher, Params, Prover, ProverConfig};
 use serde::{Deserialize, Serialize};
+use std::io;
 
 /// Version 2 added the step limit and the streamed stdout hash of the state roots.
 pub const VOTE_VERSION: u32 = 2;
@@ -78,6 +80,25 @@ impl poie_files::json::VersionedFile for Reveal {
     }
 }
 
+/// Why a salt cannot be revealed for a vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the salt is not the one the vote committed to")]
+pub struct WrongSalt;
+
+/// The reveal of vote `v`. The salt must be the one `v` committed to: any other would make a
+/// reveal every check refuses, and might publish a secret that is not the vote's salt.
+pub fn reveal(v: &Vote, salt: [u8; 32]) -> Result<Reveal, WrongSalt> {
+    if salt_commitment(&salt) != v.salt_commitment {
+        return Err(WrongSalt);
+    }
+    Ok(Reveal {
+        version: VOTE_VERSION,
+        address: v.address,
+        root: v.root,
+        salt,
+    })
+}
+
 impl Reveal {
     /// For `v`: same address and root, and the salt is the one `v` committed to.
     pub fn belongs_to(&self, v: &Vote) -> bool {
@@ -112,11 +133,29 @@ impl Vote {
         self.signature = key.sign(&self.message());
     }
 
+    /// The executor's unique secret `s~ = H(DS_SECRET || salt || address)` (docs/SPEC.md 3.2)
+    /// under this vote's hash: what its leaves are keyed with, and what a leak claim shows.
+    pub fn unique_secret(&self, salt: &[u8; 32]) -> [u8; 32] {
+        unique_secret(self.params.hash, salt, &self.address)
+    }
+
     /// Signature valid and address derived from the public key.
     pub fn authentic(&self) -> bool {
         self.address == address_of(&self.public_key)
             && verify(&self.public_key, &self.message(), &self.signature)
     }
+}
+
+/// Why a windback could not be executed and proved: for a vote, or for a full check's replay.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    #[error(transparent)]
+    Simd(#[from] SimdError),
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+    /// The prover could not finish the proof.
+    #[error(transparent)]
+    Prover(io::Error),
 }
 
 /// Executes the windback, proves it with `salt`, and returns the signed vote.
@@ -127,7 +166,7 @@ pub fn vote(
     cfg: ProverConfig,
     salt: &[u8; 32],
     max_steps: u64,
-) -> Result<Vote, WindbackError> {
+) -> Result<Vote, ProveError> {
     vote_with_lie(key, jobs, params, cfg, salt, max_steps, None)
 }
 
@@ -140,7 +179,7 @@ pub fn vote_with_lie(
     salt: &[u8; 32],
     max_steps: u64,
     lie_at: Option<u64>,
-) -> Result<Vote, WindbackError> {
+) -> Result<Vote, ProveError> {
     let address = key.address();
     let hasher = Hasher::for_executor(params.hash, salt, &address, cfg.simd)?;
     let mut sink = poie_trace::Corrupting {
@@ -149,7 +188,7 @@ pub fn vote_with_lie(
         seen: 0,
     };
     let state_roots = windback::execute(jobs, &mut sink, max_steps)?;
-    let proof = sink.inner.into_proof()?;
+    let proof = sink.inner.into_proof().map_err(ProveError::Prover)?;
     let mut v = Vote {
         version: VOTE_VERSION,
         address,
@@ -219,12 +258,7 @@ impl std::fmt::Display for Verdict {
 
 /// Verifies the signature, re-executes the windback under the vote's step limit (and at most
 /// `n + 1` chunks) and recomputes the root with the revealed salt.
-pub fn check(
-    v: &Vote,
-    r: &Reveal,
-    jobs: &[Job],
-    cfg: ProverConfig,
-) -> Result<Verdict, WindbackError> {
+pub fn check(v: &Vote, r: &Reveal, jobs: &[Job], cfg: ProverConfig) -> Result<Verdict, ProveError> {
     if !v.authentic() {
         return Ok(Verdict::BadSignature);
     }
@@ -240,7 +274,7 @@ pub fn check(
         Execution::Complete(roots) => roots,
         Execution::TooLong => return Ok(Verdict::TraceTooLong { n: v.n }),
     };
-    let proof = prover.into_proof()?;
+    let proof = prover.into_proof().map_err(ProveError::Prover)?;
     if let Some(job) =
         (0..roots.len().max(v.state_roots.len())).find(|&k| roots.get(k) != v.state_roots.get(k))
     {

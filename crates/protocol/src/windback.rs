@@ -28,33 +28,71 @@ pub struct Job {
     pub input: Vec<u8>,
 }
 
+/// Why a manifest could not be read.
 #[derive(Debug, Error)]
-pub enum WindbackError {
+pub enum ManifestError {
     #[error("{path}")]
-    Io { path: String, source: io::Error },
-    #[error("{path}, line {line}: {msg}")]
-    Manifest {
+    Read { path: String, source: io::Error },
+    /// The manifest's folder, which confines its entries, does not resolve.
+    #[error("{path}")]
+    Folder { path: String, source: io::Error },
+    #[error("{path}, line {line}: {problem}")]
+    Job {
         path: String,
         line: usize,
-        msg: String,
+        problem: JobError,
     },
+    #[error("{path}, line 0: no jobs")]
+    NoJobs { path: String },
+}
+
+/// What is wrong with one job line of a manifest.
+#[derive(Debug, Error)]
+pub enum JobError {
+    #[error("expected `PROGRAM [INPUT]`")]
+    Syntax,
+    #[error("program {name}: {problem}")]
+    Program { name: String, problem: EntryError },
+    #[error("input {name}: {problem}")]
+    Input { name: String, problem: EntryError },
+}
+
+/// Why a path a manifest names is refused.
+#[derive(Debug, Error)]
+pub enum EntryError {
+    #[error("must be a relative path inside the manifest's folder, without `..`")]
+    NotRelative,
+    /// It does not resolve (a missing file, say).
+    #[error("{0}")]
+    Resolve(io::Error),
+    #[error("resolves (through a symbolic link) outside the manifest's folder")]
+    Outside,
+    /// Not a regular file of at most [`poie_files::files::MAX_PROGRAM`] bytes, or unreadable.
+    #[error("{0}")]
+    Read(io::Error),
+}
+
+/// Why a windback's jobs could not be run.
+#[derive(Debug, Error)]
+pub enum ExecuteError {
     #[error("job {job} ({program})")]
     Load {
         job: usize,
         program: String,
         source: LoadError,
     },
+    /// The sink the trace streams into failed (a prover, a file).
     #[error(transparent)]
     Sink(#[from] io::Error),
-    #[error(transparent)]
-    Simd(#[from] poie_proof::backend::SimdError),
+    #[error("the windback's trace passed 2^64 chunks")]
+    TraceOverflow,
 }
 
 /// Reads a manifest.
-pub fn load(path: &Path) -> Result<Vec<Job>, WindbackError> {
+pub fn load(path: &Path) -> Result<Vec<Job>, ManifestError> {
     let p = path.display().to_string();
     let text = poie_files::files::read_text_bounded(path, poie_files::files::MAX_DOCUMENT)
-        .map_err(|source| WindbackError::Io {
+        .map_err(|source| ManifestError::Read {
             path: p.clone(),
             source,
         })?;
@@ -62,70 +100,78 @@ pub fn load(path: &Path) -> Result<Vec<Job>, WindbackError> {
         Some(b) if !b.as_os_str().is_empty() => b,
         _ => Path::new("."),
     };
-    let root = base.canonicalize().map_err(|source| WindbackError::Io {
-        path: base.display().to_string(),
-        source,
-    })?;
+    let root = base
+        .canonicalize()
+        .map_err(|source| ManifestError::Folder {
+            path: base.display().to_string(),
+            source,
+        })?;
     let mut jobs = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let err = |msg: String| WindbackError::Manifest {
-            path: p.clone(),
-            line: i + 1,
-            msg,
-        };
-        let mut parts = line.split_whitespace();
-        let program = parts.next().unwrap_or_default().to_string();
-        let input_name = parts.next();
-        if parts.next().is_some() {
-            return Err(err("expected `PROGRAM [INPUT]`".into()));
-        }
-        let elf = match guests::find(&program).filter(|_| !base.join(&program).exists()) {
-            Some(g) => g.elf.to_vec(),
-            None => {
-                read_entry(&root, &program).map_err(|e| err(format!("program {program}: {e}")))?
-            }
-        };
-        let input = match input_name {
-            Some(name) => read_entry(&root, name).map_err(|e| err(format!("input {name}: {e}")))?,
-            None => Vec::new(),
-        };
-        jobs.push(Job {
-            program,
-            elf,
-            input,
-        });
+        jobs.push(
+            job(base, &root, line).map_err(|problem| ManifestError::Job {
+                path: p.clone(),
+                line: i.saturating_add(1),
+                problem,
+            })?,
+        );
     }
     if jobs.is_empty() {
-        return Err(WindbackError::Manifest {
-            path: p,
-            line: 0,
-            msg: "no jobs".into(),
-        });
+        return Err(ManifestError::NoJobs { path: p });
     }
     Ok(jobs)
 }
 
+/// The job of one manifest line, `PROGRAM [INPUT]`: a built-in guest, unless the manifest's
+/// folder `base` (canonically `root`) holds a file of that name, or an ELF file.
+fn job(base: &Path, root: &Path, line: &str) -> Result<Job, JobError> {
+    let mut parts = line.split_whitespace();
+    let program = parts.next().unwrap_or_default().to_string();
+    let input_name = parts.next();
+    if parts.next().is_some() {
+        return Err(JobError::Syntax);
+    }
+    let elf = match guests::find(&program).filter(|_| !base.join(&program).exists()) {
+        Some(g) => g.elf.to_vec(),
+        None => read_entry(root, &program).map_err(|problem| JobError::Program {
+            name: program.clone(),
+            problem,
+        })?,
+    };
+    let input = match input_name {
+        Some(name) => read_entry(root, name).map_err(|problem| JobError::Input {
+            name: name.into(),
+            problem,
+        })?,
+        None => Vec::new(),
+    };
+    Ok(Job {
+        program,
+        elf,
+        input,
+    })
+}
+
 /// Reads manifest entry `name` under the manifest's canonical folder `root`, refusing
 /// anything that is not a bounded regular file inside it.
-fn read_entry(root: &Path, name: &str) -> Result<Vec<u8>, String> {
+fn read_entry(root: &Path, name: &str) -> Result<Vec<u8>, EntryError> {
     use std::path::Component;
     let rel = Path::new(name);
     if rel
         .components()
         .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
     {
-        return Err("must be a relative path inside the manifest's folder, without `..`".into());
+        return Err(EntryError::NotRelative);
     }
-    let full = root.join(rel).canonicalize().map_err(|e| e.to_string())?;
+    let full = root.join(rel).canonicalize().map_err(EntryError::Resolve)?;
     if !full.starts_with(root) {
-        return Err("resolves (through a symbolic link) outside the manifest's folder".into());
+        return Err(EntryError::Outside);
     }
-    poie_files::files::read_bounded(&full, poie_files::files::MAX_PROGRAM)
-        .map_err(|e| e.to_string())
+    poie_files::files::read_bounded(&full, poie_files::files::MAX_PROGRAM).map_err(EntryError::Read)
 }
 
 /// `blake3(DS_WINDBACK || count (u64 LE) || for each job: blake3(elf) || blake3(input))`.
@@ -176,12 +222,10 @@ pub fn execute<S: TraceSink>(
     jobs: &[Job],
     sink: &mut S,
     max_steps: u64,
-) -> Result<Vec<[u8; 32]>, WindbackError> {
+) -> Result<Vec<[u8; 32]>, ExecuteError> {
     match execute_within(jobs, sink, max_steps, u64::MAX)? {
         Execution::Complete(roots) => Ok(roots),
-        Execution::TooLong => Err(WindbackError::Sink(io::Error::other(
-            "the windback's trace passed 2^64 chunks",
-        ))),
+        Execution::TooLong => Err(ExecuteError::TraceOverflow),
     }
 }
 
@@ -193,17 +237,16 @@ pub fn execute_within<S: TraceSink>(
     sink: &mut S,
     max_steps: u64,
     max_chunks: u64,
-) -> Result<Execution, WindbackError> {
+) -> Result<Execution, ExecuteError> {
     let mut roots = Vec::with_capacity(jobs.len());
     // Chunks still allowed, counting the one that proves the trace too long.
     let mut budget = max_chunks.saturating_add(1);
     for (k, job) in jobs.iter().enumerate() {
-        let mut vm =
-            Vm::new(&job.elf, job.input.clone()).map_err(|source| WindbackError::Load {
-                job: k,
-                program: job.program.clone(),
-                source,
-            })?;
+        let mut vm = Vm::new(&job.elf, job.input.clone()).map_err(|source| ExecuteError::Load {
+            job: k,
+            program: job.program.clone(),
+            source,
+        })?;
         vm.set_stdout(Output::Digest(Box::default()));
         vm.set_stderr(Output::Discard);
         let limit = max_steps.min(budget);

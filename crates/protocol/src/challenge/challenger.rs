@@ -1,0 +1,246 @@
+//! The challenger's side of a game: bisection against the correct tree, over any source of the
+//! executor's replies, and the outcome it proves (or that nothing is proven).
+
+use super::transcript::Entry;
+use super::tree::Tree;
+use super::wire::{Disputed, Msg, Node, Nonce, Reply};
+use poie_proof::hash::Digest32;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Who won, and why, or that nothing was proven.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "winner", content = "reason", rename_all = "lowercase")]
+pub enum Outcome {
+    /// The executor lost, on its own signed word: a signed reply contradicts the correct
+    /// execution (or its vote). A transcript proves it to anyone.
+    Challenger(String),
+    /// The challenger lost: the executor's signed replies show its tree is correct.
+    Executor(String),
+    /// Nothing is proven: the executor did not finish the game with signed replies (silence, a
+    /// timeout, a refusal, garbage, a missing or bad signature). The live challenger saw it;
+    /// a transcript cannot show it, so no one is convicted on it.
+    #[serde(rename = "none")]
+    Unproven(String),
+}
+
+impl Outcome {
+    /// Whether the outcome convicts one side or clears the executor: not [`Outcome::Unproven`].
+    pub fn is_proven(&self) -> bool {
+        !matches!(self, Outcome::Unproven(_))
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Challenger(why) => write!(f, "executor loses: {why}"),
+            Outcome::Executor(why) => write!(f, "challenger loses: {why}"),
+            Outcome::Unproven(why) => write!(f, "unproven: {why}"),
+        }
+    }
+}
+
+fn unproven(why: impl fmt::Display) -> Outcome {
+    Outcome::Unproven(format!(
+        "{why}; the transcript shows no signed wrong answer"
+    ))
+}
+
+/// The challenger's side, over any source of executor replies: `ask` sends a message (the
+/// caller adds `nonce` to the hello) and returns the executor's reply, or why there is none.
+/// Records the entries. Only a reply signed by the vote's key for this session, index and
+/// request counts: anything else ends the game unproven.
+pub fn play<E: fmt::Display>(
+    correct: &Tree,
+    disputed: &Disputed,
+    nonce: &Nonce,
+    ask: impl FnMut(&Msg) -> Result<Reply, E>,
+    entries: &mut Vec<Entry>,
+) -> Outcome {
+    let mut game = Game {
+        correct,
+        disputed,
+        nonce,
+        ask,
+        entries,
+        index: 0,
+    };
+    let top = match game.top() {
+        Ok(top) => top,
+        Err(end) => return end,
+    };
+    let (leaf, claimed) = match game.descend(top) {
+        Ok(leaf) => leaf,
+        Err(end) => return end,
+    };
+    game.open(leaf, claimed)
+}
+
+/// A phase of the game: what it learned, or (`Err`) how the game ended there.
+type Phase<T> = Result<T, Outcome>;
+
+/// A game in progress, on the challenger's side.
+struct Game<'a, F> {
+    correct: &'a Tree,
+    disputed: &'a Disputed,
+    nonce: &'a Nonce,
+    ask: F,
+    entries: &'a mut Vec<Entry>,
+    /// The index in the session of the next request.
+    index: u64,
+}
+
+impl<F, E> Game<'_, F>
+where
+    F: FnMut(&Msg) -> Result<Reply, E>,
+    E: fmt::Display,
+{
+    /// Sends `m` and returns the executor's reply, if it is one the executor signed for this
+    /// session, index and request; otherwise the game ends unproven. Records both.
+    fn exchange(&mut self, m: Msg) -> Phase<Msg> {
+        self.entries.push(Entry::challenger(m.clone()));
+        let at = self.index;
+        self.index = self.index.saturating_add(1);
+        let reply = match (self.ask)(&m) {
+            Ok(reply) => reply,
+            Err(why) => {
+                let why = why.to_string();
+                // The reason may come from a file or a peer: escaped, so it cannot drive a
+                // terminal.
+                let shown = why.escape_debug().to_string();
+                self.entries.push(Entry::failure(why));
+                return Err(unproven(format!(
+                    "the executor did not answer the {} (request {at}): {shown}",
+                    m.kind()
+                )));
+            }
+        };
+        self.entries.push(Entry::reply(&reply));
+        if let Msg::Error { reason } = &reply.msg {
+            return Err(unproven(format!(
+                "the executor refused to answer the {} (request {at}): {}",
+                m.kind(),
+                reason.escape_debug()
+            )));
+        }
+        if reply.sig.is_none() {
+            return Err(unproven(format!(
+                "reply {at} (a {}) is not signed",
+                reply.msg.kind()
+            )));
+        }
+        if !self.disputed.signed(self.nonce, at, &m, &reply) {
+            return Err(unproven(format!(
+                "the signature of reply {at} (a {}) is not the vote's key's for this session, request and reply",
+                reply.msg.kind()
+            )));
+        }
+        Ok(reply.msg)
+    }
+
+    // Past `exchange`, every reply is the executor's signed word: an honest executor's replies
+    // are its tree's answers, so any reply other than the correct tree's convicts.
+
+    /// The hello: the executor's signed top-tree root, which must give the vote's root and, for
+    /// the game to go on, differ from the correct one.
+    fn top(&mut self) -> Phase<Digest32> {
+        let root = self.disputed.root;
+        let top = match self.exchange(Msg::Hello { root })? {
+            Msg::Top { digest } => digest,
+            other => return Err(wrong_kind(&other, "hello")),
+        };
+        let correct = self.correct;
+        if correct.params.commitment_root(correct.n(), &top) != root {
+            return Err(Outcome::Challenger(
+                "the signed top root does not hash to the vote's root (with the trace's true length)"
+                    .into(),
+            ));
+        }
+        if top == correct.digest(correct.root_node()) {
+            return Err(Outcome::Executor(
+                "no divergence: the executor's root is correct".into(),
+            ));
+        }
+        Ok(top)
+    }
+
+    /// The bisection: from the root, whose digest the executor claims is `top`, one query per
+    /// level into the leftmost child whose signed digest differs from the correct one, down to
+    /// a leaf. Returns that leaf and the digest the executor claims for it.
+    fn descend(&mut self, top: Digest32) -> Phase<(Node, Digest32)> {
+        let correct = self.correct;
+        let mut node = correct.root_node();
+        let mut claimed = top;
+        // Each round descends one level of a tree at most 16 + 64 levels deep: bounded.
+        loop {
+            node = correct.normalize(node);
+            let Some((l, r)) = correct.children(node) else {
+                return Ok((node, claimed));
+            };
+            let (left, right) = match self.exchange(Msg::Query { node })? {
+                Msg::Children { left, right } => (left, right),
+                other => return Err(wrong_kind(&other, "query")),
+            };
+            if correct.h.node(&left, &right) != claimed {
+                return Err(Outcome::Challenger(format!(
+                    "the signed children of {node:?} do not hash to it"
+                )));
+            }
+            (node, claimed) = if left != correct.digest(l) {
+                (l, left)
+            } else if right != correct.digest(r) {
+                (r, right)
+            } else {
+                return Err(Outcome::Executor("no divergent child".into()));
+            };
+        }
+    }
+
+    /// The opening of the divergent leaf `node`, whose digest the executor claims is `claimed`:
+    /// its chunk and link must hash to that digest, and be the correct execution's.
+    fn open(&mut self, node: Node, claimed: Digest32) -> Outcome {
+        let correct = self.correct;
+        // The node came from the challenger's own tree, so it is a leaf of it; were it not, no
+        // one could be convicted, hence the executor's win.
+        let Node::Lane { lane, lo, .. } = node else {
+            return Outcome::Executor("empty tree".into());
+        };
+        let Some((index, (right_chunk, right_link))) = correct
+            .params
+            .layout
+            .index(lane, lo)
+            .and_then(|i| Some((i, correct.leaf_at(i)?)))
+        else {
+            return Outcome::Executor(format!("{node:?} is not a leaf of the trace"));
+        };
+        let (chunk, link) = match self.exchange(Msg::Open { index }) {
+            Ok(Msg::Leaf { chunk, link }) => (chunk, link),
+            Ok(other) => return wrong_kind(&other, "open"),
+            Err(end) => return end,
+        };
+        if correct.h.leaf(&chunk, &link) != claimed {
+            return Outcome::Challenger(format!(
+                "the signed opening of leaf {index} does not hash to its parent"
+            ));
+        }
+        if chunk != right_chunk {
+            return Outcome::Challenger(format!(
+                "wrong chunk at step {index}: the executor's trace diverges there"
+            ));
+        }
+        if link != right_link {
+            return Outcome::Challenger(format!("wrong link at step {index}"));
+        }
+        Outcome::Executor("the opened leaf is correct".into())
+    }
+}
+
+/// A signed reply of the wrong type to a `request`: the executor's own word that it does not
+/// play by the rules.
+fn wrong_kind(reply: &Msg, request: &str) -> Outcome {
+    Outcome::Challenger(format!(
+        "a signed `{}` reply to a `{request}`",
+        reply.kind()
+    ))
+}

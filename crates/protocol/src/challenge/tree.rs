@@ -1,0 +1,283 @@
+//! The tree of a trace in memory (top tree over lane roots, continued into the lane trees),
+//! built for a vote: node validation, digests and splits, and the sink that collects the trace.
+
+use super::wire::Node;
+use crate::vote::{salt_commitment, Reveal, Vote};
+use crate::windback::{self, ExecuteError, Execution, Job};
+use poie_proof::backend::SimdError;
+use poie_proof::hash::{Digest32, Hasher};
+use poie_proof::layout::Params;
+use poie_proof::tree as merkle;
+use poie_proof::Simd;
+use poie_trace::{Chunk, TraceSink};
+use std::io;
+
+/// Why a node a peer named is not a node of the tree.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadNode {
+    #[error("top node [{lo}, {hi}) is not a non-empty range of the tree's {used} used lanes")]
+    Top { lo: u32, hi: u32, used: u32 },
+    #[error("lane {lane} does not exist: the tree has {lanes} lanes")]
+    NoLane { lane: u32, lanes: u32 },
+    #[error(
+        "lane node [{lo}, {hi}) of lane {lane} is not a non-empty range of its {len} positions"
+    )]
+    Lane {
+        lane: u32,
+        lo: u64,
+        hi: u64,
+        len: u64,
+    },
+}
+
+/// Why a game cannot be set up for a vote.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("the vote's signature does not verify, or its address is not its key's")]
+    BadVote,
+    #[error("the reveal is not this vote's: its address, root or salt differ")]
+    RevealMismatch,
+    #[error("the salt is not the one the vote committed to")]
+    SaltMismatch,
+    #[error("the windback is not the vote's: its digest differs")]
+    WindbackMismatch,
+    #[error("under the vote's step limit the windback's trace is longer than its {n} chunks")]
+    TooLong { n: u64 },
+    #[error("the key (address 0x{}) is not the vote's (address 0x{})", hex::encode(.key), hex::encode(.vote))]
+    KeyMismatch { key: [u8; 20], vote: [u8; 20] },
+    #[error(
+        "the tree's root is not the vote's: serving it would sign answers that contradict the vote"
+    )]
+    RootMismatch,
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+    #[error(transparent)]
+    Simd(#[from] SimdError),
+}
+
+/// A whole tree in memory: chunks, links and leaves of a trace under one secret.
+pub struct Tree {
+    pub params: Params,
+    pub h: Hasher,
+    pub chunks: Vec<Chunk>,
+    pub links: Vec<Digest32>,
+    pub leaves: Vec<Digest32>,
+}
+
+/// Collects chunks (optionally corrupting one, to play a lying executor in tests and drills).
+pub struct ChunkCollector {
+    pub chunks: Vec<Chunk>,
+    pub corrupt_at: Option<u64>,
+}
+
+impl TraceSink for ChunkCollector {
+    fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()> {
+        for c in chunks {
+            let mut c = *c;
+            if self.corrupt_at == Some(self.chunks.len() as u64) {
+                c[0] ^= 1;
+            }
+            self.chunks.push(c);
+        }
+        Ok(())
+    }
+}
+
+impl Tree {
+    pub fn new(params: Params, h: Hasher, chunks: Vec<Chunk>) -> Tree {
+        let layout = params.layout;
+        let mut links = Vec::with_capacity(chunks.len());
+        let mut leaves: Vec<Digest32> = Vec::with_capacity(chunks.len());
+        for (i, c) in chunks.iter().enumerate() {
+            // The previous leaf of the lane; none for a lane's first leaf.
+            let (lane, pos) = layout.locate(i as u64);
+            let prev = pos
+                .checked_sub(1)
+                .and_then(|p| layout.index(lane, p))
+                .and_then(|j| usize::try_from(j).ok())
+                .and_then(|j| leaves.get(j));
+            let link = match prev {
+                Some(prev) if layout.chained => *prev,
+                _ => [0; 32],
+            };
+            leaves.push(h.leaf(c, &link));
+            links.push(link);
+        }
+        Tree {
+            params,
+            h,
+            chunks,
+            links,
+            leaves,
+        }
+    }
+
+    /// The executor's tree for vote `v`: executes the windback under the vote's step limit, and
+    /// no further than its `n` chunks (the tree holds the whole trace in memory, so a vote over
+    /// a looping job must not grow it without bound), and hashes it with the unique secret of
+    /// `salt` and the vote's address. The salt and the windback must be the vote's.
+    /// `corrupt_at` corrupts one step: drills and tests of a lying executor.
+    pub fn for_vote(
+        v: &Vote,
+        salt: &[u8; 32],
+        jobs: &[Job],
+        corrupt_at: Option<u64>,
+    ) -> Result<Tree, SetupError> {
+        if salt_commitment(salt) != v.salt_commitment {
+            return Err(SetupError::SaltMismatch);
+        }
+        if windback::digest(jobs) != v.windback {
+            return Err(SetupError::WindbackMismatch);
+        }
+        let mut c = ChunkCollector {
+            chunks: Vec::new(),
+            corrupt_at,
+        };
+        if windback::execute_within(jobs, &mut c, v.max_steps, v.n)? == Execution::TooLong {
+            return Err(SetupError::TooLong { n: v.n });
+        }
+        let h = Hasher::for_executor(v.params.hash, salt, &v.address, Simd::detect())?;
+        Ok(Tree::new(v.params, h, c.chunks))
+    }
+
+    /// The correct tree a challenger or a referee judges vote `v` by: the vote must be
+    /// authentic and the reveal its own (else the "correct" tree would be another's, and an
+    /// honest executor's true answers would contradict it), and the tree is the re-execution
+    /// hashed with the revealed salt.
+    pub fn correct(v: &Vote, r: &Reveal, jobs: &[Job]) -> Result<Tree, SetupError> {
+        if !v.authentic() {
+            return Err(SetupError::BadVote);
+        }
+        if !r.belongs_to(v) {
+            return Err(SetupError::RevealMismatch);
+        }
+        Tree::for_vote(v, &r.salt, jobs, None)
+    }
+
+    pub fn n(&self) -> u64 {
+        self.chunks.len() as u64
+    }
+
+    /// The commitment root of the tree: what a vote on it carries.
+    pub fn root(&self) -> Digest32 {
+        self.params
+            .commitment_root(self.n(), &self.digest(self.root_node()))
+    }
+
+    /// Chunk and link of step `index`, if the trace has it.
+    pub fn leaf_at(&self, index: u64) -> Option<(Chunk, Digest32)> {
+        let i = usize::try_from(index).ok()?;
+        Some((*self.chunks.get(i)?, *self.links.get(i)?))
+    }
+
+    /// The leaf at position `pos` of lane `lane`, if the tree has it.
+    fn leaf(&self, lane: u32, pos: u64) -> Option<Digest32> {
+        let layout = self.params.layout;
+        if lane >= layout.lanes {
+            return None;
+        }
+        let i = usize::try_from(layout.index(lane, pos)?).ok()?;
+        self.leaves.get(i).copied()
+    }
+
+    /// A single-lane top node is that lane's whole tree. Other nodes are returned as they are;
+    /// this does not check that the node belongs to the tree ([`Tree::check_node`] does).
+    pub fn normalize(&self, node: Node) -> Node {
+        match node {
+            Node::Top { lo, hi } if hi.checked_sub(lo) == Some(1) => Node::Lane {
+                lane: lo,
+                lo: 0,
+                hi: self.params.layout.lane_len(self.n(), lo),
+            },
+            other => other,
+        }
+    }
+
+    /// Checks that `node` is a node of this tree, and returns it normalized. Every node a peer
+    /// names goes through here first: indexing the leaves with an unchecked node would read
+    /// another lane's leaves (lane >= L) or past the trace.
+    pub fn check_node(&self, node: Node) -> Result<Node, BadNode> {
+        let layout = self.params.layout;
+        if let Node::Top { lo, hi } = node {
+            let used = layout.used_lanes(self.n());
+            if lo >= hi || hi > used {
+                return Err(BadNode::Top { lo, hi, used });
+            }
+        }
+        let node = self.normalize(node);
+        if let Node::Lane { lane, lo, hi } = node {
+            if lane >= layout.lanes {
+                return Err(BadNode::NoLane {
+                    lane,
+                    lanes: layout.lanes,
+                });
+            }
+            let len = layout.lane_len(self.n(), lane);
+            if lo >= hi || hi > len {
+                return Err(BadNode::Lane { lane, lo, hi, len });
+            }
+        }
+        Ok(node)
+    }
+
+    /// The digest of a node of the tree; the zero digest for a node that is not in it (as for
+    /// the empty tree's root).
+    pub fn digest(&self, node: Node) -> Digest32 {
+        match self.check_node(node) {
+            Ok(node) => self.digest_checked(node),
+            Err(_) => [0; 32],
+        }
+    }
+
+    /// The RFC 6962 split of a node of more than one leaf; `None` for a leaf or a node that is
+    /// not in the tree.
+    pub fn children(&self, node: Node) -> Option<(Node, Node)> {
+        self.split(self.check_node(node).ok()?)
+    }
+
+    /// `digest` of a node that passed `check_node`, by the tree's one recursive definition
+    /// ([`merkle::mth`]): over positions for a lane node, over lane roots for a top node.
+    pub(super) fn digest_checked(&self, node: Node) -> Digest32 {
+        let join = |l: &Digest32, r: &Digest32| self.h.node(l, r);
+        let lane_digest =
+            |lane: u32, lo: u64, hi: u64| merkle::mth(lo, hi, &|pos| self.leaf(lane, pos), &join);
+        match self.normalize(node) {
+            Node::Lane { lane, lo, hi } => lane_digest(lane, lo, hi),
+            Node::Top { lo, hi } => merkle::mth(
+                u64::from(lo),
+                u64::from(hi),
+                &|j| {
+                    let lane = u32::try_from(j).ok()?;
+                    lane_digest(lane, 0, self.params.layout.lane_len(self.n(), lane))
+                },
+                &join,
+            ),
+        }
+        .unwrap_or([0; 32])
+    }
+
+    /// The split of a node that passed `check_node`, at the tree's one split rule
+    /// ([`merkle::split`]); `None` for a single leaf.
+    pub(super) fn split(&self, node: Node) -> Option<(Node, Node)> {
+        match self.normalize(node) {
+            Node::Top { lo, hi } => {
+                let mid = u32::try_from(merkle::split(u64::from(lo), u64::from(hi))?).ok()?;
+                Some((Node::Top { lo, hi: mid }, Node::Top { lo: mid, hi }))
+            }
+            Node::Lane { lane, lo, hi } => {
+                let mid = merkle::split(lo, hi)?;
+                Some((
+                    Node::Lane { lane, lo, hi: mid },
+                    Node::Lane { lane, lo: mid, hi },
+                ))
+            }
+        }
+    }
+
+    pub fn root_node(&self) -> Node {
+        Node::Top {
+            lo: 0,
+            hi: self.params.layout.used_lanes(self.n()),
+        }
+    }
+}
