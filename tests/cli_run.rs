@@ -1,7 +1,7 @@
 //! `poie run` end to end: exit codes, messages on bad input, trace files.
 
 mod common;
-use common::*;
+use common::rv32::*;
 use std::path::Path;
 use std::process::{Command, Output};
 

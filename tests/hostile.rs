@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::*;
+use common::rv32::*;
 use poie::proof::{HashId, Layout, Params, ProverConfig};
 use poie::protocol::keys::Key;
 use poie::protocol::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
