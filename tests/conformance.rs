@@ -10,6 +10,7 @@
 #![cfg(unix)]
 
 mod common;
+use common::rng::Rng;
 use common::rv32::*;
 use common::{cli, tools};
 use std::os::unix::fs::PermissionsExt;
@@ -280,17 +281,8 @@ const DUMP: i32 = BUF_HI;
 const DUMP_LEN: usize = 31 * 4;
 const OUT_LEN: usize = DUMP_LEN + (BUF_HI - BUF_LO) as usize;
 
-/// splitmix64: small, seedable and the same on every platform.
-struct Rng(u64);
-
+/// The draws of the random programs.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     fn below(&mut self, n: u32) -> u32 {
         (self.next() % u64::from(n)) as u32
     }

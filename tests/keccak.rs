@@ -2,6 +2,9 @@
 //! the Keccak team's published Keccak-f[1600] values, against the `sha3` crate's permutation
 //! and keccak256, and the proof's roots across backends against the golden roots.
 
+mod common;
+
+use common::rng::Rng;
 use poie::guests;
 use poie::proof::hash::{KECCAK_LEAF, KECCAK_NODE};
 use poie::proof::keccak::{squeeze, KeccakMany, Template};
@@ -76,16 +79,8 @@ const ZERO_TWICE: [u64; 25] = [
 /// padded calls and single states.
 const COUNTS: [usize; 12] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 37];
 
-/// splitmix64: deterministic pseudo-random test data without a dependency.
-struct Rng(u64);
+/// Random test data.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     fn bytes<const N: usize>(&mut self) -> [u8; N] {
         let mut out = [0u8; N];
         for b in &mut out {
