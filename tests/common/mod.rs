@@ -2,6 +2,7 @@
 //!
 //! - [`rv32`]: a tiny RV32IM encoder and ELF32 writers, so tests can build exact programs;
 //! - [`cli`]: running the `poie` binary, and the checks on its output;
+//! - [`golden`]: the golden roots;
 //! - [`rng`]: a seedable generator for random test data;
 //! - [`tools`]: `qemu-riscv32` and the RISC-V gcc, found or skipped.
 
@@ -10,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod golden;
 pub mod rng;
 pub mod rv32;
 pub mod tools;
