@@ -2,6 +2,8 @@
 //!
 //! - [`rv32`]: a tiny RV32IM encoder and ELF32 writers, so tests can build exact programs;
 //! - [`cli`]: running the `poie` binary, and the checks on its output;
+//! - [`fixtures`]: salts, keys, the arguments of the vote and challenge-game commands, written
+//!   inputs, JSON documents;
 //! - [`golden`]: the golden roots;
 //! - [`rng`]: a seedable generator for random test data;
 //! - [`tools`]: `qemu-riscv32` and the RISC-V gcc, found or skipped.
@@ -11,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod fixtures;
 pub mod golden;
 pub mod rng;
 pub mod rv32;
