@@ -75,54 +75,13 @@ pub fn elf_rwx(code: &[u32], data: &[u8]) -> Vec<u8> {
 }
 
 fn elf_with_text_flags(code: &[u32], data: &[u8], text_flags: u32) -> Vec<u8> {
-    let text: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let mut f = vec![0u8; 0x1000];
-    f[..4].copy_from_slice(b"\x7fELF");
-    f[4] = 1; // ELFCLASS32
-    f[5] = 1; // little-endian
-    f[6] = 1; // version
-    let put16 = |f: &mut Vec<u8>, o: usize, v: u16| f[o..o + 2].copy_from_slice(&v.to_le_bytes());
-    let put32 = |f: &mut Vec<u8>, o: usize, v: u32| f[o..o + 4].copy_from_slice(&v.to_le_bytes());
-    put16(&mut f, 16, 2); // ET_EXEC
-    put16(&mut f, 18, 243); // EM_RISCV
-    put32(&mut f, 20, 1);
-    put32(&mut f, 24, TEXT); // entry
-    put32(&mut f, 28, 52); // phoff
-    put16(&mut f, 40, 52); // ehsize
-    put16(&mut f, 42, 32); // phentsize
-    put16(&mut f, 44, 2); // phnum
-    let data_off = 0x1000 + text.len().div_ceil(0x1000) * 0x1000;
-    let phdrs = [
-        (
-            0x1000u32,
-            TEXT,
-            text.len() as u32,
-            text.len() as u32,
-            text_flags,
-        ),
-        (
-            data_off as u32,
-            DATA,
-            data.len() as u32,
-            (data.len() as u32).max(0x1000),
-            6u32,
-        ),
-    ];
-    for (k, (off, vaddr, filesz, memsz, flags)) in phdrs.into_iter().enumerate() {
-        let h = 52 + 32 * k;
-        put32(&mut f, h, 1); // PT_LOAD
-        put32(&mut f, h + 4, off);
-        put32(&mut f, h + 8, vaddr);
-        put32(&mut f, h + 12, vaddr);
-        put32(&mut f, h + 16, filesz);
-        put32(&mut f, h + 20, memsz);
-        put32(&mut f, h + 24, flags);
-        put32(&mut f, h + 28, 0x1000);
-    }
-    f.extend_from_slice(&text);
-    f.resize(data_off, 0);
-    f.extend_from_slice(data);
-    f
+    let data = Seg {
+        vaddr: DATA,
+        memsz: (data.len() as u32).max(0x1000),
+        flags: PF_R | PF_W,
+        bytes: data.to_vec(),
+    };
+    elf_segments(TEXT, &[Seg::code(TEXT, text_flags, code), data])
 }
 
 /// Concatenates instruction lists.
