@@ -17,7 +17,7 @@ mod common;
 
 use common::cli::{self, assert_ok, poie};
 use common::fixtures::{
-    self, challenge_args, read_json, reveal_args, serve_args, vote_args, REFEREE_ARGS,
+    self, challenge_args, read_json, referee_args, reveal_args, serve_args, vote_args,
 };
 use common::rng::Rng;
 
@@ -983,9 +983,7 @@ fn cli_refuses_a_zero_timeout() {
 fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    std::fs::write(d.join("in.txt"), "200 3").expect("write");
-    std::fs::write(d.join("wb.txt"), "sort in.txt\n").expect("write");
-    fixtures::key(d, "k.key");
+    fixtures::windback_and_key(d, "200 3", "sort in.txt\n");
     assert_ok(&poie(
         d,
         &vote_args("s", &["--lanes", "4", "--out", "v.json"]),
@@ -1080,7 +1078,7 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     // Issue 9, item 6, end to end: the referee agrees with the transcript as played; the same
     // transcript doctored to say the honest executor never answered used to convict it, and
     // is now unproven (exit 1).
-    let referee = |d: &std::path::Path| poie(d, &REFEREE_ARGS);
+    let referee = |d: &std::path::Path| poie(d, &referee_args());
     let o = referee(d);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -1756,9 +1754,7 @@ fn transcript_files_are_versioned_and_mutations_never_convict_anew() {
 fn cli_serve_checks_its_key_and_root_before_serving() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    std::fs::write(d.join("in.txt"), "50 3").expect("write");
-    std::fs::write(d.join("wb.txt"), "sort in.txt\n").expect("write");
-    fixtures::key(d, "k.key");
+    fixtures::windback_and_key(d, "50 3", "sort in.txt\n");
     fixtures::key(d, "other.key");
     assert_ok(&poie(d, &vote_args("s", &["--out", "v.json"])));
     let serve = |key: &str, extra: &[&str]| poie(d, &serve_args(key, "127.0.0.1:0", extra));

@@ -4,7 +4,7 @@ mod common;
 
 use common::cli::{self, assert_ok, poie, stderr, stdout};
 use common::fixtures::{
-    self, challenge_args, check_args, read_json, reveal_args, serve_args, vote_args, REFEREE_ARGS,
+    self, challenge_args, check_args, read_json, referee_args, reveal_args, serve_args, vote_args,
 };
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig};
 use poie::protocol::keys::Key;
@@ -208,9 +208,7 @@ fn wrong_state_root_signature_reveal_and_windback_are_caught() {
 fn cli_key_vote_reveal_check() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    std::fs::write(d.join("in.txt"), "400 3").expect("write");
-    std::fs::write(d.join("wb.txt"), "# a windback\nsort in.txt\nhello\n").expect("write");
-    let printed = fixtures::key(d, "k.key");
+    let printed = fixtures::windback_and_key(d, "400 3", "# a windback\nsort in.txt\nhello\n");
     fixtures::assert_private(&d.join("k.key"));
     let o = poie(
         d,
@@ -417,9 +415,7 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
 fn cli_serve_challenge_referee_over_loopback() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    std::fs::write(d.join("in.txt"), "300 3").expect("write");
-    std::fs::write(d.join("wb.txt"), "sort in.txt\nhello\n").expect("write");
-    fixtures::key(d, "k.key");
+    fixtures::windback_and_key(d, "300 3", "sort in.txt\nhello\n");
     // A lying executor: votes on (and later serves) a trace with step 1234 corrupted.
     let lie = ["--lie-at", "1234"];
     let o = poie(
@@ -461,7 +457,7 @@ fn cli_serve_challenge_referee_over_loopback() {
         "{out}{}",
         stderr(&o)
     );
-    let referee = || poie(d, &REFEREE_ARGS);
+    let referee = || poie(d, &referee_args());
     let o = referee();
     assert!(stdout(&o).contains("executor loses: wrong chunk at step 1234"));
     assert_eq!(o.status.code(), Some(0));

@@ -11,6 +11,14 @@ pub fn salt(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// In `dir`: the input in.txt, the windback manifest wb.txt and, by `poie key new`, the key
+/// k.key, whose address it returns.
+pub fn windback_and_key(dir: &Path, input: &str, manifest: &str) -> String {
+    std::fs::write(dir.join("in.txt"), input).expect("write");
+    std::fs::write(dir.join("wb.txt"), manifest).expect("write");
+    key(dir, "k.key")
+}
+
 /// `poie key new NAME` in `dir`, which must succeed: the address it prints.
 pub fn key(dir: &Path, name: &str) -> String {
     let o = cli::poie(dir, &["key", "new", name]);
@@ -75,31 +83,8 @@ pub fn serve_args<'a>(key: &'a str, listen: &'a str, extra: &[&'a str]) -> Vec<&
     args
 }
 
-/// `poie challenge` of the executor at `addr`, writing the transcript `t.json`; `extra` adds
-/// options.
-pub fn challenge_args<'a>(addr: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "challenge",
-        "--connect",
-        addr,
-        "--vote",
-        "v.json",
-        "--reveal",
-        "r.json",
-        "--windback",
-        "wb.txt",
-        "--transcript",
-        "t.json",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
-/// `poie referee` of the transcript `t.json`.
-pub const REFEREE_ARGS: [&str; 9] = [
-    "referee",
-    "--transcript",
-    "t.json",
+/// The vote, reveal and windback options of the challenger's and the referee's commands.
+pub const GAME: [&str; 6] = [
     "--vote",
     "v.json",
     "--reveal",
@@ -107,6 +92,23 @@ pub const REFEREE_ARGS: [&str; 9] = [
     "--windback",
     "wb.txt",
 ];
+
+/// `poie challenge` of the executor at `addr`, writing the transcript `t.json`; `extra` adds
+/// options.
+pub fn challenge_args<'a>(addr: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    [
+        &["challenge", "--connect", addr][..],
+        &GAME,
+        &["--transcript", "t.json"],
+        extra,
+    ]
+    .concat()
+}
+
+/// `poie referee` of the transcript `t.json`.
+pub fn referee_args() -> Vec<&'static str> {
+    [&["referee", "--transcript", "t.json"][..], &GAME].concat()
+}
 
 /// Writes `bytes` to `dir/name`: its path, as a command line takes it.
 pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
