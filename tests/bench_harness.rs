@@ -259,34 +259,18 @@ fn two_reports_merge_into_one_comparison(
 
 /// `poie tune` models a reference machine from the report, and refuses an unknown backend.
 fn tune_reads_the_report(d: &Path, json: &Path) {
-    let o = poie(
-        d,
-        &[
-            "tune",
-            "--report",
-            json.to_str().expect("utf8"),
-            "--reference-cores",
-            "4",
-            "--reference-simd",
-            "avx2",
-        ],
-    );
+    let tune = |extra: &[&str]| {
+        let report = ["tune", "--report", json.to_str().expect("utf8")];
+        poie(d, &[&report[..], extra].concat())
+    };
+    let o = tune(&["--reference-cores", "4", "--reference-simd", "avx2"]);
     assert_ok(&o);
     let out = stdout(&o);
     assert!(
         out.contains("| lanes | reference keeps |") && out.contains("Modelled"),
         "{out}"
     );
-    let o = poie(
-        d,
-        &[
-            "tune",
-            "--report",
-            json.to_str().expect("utf8"),
-            "--reference-simd",
-            "neon",
-        ],
-    );
+    let o = tune(&["--reference-simd", "neon"]);
     assert!(!o.status.success());
 }
 

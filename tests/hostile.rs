@@ -20,8 +20,11 @@ fn poie(dir: &Path, args: &[&str]) -> Output {
     poie_within(dir, 60, args)
 }
 
-/// A key, a windback over the built-in sort guest, a vote (8 lanes) and its reveal, in `d`.
-fn voted(d: &Path) {
+/// A folder with a key, a windback over the built-in sort guest, a vote (8 lanes) and its
+/// reveal.
+fn voted() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
     std::fs::write(d.join("in.txt"), "300 3").expect("write");
     std::fs::write(d.join("wb.txt"), "sort in.txt\n").expect("write");
     assert!(poie(d, &["key", "new", "k.key"]).status.success());
@@ -30,6 +33,7 @@ fn voted(d: &Path) {
         &vote_args("v.salt", &["--lanes", "8", "--out", "vote.json"]),
     ));
     assert_ok(&poie(d, &reveal_args("vote.json", "v.salt", "reveal.json")));
+    dir
 }
 
 /// A leak claim against vote.json, from the unique secret in u.secret, made at time 5.
@@ -59,9 +63,8 @@ fn looping_elf() -> Vec<u8> {
 
 #[test]
 fn signed_votes_with_impossible_layouts_are_refused_by_every_command() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     // Re-sign the vote with a bad lane count, as a hostile executor would.
     let key_text = std::fs::read_to_string(d.join("k.key")).expect("key");
     let seed =
@@ -115,9 +118,8 @@ fn signed_votes_with_impossible_layouts_are_refused_by_every_command() {
 
 #[test]
 fn extreme_arguments_get_clear_errors() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     let prove = |extra: &[&str]| {
         let mut args = vec![
             "prove",
@@ -170,9 +172,8 @@ fn extreme_arguments_get_clear_errors() {
 
 #[test]
 fn secret_files_of_one_kind_are_refused_as_another() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     // Revealing with the key file as the salt would publish the signing key.
     let o = poie(d, &reveal_args("vote.json", "k.key", "r2.json"));
     refused(&o, 125, "holds a signing key");
@@ -225,9 +226,8 @@ fn secret_files_of_one_kind_are_refused_as_another() {
 
 #[test]
 fn audit_respond_with_the_wrong_salt_refuses_and_writes_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     assert!(poie(d, &["salt", "new", "other.salt"]).status.success());
     let o = poie(
         d,
@@ -268,9 +268,8 @@ fn audit_respond_with_the_wrong_salt_refuses_and_writes_nothing() {
 
 #[test]
 fn a_reveal_must_carry_the_salt_the_vote_committed_to() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     assert!(poie(d, &["salt", "new", "other.salt"]).status.success());
     let o = poie(d, &reveal_args("vote.json", "other.salt", "r2.json"));
     refused(&o, 125, "not the salt");
@@ -333,9 +332,8 @@ fn vote_checks_its_outputs_before_the_work() {
 #[cfg(unix)]
 #[test]
 fn fifos_and_devices_are_refused_where_a_file_is_meant() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     let fifo = d.join("fifo");
     let made = Command::new("mkfifo").arg(&fifo).status();
     assert!(made.map(|s| s.success()).unwrap_or(false), "mkfifo");

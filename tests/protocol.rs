@@ -51,6 +51,29 @@ fn cfg() -> ProverConfig {
     }
 }
 
+/// The hasher of the executor with `key` and `salt`.
+fn hasher(salt: &[u8; 32], key: &Key) -> Hasher {
+    Hasher::new(
+        params().hash,
+        unique_secret(params().hash, salt, &key.address()),
+        cfg().simd,
+    )
+    .expect("backend")
+}
+
+/// The vote on `jobs` of an honest executor (key seed 1, salt 2).
+fn honest_vote(jobs: &[Job]) -> Vote {
+    vote::vote(
+        &Key::from_seed(&[1; 32]),
+        jobs,
+        params(),
+        cfg(),
+        &[2; 32],
+        u64::MAX,
+    )
+    .expect("votes")
+}
+
 fn reveal(v: &Vote, salt: [u8; 32]) -> Reveal {
     Reveal {
         version: VOTE_VERSION,
@@ -79,15 +102,7 @@ fn honest_vote_checks_valid() {
 #[test]
 fn copycat_is_caught() {
     let jobs = jobs();
-    let honest = vote::vote(
-        &Key::from_seed(&[1; 32]),
-        &jobs,
-        params(),
-        cfg(),
-        &[2; 32],
-        u64::MAX,
-    )
-    .expect("votes");
+    let honest = honest_vote(&jobs);
     // The copycat re-signs the honest executor's results under its own key without executing.
     let copycat = Key::from_seed(&[3; 32]);
     let own_salt = [4u8; 32];
@@ -120,23 +135,10 @@ fn windback_skipping_is_caught_with_the_first_missing_index() {
     let jobs = jobs();
     let key = Key::from_seed(&[5; 32]);
     let salt = [6u8; 32];
-    let honest = vote::vote(
-        &Key::from_seed(&[1; 32]),
-        &jobs,
-        params(),
-        cfg(),
-        &[2; 32],
-        u64::MAX,
-    )
-    .expect("votes");
+    let honest = honest_vote(&jobs);
     // The skipper executes only the first job, copies the later state roots, and proves the
     // shorter trace under the full windback's digest.
-    let h = Hasher::new(
-        params().hash,
-        unique_secret(params().hash, &salt, &key.address()),
-        cfg().simd,
-    )
-    .expect("backend");
+    let h = hasher(&salt, &key);
     let mut prover = Prover::new(params(), h, cfg());
     let mut roots = windback::execute(&jobs[..1], &mut prover, u64::MAX).expect("runs");
     roots.extend_from_slice(&honest.state_roots[1..]);
@@ -368,18 +370,7 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
     let jobs = jobs();
     let (a, b) = (Key::from_seed(&[21; 32]), Key::from_seed(&[22; 32]));
     let (sa, sb) = ([23u8; 32], [24u8; 32]);
-    let ha = Hasher::new(
-        params().hash,
-        unique_secret(params().hash, &sa, &a.address()),
-        cfg().simd,
-    )
-    .expect("backend");
-    let hb = Hasher::new(
-        params().hash,
-        unique_secret(params().hash, &sb, &b.address()),
-        cfg().simd,
-    )
-    .expect("backend");
+    let (ha, hb) = (hasher(&sa, &a), hasher(&sb, &b));
     let mut both = poie::trace::Tee(
         Prover::new(params(), ha, cfg()),
         Prover::new(params(), hb, cfg()),
