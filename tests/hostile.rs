@@ -9,7 +9,7 @@ use common::fixtures::{self, check_args, reveal_args, vote_args};
 use common::rv32::*;
 use poie::proof::{HashId, Layout, Params, ProverConfig};
 use poie::protocol::keys::Key;
-use poie::protocol::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
+use poie::protocol::vote::{self, check, Verdict, Vote};
 use poie::protocol::windback::{self, Execution, Job};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -416,12 +416,7 @@ fn the_step_limit_is_signed_and_every_replay_uses_it() {
     let (key, salt) = (Key::from_seed(&[3; 32]), [4u8; 32]);
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, 5000).expect("votes");
     assert_eq!((v.n, v.max_steps), (5000, 5000));
-    let reveal = Reveal {
-        version: VOTE_VERSION,
-        address: v.address,
-        root: v.root,
-        salt,
-    };
+    let reveal = fixtures::reveal(&v, salt);
     // The checker runs no limit of its own: the vote's is enough, and it terminates.
     assert_eq!(
         check(&v, &reveal, &jobs, cfg()).expect("checks"),

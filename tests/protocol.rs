@@ -4,11 +4,12 @@ mod common;
 
 use common::cli::{self, assert_ok, poie, stderr, stdout};
 use common::fixtures::{
-    self, challenge_args, check_args, read_json, referee_args, reveal_args, serve_args, vote_args,
+    self, challenge_args, check_args, read_json, referee_args, reveal, reveal_args, serve_args,
+    vote_args,
 };
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig};
 use poie::protocol::keys::Key;
-use poie::protocol::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
+use poie::protocol::vote::{self, check, Verdict, Vote, VOTE_VERSION};
 use poie::protocol::windback::{self, Job};
 use std::path::Path;
 
@@ -72,15 +73,6 @@ fn honest_vote(jobs: &[Job]) -> Vote {
         u64::MAX,
     )
     .expect("votes")
-}
-
-fn reveal(v: &Vote, salt: [u8; 32]) -> Reveal {
-    Reveal {
-        version: VOTE_VERSION,
-        address: v.address,
-        root: v.root,
-        salt,
-    }
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Files the tests make and read: salts and keys made by the command, the arguments of the
-//! vote, reveal, check and challenge-game commands over the conventional file names, written
-//! inputs and JSON documents.
+//! vote, reveal, check and challenge-game commands over the conventional file names, reveals,
+//! written inputs and JSON documents.
 
 use super::cli;
+use poie::protocol::vote::{Reveal, Vote, VOTE_VERSION};
 use std::path::{Path, PathBuf};
 
 /// `poie salt new NAME` in `dir`, which must succeed: the salt file's path.
@@ -108,6 +109,16 @@ pub fn challenge_args<'a>(addr: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 /// `poie referee` of the transcript `t.json`.
 pub fn referee_args() -> Vec<&'static str> {
     [&["referee", "--transcript", "t.json"][..], &GAME].concat()
+}
+
+/// The reveal of the vote `v`, made with `salt`.
+pub fn reveal(v: &Vote, salt: [u8; 32]) -> Reveal {
+    Reveal {
+        version: VOTE_VERSION,
+        address: v.address,
+        root: v.root,
+        salt,
+    }
 }
 
 /// Writes `bytes` to `dir/name`: its path, as a command line takes it.
