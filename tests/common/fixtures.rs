@@ -122,7 +122,7 @@ pub fn reveal(v: &Vote, salt: [u8; 32]) -> Reveal {
 }
 
 /// Writes `bytes` to `dir/name`: its path, as a command line takes it.
-pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let p = dir.join(name);
     std::fs::write(&p, bytes).expect("write");
     p.to_string_lossy().into_owned()
