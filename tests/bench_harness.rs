@@ -1,29 +1,25 @@
 //! `poie bench --quick` as a smoke test, and the report, compare and tune commands on its
 //! output. No timing is asserted.
 
+mod common;
+
+use common::cli::{assert_ok, poie, stderr, stdout};
+use common::fixtures::files_under;
 use poie::bench::report::{Report, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn poie(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_poie"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("poie runs")
+/// The report.json `poie bench --out-dir` wrote below `out`.
+fn report_json(out: &Path) -> PathBuf {
+    files_under(out)
+        .into_iter()
+        .find(|p| p.ends_with("report.json"))
+        .expect("report.json written")
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).expect("dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+/// The report in `json`.
+fn load(json: &Path) -> Report {
+    Report::from_json(&std::fs::read_to_string(json).expect("json")).expect("parses")
 }
 
 fn assert_svg(text: &str, what: &str) {
@@ -41,12 +37,8 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let o = poie(d, &["bench", "--quick", "--out-dir", "out"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let files = files_under(&d.join("out"));
-    let json = files
-        .iter()
-        .find(|p| p.ends_with("report.json"))
-        .expect("report.json written");
+    assert_ok(&o);
+    let json = report_json(&d.join("out"));
     let folder = json.parent().expect("folder");
     for name in [
         "report.md",
@@ -66,11 +58,32 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
         .to_string_lossy()
         .into_owned();
 
-    let text = std::fs::read_to_string(json).expect("json");
+    let text = std::fs::read_to_string(&json).expect("json");
     let r = Report::from_json(&text).expect("report parses");
     assert_eq!(r.schema_version, SCHEMA_VERSION);
     assert_eq!(r.fingerprint.machine_id, machine);
     assert_eq!(Report::from_json(&r.to_json()).expect("round trip"), r);
+    the_points_are_complete(&r);
+    the_fairness_rows_name_their_baseline(&r);
+    the_phases_and_the_sampling_are_reported(&r, &o);
+    let verdict = the_verdict_and_the_plots_are_written(&r, &o, folder);
+
+    // A schema change is refused with a clear message.
+    let old = text.replacen(
+        &format!("\"schema_version\": {SCHEMA_VERSION}"),
+        "\"schema_version\": 999",
+        1,
+    );
+    std::fs::write(d.join("old.json"), old).expect("write");
+    let o = poie(d, &["report", "old.json"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("schema version 999"));
+
+    two_reports_merge_into_one_comparison(d, &json, &r, &machine, &verdict);
+    tune_reads_the_report(d, &json);
+}
+
+fn the_points_are_complete(r: &Report) {
     assert!(
         r.points.iter().any(|p| p.oversubscribed),
         "an oversubscribed point is measured"
@@ -93,7 +106,10 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
             "the load around every point is recorded"
         );
     }
-    // The fairness rows name their baseline: one lane on one core of the main backend.
+}
+
+/// The fairness rows name their baseline: one lane on one core of the main backend.
+fn the_fairness_rows_name_their_baseline(r: &Report) {
     let base = r
         .points
         .iter()
@@ -130,8 +146,12 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
         assert_eq!(row.best_speedup, best.ratio(base).median);
         assert!(row.gain_over_same_layout > 0.0);
     }
-    // A plain line per phase on a stderr that is not a terminal.
-    let err = String::from_utf8_lossy(&o.stderr);
+}
+
+/// A plain line per phase on a stderr that is not a terminal, and the samples of every point
+/// within the recorded sampling rule.
+fn the_phases_and_the_sampling_are_reported(r: &Report, o: &Output) {
+    let err = stderr(o);
     for phase in [
         "poie: measuring the primitives",
         "poie: calibrating ",
@@ -148,27 +168,30 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
         .all(|p| p.samples_secs.len() >= sampling.min_samples
             && p.samples_secs.len() <= sampling.max_samples
             && p.rounds.len() == p.samples_secs.len()));
+}
 
+/// report.md opens with the verdict, which `poie bench` also prints, and has every section;
+/// the plots are SVG with text. Returns the verdict.
+fn the_verdict_and_the_plots_are_written(r: &Report, o: &Output, folder: &Path) -> Vec<String> {
     let md = std::fs::read_to_string(folder.join("report.md")).expect("md");
-    let verdict = poie::bench::report::verdict(&r);
+    let verdict = poie::bench::report::verdict(r);
     assert!((3..=6).contains(&verdict.len()), "{verdict:?}");
     assert!(
         md.lines().take(8).any(|l| l == "## Verdict"),
         "report.md opens with the verdict"
     );
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let (out, err) = (stdout(o), stderr(o));
     for line in &verdict {
         assert!(md.contains(&format!("- {line}\n")), "{line}");
         assert!(
-            stdout.contains(&format!("- {line}\n")),
+            out.contains(&format!("- {line}\n")),
             "poie bench prints the verdict: {line}"
         );
     }
-    assert!(stdout.contains("Verdict:"));
+    assert!(out.contains("Verdict:"));
     assert!(verdict[0].contains("indicative only"));
-    assert!(stderr.contains("blake3 baseline, one lane on one core (blake3 "));
-    assert!(stderr.contains("over the baseline"));
+    assert!(err.contains("blake3 baseline, one lane on one core (blake3 "));
+    assert!(err.contains("over the baseline"));
     for heading in [
         "**Indicative only:**",
         "## Verdict",
@@ -194,19 +217,17 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
     }
     let speedup = std::fs::read_to_string(folder.join("speedup.svg")).expect("svg");
     assert!(speedup.contains("ideal: linear to") && speedup.contains("paired ratios"));
+    verdict
+}
 
-    // A schema change is refused with a clear message.
-    let old = text.replacen(
-        &format!("\"schema_version\": {SCHEMA_VERSION}"),
-        "\"schema_version\": 999",
-        1,
-    );
-    std::fs::write(d.join("old.json"), old).expect("write");
-    let o = poie(d, &["report", "old.json"]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("schema version 999"));
-
-    // Two reports merge into one comparison.
+/// The report and a copy from a twice-as-fast "other" machine merge into one comparison.
+fn two_reports_merge_into_one_comparison(
+    d: &Path,
+    json: &Path,
+    r: &Report,
+    machine: &str,
+    verdict: &[String],
+) {
     let mut other = r.clone();
     other.fingerprint.machine_id = "000000000000".into();
     other.fingerprint.cpu_model = "Other CPU".into();
@@ -222,9 +243,9 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
             "cmp",
         ],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ok(&o);
     let cmp = std::fs::read_to_string(d.join("cmp/README.md")).expect("comparison");
-    assert!(cmp.contains("Other CPU") && cmp.contains(&machine));
+    assert!(cmp.contains("Other CPU") && cmp.contains(machine));
     assert!(cmp.contains("## Verdicts") && cmp.contains(&format!("- {}\n", verdict[1])));
     assert!(
         cmp.contains("(2.00x)"),
@@ -234,35 +255,22 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
         &std::fs::read_to_string(d.join("cmp/machines.svg")).expect("svg"),
         "machines.svg",
     );
+}
 
-    let o = poie(
-        d,
-        &[
-            "tune",
-            "--report",
-            json.to_str().expect("utf8"),
-            "--reference-cores",
-            "4",
-            "--reference-simd",
-            "avx2",
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = String::from_utf8_lossy(&o.stdout);
+/// `poie tune` models a reference machine from the report, and refuses an unknown backend.
+fn tune_reads_the_report(d: &Path, json: &Path) {
+    let tune = |extra: &[&str]| {
+        let report = ["tune", "--report", json.to_str().expect("utf8")];
+        poie(d, &[&report[..], extra].concat())
+    };
+    let o = tune(&["--reference-cores", "4", "--reference-simd", "avx2"]);
+    assert_ok(&o);
+    let out = stdout(&o);
     assert!(
         out.contains("| lanes | reference keeps |") && out.contains("Modelled"),
         "{out}"
     );
-    let o = poie(
-        d,
-        &[
-            "tune",
-            "--report",
-            json.to_str().expect("utf8"),
-            "--reference-simd",
-            "neon",
-        ],
-    );
+    let o = tune(&["--reference-simd", "neon"]);
     assert!(!o.status.success());
 }
 
@@ -276,19 +284,16 @@ fn the_thread_axis_is_chosen_with_threads_and_bad_lists_are_refused() {
             &["bench", "--quick", "--threads", bad, "--out-dir", "out"],
         );
         assert_eq!(o.status.code(), Some(2), "--threads {bad:?} is refused");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("--threads"));
+        assert!(stderr(&o).contains("--threads"));
     }
     assert!(!d.join("out").exists(), "nothing written for bad arguments");
     let o = poie(
         d,
         &["bench", "--quick", "--threads", "3,1,3", "--out-dir", "out"],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let json = files_under(&d.join("out"))
-        .into_iter()
-        .find(|p| p.ends_with("report.json"))
-        .expect("report.json written");
-    let r = Report::from_json(&std::fs::read_to_string(json).expect("json")).expect("parses");
+    assert_ok(&o);
+    let json = report_json(&d.join("out"));
+    let r = load(&json);
     let mut axis: Vec<usize> = r
         .points
         .iter()
@@ -365,7 +370,7 @@ fn committed_reports_load_and_report_gathers_them() {
     ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let o = poie(d, &args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ok(&o);
     let md = std::fs::read_to_string(d.join("results/README.md")).expect("README.md");
     assert_eq!(
         md.matches("\n- Unbounded gain: ").count(),
@@ -419,12 +424,9 @@ fn a_capped_backend_set_measures_like_a_narrower_machine() {
                 "out",
             ],
         );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let json = files_under(&d.join("out"))
-            .into_iter()
-            .find(|p| p.ends_with("report.json"))
-            .expect("report.json written");
-        let r = Report::from_json(&std::fs::read_to_string(json).expect("json")).expect("parses");
+        assert_ok(&o);
+        let json = report_json(&d.join("out"));
+        let r = load(&json);
         assert_eq!(r.fingerprint.simd_cap, Some(cap));
         assert_eq!(r.fingerprint.blake3_detected, cap);
         assert!(r.fingerprint.blake3_backends.iter().all(|s| s.at_most(cap)));
@@ -463,7 +465,7 @@ fn a_capped_backend_set_measures_like_a_narrower_machine() {
         &["bench", "--quick", "--max-simd", "neon", "--out-dir", "out"],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown SIMD backend 'neon'"));
+    assert!(stderr(&o).contains("unknown SIMD backend 'neon'"));
 }
 
 /// "Predict my machine from a short primitives run": `--primitives-only` writes a report
@@ -476,12 +478,9 @@ fn a_primitives_run_is_enough_to_model_this_machine_from_another_fit() {
         d,
         &["bench", "--quick", "--primitives-only", "--out-dir", "out"],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let json = files_under(&d.join("out"))
-        .into_iter()
-        .find(|p| p.ends_with("report.json"))
-        .expect("report.json written");
-    let r = Report::from_json(&std::fs::read_to_string(&json).expect("json")).expect("parses");
+    assert_ok(&o);
+    let json = report_json(&d.join("out"));
+    let r = load(&json);
     assert!(r.points.is_empty() && r.models.is_empty() && r.tuning.is_none());
     assert!(!r.primitives.blake3_ceilings.is_empty() && r.primitives.memcpy_all > 0.0);
     let fitted = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -496,11 +495,12 @@ fn a_primitives_run_is_enough_to_model_this_machine_from_another_fit() {
             json.to_str().expect("utf8"),
         ],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = String::from_utf8_lossy(&o.stdout);
+    assert_ok(&o);
+    let out = stdout(&o);
     assert!(out.contains("| lanes | reference keeps |"), "{out}");
-    assert!(String::from_utf8_lossy(&o.stderr)
-        .contains("with its own primitives and the costs fitted on AMD EPYC (2 cores)"));
+    assert!(
+        stderr(&o).contains("with its own primitives and the costs fitted on AMD EPYC (2 cores)")
+    );
     // --primitives needs the fit it carries.
     let o = poie(d, &["tune", "--primitives", json.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(2));

@@ -2,36 +2,32 @@
 //! (tests/data/reports): what it must never say, whatever machine the report comes from and
 //! whatever CPU runs the test.
 
+mod common;
+
+use common::fixtures::files_under;
 use poie::bench::model::{sanity_violations, Machine};
 use poie::bench::report::analysis::{BIG, REFERENCE};
 use poie::bench::report::{verdict, Report};
 use poie::proof::Simd;
 use std::path::{Path, PathBuf};
 
-fn reports_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            reports_under(&p, out);
-        } else if p.file_name().is_some_and(|n| {
-            n == "report.json"
-                || p.parent().is_some_and(|d| d.ends_with("reports"))
-                    && n.to_string_lossy().ends_with(".json")
-        }) {
-            out.push(p);
-        }
-    }
+/// A report: a report.json, or any JSON file in a folder named `reports`.
+fn is_report(p: &Path) -> bool {
+    p.file_name().is_some_and(|n| {
+        n == "report.json"
+            || p.parent().is_some_and(|d| d.ends_with("reports"))
+                && n.to_string_lossy().ends_with(".json")
+    })
 }
 
 /// Every committed report and every report of tests/data/reports, loaded.
 fn all_reports() -> Vec<(PathBuf, Report)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = Vec::new();
-    reports_under(&root.join("results"), &mut paths);
-    reports_under(&root.join("tests/data/reports"), &mut paths);
+    let mut paths: Vec<PathBuf> = [root.join("results"), root.join("tests/data/reports")]
+        .iter()
+        .flat_map(|dir| files_under(dir))
+        .filter(|p| is_report(p))
+        .collect();
     paths.sort();
     assert!(paths.len() >= 13, "{paths:?}");
     paths

@@ -13,6 +13,14 @@
 //! has a timeout; the server plays several challengers and survives bad ones; a zero timeout is
 //! refused. Every socket is on 127.0.0.1 and every loop is bounded.
 
+mod common;
+
+use common::cli::{self, assert_ok, poie};
+use common::fixtures::{
+    self, challenge_args, read_json, referee_args, reveal_args, serve_args, vote_args,
+};
+use common::rng::Rng;
+
 use poie::json::VersionedFile;
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Simd};
 use poie::protocol::challenge::{
@@ -25,7 +33,7 @@ use poie::protocol::transcript::TranscriptFile;
 use poie::trace::synthetic::chunk as synthetic_chunk;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -463,18 +471,8 @@ fn nodes_outside_the_tree_are_refused_not_answered() {
     ));
 }
 
-/// A small deterministic generator (splitmix64), so the property test needs no dependency and
-/// every failure replays.
-struct Rng(u64);
-
+/// The property tests' draws.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     /// Mostly values near the tree's bounds, where the off-by-ones live; sometimes anything.
     fn around(&mut self, bound: u64) -> u64 {
         match self.next() % 4 {
@@ -938,14 +936,6 @@ fn play_against_signed_answers_finds_the_lie() {
     }
 }
 
-fn poie(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_poie"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
 /// `--timeout-ms 0` would mean "no timeout" to the sockets: both commands refuse it as a usage
 /// error (exit 2), before reading any file.
 #[test]
@@ -993,60 +983,21 @@ fn cli_refuses_a_zero_timeout() {
 fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    std::fs::write(d.join("in.txt"), "200 3").expect("write");
-    std::fs::write(d.join("wb.txt"), "sort in.txt\n").expect("write");
-    let ok = |o: std::process::Output| {
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
-    ok(poie(d, &["key", "new", "k.key"]));
-    ok(poie(
+    fixtures::windback_and_key(d, "200 3", "sort in.txt\n");
+    assert_ok(&poie(
         d,
-        &[
-            "vote",
-            "--key",
-            "k.key",
-            "--windback",
-            "wb.txt",
-            "--salt-out",
-            "s",
-            "--lanes",
-            "4",
-            "--out",
-            "v.json",
-        ],
+        &vote_args("s", &["--lanes", "4", "--out", "v.json"]),
     ));
-    ok(poie(
-        d,
-        &[
-            "reveal",
-            "--vote",
-            "v.json",
-            "--salt-file",
-            "s",
-            "--out",
-            "r.json",
-        ],
-    ));
-    let vote: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("v.json")).expect("vote")).expect("json");
+    assert_ok(&poie(d, &reveal_args("v.json", "s", "r.json")));
+    let vote: serde_json::Value = read_json(d.join("v.json"));
     let root = vote["root"].as_str().expect("a hex root").to_string();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_poie"))
+    let mut server = cli::bin()
         .current_dir(d)
-        .args([
-            "serve",
-            "--vote",
-            "v.json",
-            "--key",
+        .args(serve_args(
             "k.key",
-            "--salt-file",
-            "s",
-            "--windback",
-            "wb.txt",
-            "--listen",
             "127.0.0.1:0",
-            "--timeout-ms",
-            "3000",
-        ])
+            &["--timeout-ms", "3000"],
+        ))
         .stderr(Stdio::piped())
         .spawn()
         .expect("serve starts");
@@ -1092,24 +1043,7 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     let _ = r.read_to_end(&mut rest);
     assert!(rest.is_empty(), "the session is closed");
 
-    let o = poie(
-        d,
-        &[
-            "challenge",
-            "--connect",
-            &addr,
-            "--vote",
-            "v.json",
-            "--reveal",
-            "r.json",
-            "--windback",
-            "wb.txt",
-            "--transcript",
-            "t.json",
-            "--timeout-ms",
-            "3000",
-        ],
-    );
+    let o = poie(d, &challenge_args(&addr, &["--timeout-ms", "3000"]));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success() && out.contains("challenger loses: no divergence"),
@@ -1144,29 +1078,12 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     // Issue 9, item 6, end to end: the referee agrees with the transcript as played; the same
     // transcript doctored to say the honest executor never answered used to convict it, and
     // is now unproven (exit 1).
-    let referee = |d: &std::path::Path| {
-        poie(
-            d,
-            &[
-                "referee",
-                "--transcript",
-                "t.json",
-                "--vote",
-                "v.json",
-                "--reveal",
-                "r.json",
-                "--windback",
-                "wb.txt",
-            ],
-        )
-    };
+    let referee = |d: &std::path::Path| poie(d, &referee_args());
     let o = referee(d);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("challenger loses: no divergence"), "{out}");
-    let mut t: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("t.json")).expect("transcript"))
-            .expect("json");
+    let mut t: serde_json::Value = read_json(d.join("t.json"));
     assert_eq!(t["version"], 2);
     t["entries"][1] = serde_json::json!({"from": "executor", "failure": "timed out: no whole message within 3000 ms"});
     t["outcome"] =
@@ -1837,44 +1754,10 @@ fn transcript_files_are_versioned_and_mutations_never_convict_anew() {
 fn cli_serve_checks_its_key_and_root_before_serving() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    std::fs::write(d.join("in.txt"), "50 3").expect("write");
-    std::fs::write(d.join("wb.txt"), "sort in.txt\n").expect("write");
-    let ok = |o: std::process::Output| {
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
-    ok(poie(d, &["key", "new", "k.key"]));
-    ok(poie(d, &["key", "new", "other.key"]));
-    ok(poie(
-        d,
-        &[
-            "vote",
-            "--key",
-            "k.key",
-            "--windback",
-            "wb.txt",
-            "--salt-out",
-            "s",
-            "--out",
-            "v.json",
-        ],
-    ));
-    let serve = |key: &str, extra: &[&str]| {
-        let mut args = vec![
-            "serve",
-            "--vote",
-            "v.json",
-            "--key",
-            key,
-            "--salt-file",
-            "s",
-            "--windback",
-            "wb.txt",
-            "--listen",
-            "127.0.0.1:0",
-        ];
-        args.extend_from_slice(extra);
-        poie(d, &args)
-    };
+    fixtures::windback_and_key(d, "50 3", "sort in.txt\n");
+    fixtures::key(d, "other.key");
+    assert_ok(&poie(d, &vote_args("s", &["--out", "v.json"])));
+    let serve = |key: &str, extra: &[&str]| poie(d, &serve_args(key, "127.0.0.1:0", extra));
     let o = serve("other.key", &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(125), "{err}");

@@ -1,32 +1,15 @@
 //! `poie run` end to end: exit codes, messages on bad input, trace files.
 
 mod common;
-use common::*;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn poie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_poie"))
-        .args(args)
-        .output()
-        .expect("poie runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write");
-    p.to_string_lossy().into_owned()
-}
+use common::cli::{run as poie, stderr, stdout};
+use common::fixtures::write;
+use common::rv32::*;
 
 #[test]
 fn ledger_runs_with_sample_block_and_stats() {
     let o = poie(&["run", "ledger", "--stats"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = stdout(&o);
     assert!(
         out.starts_with("applied=18747 rejected=1253\nstate="),
         "{out}"
@@ -157,7 +140,7 @@ fn trace_out_writes_32_bytes_per_step_deterministically() {
 #[test]
 fn guests_lists_builtins() {
     let o = poie(&["guests"]);
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = stdout(&o);
     for name in ["hello", "sha256", "sort", "sieve", "ledger"] {
         assert!(out.contains(name), "{out}");
     }
@@ -220,9 +203,9 @@ fn input_a_guest_ignores_is_warned_about() {
     // The words are not sorted: the guest ran its defaults (N = 100000).
     let path = write(d, "w.txt", b"pear fig\n");
     let o = poie(&["run", "sort", "--input", &path]);
-    assert!(String::from_utf8_lossy(&o.stdout).starts_with("n=100000 sorted=1"));
+    assert!(stdout(&o).starts_with("n=100000 sorted=1"));
     let o = poie(&["run", "sort", "--input", &write(d, "n.txt", b"1000 7")]);
-    assert!(String::from_utf8_lossy(&o.stdout).starts_with("n=1000 sorted=1"));
+    assert!(stdout(&o).starts_with("n=1000 sorted=1"));
 }
 
 #[test]

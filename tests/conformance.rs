@@ -4,13 +4,15 @@
 //!   the trap a `// expect-exit:` line names) and print the same bytes under poie and qemu;
 //! - a seeded differential of random RV32IM programs that dump all registers and a data buffer.
 //!
-//! Missing tools follow the convention of tests/guests.rs: on a developer machine the test says
+//! Missing tools follow the convention of tests/common/tools.rs: on a developer machine the test says
 //! so and passes; in CI (`CI` set), where scripts/test.sh installs them, it fails.
 // qemu-user, and exit statuses from signals, are Linux matters.
 #![cfg(unix)]
 
 mod common;
-use common::*;
+use common::rng::Rng;
+use common::rv32::*;
+use common::{cli, tools};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -23,21 +25,9 @@ const QEMU: &str = "qemu-riscv32";
 /// Far more than any program here executes: a runaway program stops with 124 instead of hanging.
 const MAX_STEPS: &str = "10000000";
 
-fn have(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required in CI (scripts/test.sh installs it)"
-        );
-        eprintln!("{tool} not installed: skipping");
-    }
-    found
+/// Whether the suite can be built and run: both tools are looked for, so both are reported.
+fn suite_tools() -> bool {
+    tools::installed(GCC, "the conformance suite") & tools::installed(QEMU, "the conformance suite")
 }
 
 /// Exit status as a shell reports it: a process killed by signal S gives 128 + S, which is
@@ -53,7 +43,7 @@ struct Ran {
 }
 
 fn poie(elf: &Path) -> Ran {
-    let o = Command::new(env!("CARGO_BIN_EXE_poie"))
+    let o = cli::bin()
         .args(["run", "--max-steps", MAX_STEPS])
         .arg(elf)
         .stdin(Stdio::null())
@@ -177,7 +167,7 @@ const INSTRUCTIONS: &str =
 
 #[test]
 fn own_suite_passes_under_poie_and_qemu() {
-    if !(have(GCC) & have(QEMU)) {
+    if !suite_tools() {
         return;
     }
     let mut programs: Vec<(String, i32)> = std::fs::read_dir(suite_dir())
@@ -219,7 +209,7 @@ fn own_suite_passes_under_poie_and_qemu() {
 /// check's number under both machines, so a pass above means the checks ran.
 #[test]
 fn a_wrong_expectation_fails_with_its_check_number() {
-    if !(have(GCC) & have(QEMU)) {
+    if !suite_tools() {
         return;
     }
     // Each body's last check is wrong and any before it hold, so the status names the last.
@@ -291,17 +281,8 @@ const DUMP: i32 = BUF_HI;
 const DUMP_LEN: usize = 31 * 4;
 const OUT_LEN: usize = DUMP_LEN + (BUF_HI - BUF_LO) as usize;
 
-/// splitmix64: small, seedable and the same on every platform.
-struct Rng(u64);
-
+/// The draws of the random programs.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     fn below(&mut self, n: u32) -> u32 {
         (self.next() % u64::from(n)) as u32
     }
@@ -566,7 +547,7 @@ fn dump_diff(p: &[u8], q: &[u8]) -> String {
 
 #[test]
 fn random_programs_match_qemu() {
-    if !have(QEMU) {
+    if !tools::installed(QEMU, "the differential test") {
         return;
     }
     fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {

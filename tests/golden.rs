@@ -2,28 +2,14 @@
 //! every machine. `POIE_BLESS=1 cargo test --test golden` rewrites tests/data/golden-roots.json
 //! (only when the construction changes on purpose, with docs/SPEC.md).
 
+mod common;
+
+use common::golden::{self, Golden};
 use poie::guests;
 use poie::proof::{
     reference, unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, Simd,
 };
 use poie::source::Source;
-use poie::trace::VecSink;
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, PartialEq, Debug)]
-struct Golden {
-    guest: String,
-    input: String,
-    salt: String,
-    address: String,
-    hash: HashId,
-    lanes: u32,
-    chained: bool,
-    n: u64,
-    root: String,
-}
-
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden-roots.json");
 
 fn compute(
     guest: &str,
@@ -93,15 +79,10 @@ fn golden_roots_are_stable() {
     for (guest, input, salt, address, params) in cases() {
         let (n, root) = compute(&guest, &input, salt, address, params, Simd::detect(), 2);
         // The streaming root must also be the reference root of the whole trace.
-        let g = guests::find(&guest).expect("guest");
-        let mut sink = VecSink::default();
-        poie::vm::Vm::new(g.elf, input.as_bytes().to_vec())
-            .expect("loads")
-            .run(&mut sink, u64::MAX)
-            .expect("runs");
+        let trace = golden::trace(&guest, &input);
         let secret = unique_secret(params.hash, &salt, &address);
         assert_eq!(
-            reference::root(&params, &secret, &sink.0),
+            reference::root(&params, &secret, &trace),
             root,
             "{guest} {params:?}"
         );
@@ -123,16 +104,15 @@ fn golden_roots_are_stable() {
     }
     if std::env::var_os("POIE_BLESS").is_some() {
         std::fs::write(
-            PATH,
+            golden::PATH,
             serde_json::to_string_pretty(&computed).expect("json") + "\n",
         )
         .expect("write");
         return;
     }
-    let golden: Vec<Golden> =
-        serde_json::from_str(&std::fs::read_to_string(PATH).expect("golden file")).expect("parses");
-    assert_eq!(golden.len(), computed.len());
-    for (g, c) in golden.iter().zip(&computed) {
+    let committed = golden::load();
+    assert_eq!(committed.len(), computed.len());
+    for (g, c) in committed.iter().zip(&computed) {
         assert_eq!(g, c);
     }
 }

@@ -2,16 +2,12 @@
 //! gives the CPU's commitment; where it is not, it exits 125 with a message naming CUDA and
 //! the reason, never a panic.
 
-use std::process::Command;
+mod common;
 
-/// The binary under test: Cargo's, or `POIE_BIN` (scripts/gpu-check.sh runs this test binary on
-/// a GPU machine, where Cargo's build folder does not exist).
-fn poie() -> Command {
-    match std::env::var_os("POIE_BIN") {
-        Some(p) => Command::new(p),
-        None => Command::new(env!("CARGO_BIN_EXE_poie")),
-    }
-}
+// The binary under test is Cargo's, or `POIE_BIN` (scripts/gpu-check.sh runs this test binary on
+// a GPU machine, where Cargo's build folder does not exist).
+use common::cli::bin as poie;
+use common::fixtures;
 
 /// A usable CUDA device, or why there is none (this poie may be built without CUDA).
 fn probe() -> Result<String, String> {
@@ -24,13 +20,6 @@ fn probe() -> Result<String, String> {
 }
 
 const ADDRESS: &str = "0x1111111111111111111111111111111111111111";
-
-fn salt(dir: &std::path::Path) -> std::path::PathBuf {
-    let p = dir.join("salt");
-    let out = poie().args(["salt", "new"]).arg(&p).output().expect("run");
-    assert!(out.status.success(), "{out:?}");
-    p
-}
 
 fn prove(salt: &std::path::Path, device: &str, extra: &[&str]) -> std::process::Output {
     poie()
@@ -66,7 +55,7 @@ fn assert_clean_failure(out: &std::process::Output, needle: &str) {
 #[test]
 fn cuda_gives_the_cpu_commitment_or_says_why_not() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let salt = salt(dir.path());
+    let salt = fixtures::salt(dir.path(), "salt");
     let cpu = prove(&salt, "cpu", &[]);
     assert!(cpu.status.success(), "{cpu:?}");
     let gpu = prove(&salt, "cuda", &[]);
@@ -93,7 +82,7 @@ fn cuda_gives_the_cpu_commitment_or_says_why_not() {
 #[test]
 fn an_absent_device_number_fails_cleanly_everywhere() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let salt = salt(dir.path());
+    let salt = fixtures::salt(dir.path(), "salt");
     // No machine has a millionth device; one without CUDA fails earlier, as cleanly.
     let out = prove(&salt, "cuda:1000000", &[]);
     assert_clean_failure(&out, "");
@@ -102,7 +91,7 @@ fn an_absent_device_number_fails_cleanly_everywhere() {
 #[test]
 fn keccak_on_cuda_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let salt = salt(dir.path());
+    let salt = fixtures::salt(dir.path(), "salt");
     let out = prove(&salt, "cuda", &["--hash", "keccak"]);
     assert_clean_failure(&out, "blake3 only");
 }
@@ -110,7 +99,7 @@ fn keccak_on_cuda_is_refused() {
 #[test]
 fn unknown_devices_are_argument_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let salt = salt(dir.path());
+    let salt = fixtures::salt(dir.path(), "salt");
     let out = prove(&salt, "tpu", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected cpu, cuda or cuda:N"));

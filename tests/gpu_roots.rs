@@ -8,6 +8,9 @@
 //! `proof::gpu::emulation_tests` (kernel.cu compiled by the host C compiler).
 #![cfg(feature = "cuda")]
 
+mod common;
+
+use common::golden;
 use poie::guests;
 use poie::proof::gpu::{Gpu, GpuError};
 use poie::proof::{
@@ -55,33 +58,13 @@ fn synthetic(n: usize, seed: u64) -> Vec<Chunk> {
     t
 }
 
-#[derive(serde::Deserialize)]
-struct Golden {
-    guest: String,
-    input: String,
-    salt: String,
-    address: String,
-    hash: HashId,
-    lanes: u32,
-    chained: bool,
-    n: u64,
-    root: String,
-}
-
 #[test]
 fn gpu_matches_the_golden_roots() {
     let Some(gpu) = gpu() else { return };
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden-roots.json");
-    let golden: Vec<Golden> =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("golden file")).expect("json");
     let mut checked = 0;
-    for g in golden.iter().filter(|g| g.hash == HashId::Blake3) {
-        let mut salt = [0u8; 32];
-        hex::decode_to_slice(&g.salt, &mut salt).expect("salt");
-        let mut address = [0u8; 20];
-        hex::decode_to_slice(g.address.trim_start_matches("0x"), &mut address).expect("address");
+    for g in golden::load().iter().filter(|g| g.hash == HashId::Blake3) {
         let p = params(g.lanes, g.chained);
-        let secret = unique_secret(HashId::Blake3, &salt, &address);
+        let secret = unique_secret(HashId::Blake3, &g.salt(), &g.address());
         let guest = guests::find(&g.guest).expect("guest");
         let src = Source::Vm {
             elf: guest.elf.to_vec(),

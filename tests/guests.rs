@@ -1,12 +1,13 @@
 //! The built-in guests: each prints what an independent Rust computation says it should, runs
 //! identically under qemu-riscv32 (the oracle), and rebuilds bit-for-bit from source.
 
+mod common;
+
+use common::tools;
 use poie::guests::{self, ledger, GUESTS};
 use poie::trace::{NoTrace, VecSink};
 use poie::vm::{Outcome, Vm};
 use sha2::{Digest, Sha256};
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 fn run(name: &str, input: &[u8]) -> (String, u8) {
     let g = guests::find(name).expect("built-in guest");
@@ -125,52 +126,10 @@ fn sample_ledger_block_is_the_generated_one() {
     assert_eq!(sample, ledger::generate_block(1, 20_000).as_bytes());
 }
 
-/// Runs under qemu-riscv32 when it is installed. The README's test command installs it, and in
-/// CI (`CI` set) its absence is a failure rather than a skip.
-fn qemu_available() -> bool {
-    let found = Command::new("qemu-riscv32")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "qemu-riscv32 is required in CI"
-        );
-        eprintln!("qemu-riscv32 not installed: skipping the differential test");
-    }
-    found
-}
-
-fn qemu(elf: &[u8], input: &[u8]) -> (Vec<u8>, i32) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("guest.elf");
-    std::fs::write(&path, elf).expect("write elf");
-    // qemu-user refuses (silently, status 1) to load a file without execute permission.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-    let mut child = Command::new("qemu-riscv32")
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("qemu starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("feed stdin");
-    let out = child.wait_with_output().expect("qemu runs");
-    (out.stdout, out.status.code().unwrap_or(-1))
-}
-
 #[test]
 fn differential_against_qemu() {
-    if !qemu_available() {
+    // The README's test command installs qemu-riscv32.
+    if !tools::installed("qemu-riscv32", "the differential test") {
         return;
     }
     let extra: &[(&str, &[u8])] = &[
@@ -187,7 +146,7 @@ fn differential_against_qemu() {
         let g = guests::find(name).expect("guest");
         let mut vm = Vm::new(g.elf, input.to_vec()).expect("loads");
         let r = vm.run(&mut NoTrace, u64::MAX).expect("runs");
-        let (q_out, q_code) = qemu(g.elf, input);
+        let (q_out, q_code) = tools::qemu_run(g.elf, input).expect("qemu-riscv32 runs");
         assert_eq!(vm.stdout(), &q_out[..], "{name}: stdout differs from qemu");
         assert_eq!(
             i32::from(r.outcome.exit_code()),
@@ -216,28 +175,9 @@ fn traces_are_deterministic_across_runs_and_batch_sizes() {
 
 #[test]
 fn committed_elfs_rebuild_bit_for_bit() {
-    let cc = Command::new("riscv64-unknown-elf-gcc")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !cc {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "riscv64-unknown-elf-gcc is required in CI"
-        );
-        eprintln!("riscv64-unknown-elf-gcc not installed: skipping the rebuild check");
+    let Some(dir) = tools::rebuilt_guests() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let status = Command::new("bash")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/build-guests.sh"
-        ))
-        .arg(dir.path())
-        .status()
-        .expect("build script runs");
-    assert!(status.success());
+    };
     for g in GUESTS {
         let rebuilt = std::fs::read(dir.path().join(format!("{}.elf", g.name))).expect("built");
         assert!(

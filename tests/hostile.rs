@@ -4,87 +4,56 @@
 
 mod common;
 
-use common::*;
+use common::cli::{assert_ok, poie_within, refused, stderr, stdout};
+use common::fixtures::{self, check_args, reveal_args, vote_args};
+use common::rv32::*;
 use poie::proof::{HashId, Layout, Params, ProverConfig};
 use poie::protocol::keys::Key;
-use poie::protocol::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
+use poie::protocol::vote::{self, check, Verdict, Vote};
 use poie::protocol::windback::{self, Execution, Job};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// Runs poie in `dir`, killing it (and failing the test) after `secs` seconds.
-fn poie_within(dir: &Path, secs: u64, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_poie"))
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while child.try_wait().expect("waits").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("poie {args:?} still running after {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
-
+/// Runs poie in `dir` under a deadline of a minute.
 fn poie(dir: &Path, args: &[&str]) -> Output {
     poie_within(dir, 60, args)
 }
 
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit 125 (poie's own error) or 2 (usage), a message mentioning `what`, and no panic.
-fn refused(o: &Output, code: i32, what: &str) {
-    assert_eq!(o.status.code(), Some(code), "{}", err(o));
-    assert!(err(o).contains(what), "expected '{what}' in: {}", err(o));
-    assert!(!err(o).contains("panicked"), "{}", err(o));
-}
-
-/// A key, a windback over the built-in sort guest, a vote (8 lanes) and its reveal, in `d`.
-fn voted(d: &Path) {
+/// A folder with a key, a windback over the built-in sort guest, a vote (8 lanes) and its
+/// reveal.
+fn voted() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
     std::fs::write(d.join("in.txt"), "300 3").expect("write");
     std::fs::write(d.join("wb.txt"), "sort in.txt\n").expect("write");
     assert!(poie(d, &["key", "new", "k.key"]).status.success());
-    let o = poie(
+    assert_ok(&poie(
+        d,
+        &vote_args("v.salt", &["--lanes", "8", "--out", "vote.json"]),
+    ));
+    assert_ok(&poie(d, &reveal_args("vote.json", "v.salt", "reveal.json")));
+    dir
+}
+
+/// A leak claim against vote.json, from the unique secret in u.secret, made at time 5.
+fn leak_claim(d: &Path) -> Output {
+    poie(
         d,
         &[
-            "vote",
-            "--key",
-            "k.key",
-            "--windback",
-            "wb.txt",
-            "--salt-out",
-            "v.salt",
-            "--lanes",
-            "8",
-            "--out",
-            "vote.json",
-        ],
-    );
-    assert!(o.status.success(), "{}", err(&o));
-    let o = poie(
-        d,
-        &[
-            "reveal",
+            "leak-claim",
             "--vote",
             "vote.json",
-            "--salt-file",
-            "v.salt",
+            "--secret-file",
+            "u.secret",
+            "--claimant",
+            "0x2222222222222222222222222222222222222222",
+            "--at",
+            "5",
             "--out",
-            "reveal.json",
+            "claim.json",
         ],
-    );
-    assert!(o.status.success(), "{}", err(&o));
+    )
 }
 
 /// A looping guest: `jal x0, 0` forever.
@@ -94,9 +63,8 @@ fn looping_elf() -> Vec<u8> {
 
 #[test]
 fn signed_votes_with_impossible_layouts_are_refused_by_every_command() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     // Re-sign the vote with a bad lane count, as a hostile executor would.
     let key_text = std::fs::read_to_string(d.join("k.key")).expect("key");
     let seed =
@@ -118,15 +86,7 @@ fn signed_votes_with_impossible_layouts_are_refused_by_every_command() {
         )
         .expect("write");
         for args in [
-            vec![
-                "check",
-                "--vote",
-                "bad.json",
-                "--reveal",
-                "reveal.json",
-                "--windback",
-                "wb.txt",
-            ],
+            check_args("bad.json", "reveal.json", "wb.txt").to_vec(),
             vec![
                 "audit-respond",
                 "--vote",
@@ -158,9 +118,8 @@ fn signed_votes_with_impossible_layouts_are_refused_by_every_command() {
 
 #[test]
 fn extreme_arguments_get_clear_errors() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     let prove = |extra: &[&str]| {
         let mut args = vec![
             "prove",
@@ -208,27 +167,15 @@ fn extreme_arguments_get_clear_errors() {
     refused(&o, 2, "--samples");
     // The largest accepted values still run.
     let o = prove(&["--batch", "1048576", "--lanes", "65536", "--threads", "3"]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert_ok(&o);
 }
 
 #[test]
 fn secret_files_of_one_kind_are_refused_as_another() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     // Revealing with the key file as the salt would publish the signing key.
-    let o = poie(
-        d,
-        &[
-            "reveal",
-            "--vote",
-            "vote.json",
-            "--salt-file",
-            "k.key",
-            "--out",
-            "r2.json",
-        ],
-    );
+    let o = poie(d, &reveal_args("vote.json", "k.key", "r2.json"));
     refused(&o, 125, "holds a signing key");
     assert!(!d.join("r2.json").exists());
     let o = poie(
@@ -258,36 +205,15 @@ fn secret_files_of_one_kind_are_refused_as_another() {
             "u.secret",
         ],
     );
-    assert!(o.status.success(), "{}", err(&o));
+    assert_ok(&o);
     let o = poie(
         d,
         &["reveal", "--vote", "vote.json", "--salt-file", "u.secret"],
     );
     refused(&o, 125, "holds a unique secret");
-    let o = poie(
-        d,
-        &[
-            "leak-claim",
-            "--vote",
-            "vote.json",
-            "--secret-file",
-            "u.secret",
-            "--claimant",
-            "0x2222222222222222222222222222222222222222",
-            "--at",
-            "5",
-            "--out",
-            "claim.json",
-        ],
-    );
-    assert!(o.status.success(), "{}", err(&o));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        for f in ["claim.json", "u.secret", "k.key", "v.salt"] {
-            let mode = std::fs::metadata(d.join(f)).expect(f).permissions().mode();
-            assert_eq!(mode & 0o777, 0o600, "{f}");
-        }
+    assert_ok(&leak_claim(d));
+    for f in ["claim.json", "u.secret", "k.key", "v.salt"] {
+        fixtures::assert_private(&d.join(f));
     }
     // A headerless file (the old format) is refused with what was expected.
     std::fs::write(d.join("old.salt"), "ab".repeat(32)).expect("write");
@@ -300,9 +226,8 @@ fn secret_files_of_one_kind_are_refused_as_another() {
 
 #[test]
 fn audit_respond_with_the_wrong_salt_refuses_and_writes_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     assert!(poie(d, &["salt", "new", "other.salt"]).status.success());
     let o = poie(
         d,
@@ -343,22 +268,10 @@ fn audit_respond_with_the_wrong_salt_refuses_and_writes_nothing() {
 
 #[test]
 fn a_reveal_must_carry_the_salt_the_vote_committed_to() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     assert!(poie(d, &["salt", "new", "other.salt"]).status.success());
-    let o = poie(
-        d,
-        &[
-            "reveal",
-            "--vote",
-            "vote.json",
-            "--salt-file",
-            "other.salt",
-            "--out",
-            "r2.json",
-        ],
-    );
+    let o = poie(d, &reveal_args("vote.json", "other.salt", "r2.json"));
     refused(&o, 125, "not the salt");
     assert!(!d.join("r2.json").exists());
     // A forged reveal with a salt of the framer's choosing, and a leak claim made from it:
@@ -379,23 +292,8 @@ fn a_reveal_must_carry_the_salt_the_vote_committed_to() {
         format!("poie-unique-secret-v1\n{}\n", hex::encode(s)),
     )
     .expect("write");
-    let o = poie(
-        d,
-        &[
-            "leak-claim",
-            "--vote",
-            "vote.json",
-            "--secret-file",
-            "u.secret",
-            "--claimant",
-            "0x2222222222222222222222222222222222222222",
-            "--at",
-            "5",
-            "--out",
-            "claim.json",
-        ],
-    );
-    assert!(o.status.success(), "{}", err(&o));
+    let o = leak_claim(d);
+    assert_ok(&o);
     let o = poie(
         d,
         &[
@@ -410,23 +308,12 @@ fn a_reveal_must_carry_the_salt_the_vote_committed_to() {
             "10",
         ],
     );
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("committed to"));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("committed to"));
     // The same check refuses the forged reveal.
-    let o = poie(
-        d,
-        &[
-            "check",
-            "--vote",
-            "vote.json",
-            "--reveal",
-            "forged.json",
-            "--windback",
-            "wb.txt",
-        ],
-    );
+    let o = poie(d, &check_args("vote.json", "forged.json", "wb.txt"));
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("reveal"));
+    assert!(stdout(&o).contains("reveal"));
 }
 
 #[test]
@@ -435,57 +322,25 @@ fn vote_checks_its_outputs_before_the_work() {
     let d = dir.path();
     std::fs::write(d.join("wb.txt"), "hello\n").expect("write");
     assert!(poie(d, &["key", "new", "k.key"]).status.success());
-    let vote = |out: &str| {
-        poie(
-            d,
-            &[
-                "vote",
-                "--key",
-                "k.key",
-                "--windback",
-                "wb.txt",
-                "--salt-out",
-                "v.salt",
-                "--out",
-                out,
-            ],
-        )
-    };
+    let vote = |out: &str| poie(d, &vote_args("v.salt", &["--out", out]));
     refused(&vote("missing/vote.json"), 125, "does not exist");
     assert!(!d.join("v.salt").exists(), "no salt left behind");
     let o = vote("vote.json");
-    assert!(o.status.success(), "{}", err(&o));
+    assert_ok(&o);
 }
 
 #[cfg(unix)]
 #[test]
 fn fifos_and_devices_are_refused_where_a_file_is_meant() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = voted();
     let d = dir.path();
-    voted(d);
     let fifo = d.join("fifo");
     let made = Command::new("mkfifo").arg(&fifo).status();
     assert!(made.map(|s| s.success()).unwrap_or(false), "mkfifo");
     for special in ["fifo", "/dev/zero"] {
         let cases: Vec<Vec<&str>> = vec![
-            vec![
-                "check",
-                "--vote",
-                special,
-                "--reveal",
-                "reveal.json",
-                "--windback",
-                "wb.txt",
-            ],
-            vec![
-                "check",
-                "--vote",
-                "vote.json",
-                "--reveal",
-                "reveal.json",
-                "--windback",
-                special,
-            ],
+            check_args(special, "reveal.json", "wb.txt").to_vec(),
+            check_args("vote.json", "reveal.json", special).to_vec(),
             vec!["reveal", "--vote", "vote.json", "--salt-file", special],
             vec![
                 "vote",
@@ -561,12 +416,7 @@ fn the_step_limit_is_signed_and_every_replay_uses_it() {
     let (key, salt) = (Key::from_seed(&[3; 32]), [4u8; 32]);
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, 5000).expect("votes");
     assert_eq!((v.n, v.max_steps), (5000, 5000));
-    let reveal = Reveal {
-        version: VOTE_VERSION,
-        address: v.address,
-        root: v.root,
-        salt,
-    };
+    let reveal = fixtures::reveal(&v, salt);
     // The checker runs no limit of its own: the vote's is enough, and it terminates.
     assert_eq!(
         check(&v, &reveal, &jobs, cfg()).expect("checks"),

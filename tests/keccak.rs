@@ -2,14 +2,17 @@
 //! the Keccak team's published Keccak-f[1600] values, against the `sha3` crate's permutation
 //! and keccak256, and the proof's roots across backends against the golden roots.
 
-use poie::guests;
+mod common;
+
+use common::golden::{self, Golden};
+use common::rng::Rng;
 use poie::proof::hash::{KECCAK_LEAF, KECCAK_NODE};
 use poie::proof::keccak::{squeeze, KeccakMany, Template};
 use poie::proof::{
     prove_chunks, reference, unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig,
     Simd,
 };
-use poie::trace::{Chunk, TraceSink, VecSink};
+use poie::trace::{Chunk, TraceSink};
 use sha3::digest::common::hazmat::SerializableState;
 use sha3::{Digest, Keccak256, Keccak256Full};
 
@@ -76,16 +79,8 @@ const ZERO_TWICE: [u64; 25] = [
 /// padded calls and single states.
 const COUNTS: [usize; 12] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 37];
 
-/// splitmix64: deterministic pseudo-random test data without a dependency.
-struct Rng(u64);
+/// Random test data.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     fn bytes<const N: usize>(&mut self) -> [u8; N] {
         let mut out = [0u8; N];
         for b in &mut out {
@@ -266,58 +261,22 @@ fn backends_report_their_width_and_unavailable_ones_are_refused() {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Golden {
-    guest: String,
-    input: String,
-    salt: String,
-    address: String,
-    hash: HashId,
-    lanes: u32,
-    chained: bool,
-    n: u64,
-    root: String,
-}
-
-fn unhex<const N: usize>(s: &str) -> [u8; N] {
-    let v = hex::decode(s.trim_start_matches("0x")).expect("hex");
-    v.try_into().expect("length")
-}
-
-fn trace_of(guest: &str, input: &str) -> Vec<Chunk> {
-    let g = guests::find(guest).expect("guest");
-    let mut sink = VecSink::default();
-    poie::vm::Vm::new(g.elf, input.as_bytes().to_vec())
-        .expect("loads")
-        .run(&mut sink, u64::MAX)
-        .expect("runs");
-    sink.0
-}
-
 #[test]
 fn keccak_roots_are_the_golden_roots_on_every_backend_thread_count_and_batch() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden-roots.json");
-    let golden: Vec<Golden> =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("golden file")).expect("json");
-    let keccak: Vec<&Golden> = golden.iter().filter(|g| g.hash == HashId::Keccak).collect();
+    let all = golden::load();
+    let keccak: Vec<&Golden> = all.iter().filter(|g| g.hash == HashId::Keccak).collect();
     assert!(keccak.len() >= 12, "the golden file has keccak cases");
     let mut traces: Vec<((String, String), Vec<Chunk>)> = Vec::new();
     for g in keccak {
         let key = (g.guest.clone(), g.input.clone());
         if !traces.iter().any(|(k, _)| *k == key) {
-            traces.push((key.clone(), trace_of(&g.guest, &g.input)));
+            traces.push((key.clone(), golden::trace(&g.guest, &g.input)));
         }
         let trace = &traces.iter().find(|(k, _)| *k == key).expect("recorded").1;
         assert_eq!(trace.len() as u64, g.n, "{}", g.guest);
-        let params = Params {
-            hash: HashId::Keccak,
-            layout: Layout {
-                lanes: g.lanes,
-                chained: g.chained,
-            },
-        };
-        let secret = unique_secret(HashId::Keccak, &unhex(&g.salt), &unhex(&g.address));
-        let want: [u8; 32] = unhex(&g.root);
+        let params = g.params();
+        let secret = unique_secret(HashId::Keccak, &g.salt(), &g.address());
+        let want = g.root();
         for simd in Simd::available() {
             for (threads, batch) in [(0, 8192), (0, 64), (1, 256), (2, 8192), (2, 64), (3, 1)] {
                 let cfg = ProverConfig {
@@ -351,7 +310,7 @@ fn keccak_roots_are_the_golden_roots_on_every_backend_thread_count_and_batch() {
 fn keccak_roots_agree_across_backends_for_lane_counts_around_the_simd_widths() {
     // Chained rows of 1..=17 lanes reach every call size a chain makes: 1, a padded 4- or
     // 8-way call, full groups plus a remainder. The naive reference is the oracle.
-    let trace = trace_of("sort", "120 3");
+    let trace = golden::trace("sort", "120 3");
     let secret = unique_secret(HashId::Keccak, &[5; 32], &[6; 20]);
     for (lanes, chained) in [
         (2, true),

@@ -5,12 +5,15 @@
 //! repeats, and numbers swapped for extremes. A failure prints the seed and iteration that
 //! reproduce it.
 
+mod common;
+
+use common::fixtures;
 use poie::proof::{HashId, Hasher, Layout, Params, ProverConfig, Simd};
 use poie::protocol::audit::{self, AuditResponse};
 use poie::protocol::challenge::{Msg, Node, Tree};
 use poie::protocol::keys::Key;
 use poie::protocol::leak::{self, LeakClaim};
-use poie::protocol::vote::{self, Reveal, Vote, VOTE_VERSION};
+use poie::protocol::vote::{self, Reveal, Vote};
 use poie::protocol::windback::{self, Job};
 use poie::trace::{NullSink, VecSink};
 use poie::vm::Vm;
@@ -117,12 +120,7 @@ fn json_documents_never_panic_their_readers() {
     let (key, salt) = (Key::from_seed(&[7; 32]), [8u8; 32]);
     let jobs = jobs();
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, 100_000).expect("votes");
-    let r = Reveal {
-        version: VOTE_VERSION,
-        address: v.address,
-        root: v.root,
-        salt,
-    };
+    let r = fixtures::reveal(&v, salt);
     let resp = audit::respond(&v, &salt, &jobs, 4, cfg()).expect("responds");
     let secret = poie::proof::unique_secret(HashId::Blake3, &salt, &v.address);
     let claim = leak::claim(&v, secret, [9; 20], 1);

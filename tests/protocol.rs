@@ -1,10 +1,17 @@
 //! Votes, reveals and checks: the honest path and the cheating strategies a full check catches.
 
+mod common;
+
+use common::cli::{self, assert_ok, poie, stderr, stdout};
+use common::fixtures::{
+    self, challenge_args, check_args, read_json, referee_args, reveal, reveal_args, serve_args,
+    vote_args,
+};
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig};
 use poie::protocol::keys::Key;
-use poie::protocol::vote::{self, check, Reveal, Verdict, Vote, VOTE_VERSION};
+use poie::protocol::vote::{self, check, Verdict, Vote, VOTE_VERSION};
 use poie::protocol::windback::{self, Job};
-use std::process::Command;
+use std::path::Path;
 
 fn jobs() -> Vec<Job> {
     let sort = poie::guests::find("sort").expect("sort").elf.to_vec();
@@ -45,13 +52,27 @@ fn cfg() -> ProverConfig {
     }
 }
 
-fn reveal(v: &Vote, salt: [u8; 32]) -> Reveal {
-    Reveal {
-        version: VOTE_VERSION,
-        address: v.address,
-        root: v.root,
-        salt,
-    }
+/// The hasher of the executor with `key` and `salt`.
+fn hasher(salt: &[u8; 32], key: &Key) -> Hasher {
+    Hasher::new(
+        params().hash,
+        unique_secret(params().hash, salt, &key.address()),
+        cfg().simd,
+    )
+    .expect("backend")
+}
+
+/// The vote on `jobs` of an honest executor (key seed 1, salt 2).
+fn honest_vote(jobs: &[Job]) -> Vote {
+    vote::vote(
+        &Key::from_seed(&[1; 32]),
+        jobs,
+        params(),
+        cfg(),
+        &[2; 32],
+        u64::MAX,
+    )
+    .expect("votes")
 }
 
 #[test]
@@ -73,15 +94,7 @@ fn honest_vote_checks_valid() {
 #[test]
 fn copycat_is_caught() {
     let jobs = jobs();
-    let honest = vote::vote(
-        &Key::from_seed(&[1; 32]),
-        &jobs,
-        params(),
-        cfg(),
-        &[2; 32],
-        u64::MAX,
-    )
-    .expect("votes");
+    let honest = honest_vote(&jobs);
     // The copycat re-signs the honest executor's results under its own key without executing.
     let copycat = Key::from_seed(&[3; 32]);
     let own_salt = [4u8; 32];
@@ -114,23 +127,10 @@ fn windback_skipping_is_caught_with_the_first_missing_index() {
     let jobs = jobs();
     let key = Key::from_seed(&[5; 32]);
     let salt = [6u8; 32];
-    let honest = vote::vote(
-        &Key::from_seed(&[1; 32]),
-        &jobs,
-        params(),
-        cfg(),
-        &[2; 32],
-        u64::MAX,
-    )
-    .expect("votes");
+    let honest = honest_vote(&jobs);
     // The skipper executes only the first job, copies the later state roots, and proves the
     // shorter trace under the full windback's digest.
-    let h = Hasher::new(
-        params().hash,
-        unique_secret(params().hash, &salt, &key.address()),
-        cfg().simd,
-    )
-    .expect("backend");
+    let h = hasher(&salt, &key);
     let mut prover = Prover::new(params(), h, cfg());
     let mut roots = windback::execute(&jobs[..1], &mut prover, u64::MAX).expect("runs");
     roots.extend_from_slice(&honest.state_roots[1..]);
@@ -202,124 +202,52 @@ fn wrong_state_root_signature_reveal_and_windback_are_caught() {
 fn cli_key_vote_reveal_check() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let poie = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_poie"))
-            .current_dir(d)
-            .args(args)
-            .output()
-            .expect("runs")
-    };
-    std::fs::write(d.join("in.txt"), "400 3").expect("write");
-    std::fs::write(d.join("wb.txt"), "# a windback\nsort in.txt\nhello\n").expect("write");
-    let o = poie(&["key", "new", "k.key"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let printed = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(d.join("k.key"))
-            .expect("key")
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
-    let o = poie(&[
-        "vote",
-        "--key",
-        "k.key",
-        "--windback",
-        "wb.txt",
-        "--salt-out",
-        "v.salt",
-        "--lanes",
-        "8",
-        "--out",
-        "vote.json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(d.join("v.salt"))
-                .expect("salt")
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600
-        );
-    }
-    assert!(poie(&[
-        "reveal",
-        "--vote",
-        "vote.json",
-        "--salt-file",
-        "v.salt",
-        "--out",
-        "reveal.json"
-    ])
-    .status
-    .success());
-    let o = poie(&[
-        "check",
-        "--vote",
-        "vote.json",
-        "--reveal",
-        "reveal.json",
-        "--windback",
-        "wb.txt",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let printed = fixtures::windback_and_key(d, "400 3", "# a windback\nsort in.txt\nhello\n");
+    fixtures::assert_private(&d.join("k.key"));
+    let o = poie(
+        d,
+        &vote_args("v.salt", &["--lanes", "8", "--out", "vote.json"]),
     );
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "valid");
-    // One spelling of the address everywhere: what `key new` printed, `0x` + 40 hex digits, in
-    // the vote and the reveal; files with the bare 40 digits (older files) are still read.
+    assert_ok(&o);
+    fixtures::assert_private(&d.join("v.salt"));
+    assert!(poie(d, &reveal_args("vote.json", "v.salt", "reveal.json"))
+        .status
+        .success());
+    let o = poie(d, &check_args("vote.json", "reveal.json", "wb.txt"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "valid");
+    one_spelling_of_the_address_everywhere(d, &printed);
+    // A second vote refuses to reuse a salt file.
+    let o = poie(d, &vote_args("v.salt", &[]));
+    assert!(!o.status.success());
+    tampered_votes_are_invalid_and_malformed_files_errors(d);
+}
+
+/// What `key new` printed, `0x` + 40 hex digits, in the vote and the reveal; files with the
+/// bare 40 digits (older files) are still read.
+fn one_spelling_of_the_address_everywhere(d: &Path, printed: &str) {
     assert!(
         printed.starts_with("0x") && printed.len() == 42,
         "{printed}"
     );
-    let json = |name: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(d.join(name)).expect("file")).expect("json")
-    };
-    assert_eq!(json("vote.json")["address"], printed.as_str());
-    assert_eq!(json("reveal.json")["address"], printed.as_str());
+    let json = |name: &str| -> serde_json::Value { read_json(d.join(name)) };
+    assert_eq!(json("vote.json")["address"], printed);
+    assert_eq!(json("reveal.json")["address"], printed);
     for name in ["vote.json", "reveal.json"] {
         let text = std::fs::read_to_string(d.join(name)).expect("file");
-        let bare = text.replace(&printed, &printed[2..]);
+        let bare = text.replace(printed, &printed[2..]);
         assert_ne!(bare, text);
         std::fs::write(d.join(format!("bare-{name}")), bare).expect("write");
     }
-    let o = poie(&[
-        "check",
-        "--vote",
-        "bare-vote.json",
-        "--reveal",
-        "bare-reveal.json",
-        "--windback",
-        "wb.txt",
-    ]);
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout).trim(),
-        "valid",
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let o = poie(
+        d,
+        &check_args("bare-vote.json", "bare-reveal.json", "wb.txt"),
     );
-    // A second vote refuses to reuse a salt file.
-    let o = poie(&[
-        "vote",
-        "--key",
-        "k.key",
-        "--windback",
-        "wb.txt",
-        "--salt-out",
-        "v.salt",
-    ]);
-    assert!(!o.status.success());
-    // A tampered vote file is invalid (exit 1); a malformed one is an error (125).
+    assert_eq!(stdout(&o).trim(), "valid", "{}", stderr(&o));
+}
+
+/// A tampered vote file is invalid (exit 1); a malformed vote or windback is an error (125).
+fn tampered_votes_are_invalid_and_malformed_files_errors(d: &Path) {
     let text = std::fs::read_to_string(d.join("vote.json")).expect("vote");
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
     let n = v["n"].as_u64().expect("n");
@@ -328,44 +256,16 @@ fn cli_key_vote_reveal_check() {
         text.replace(&format!("\"n\": {n}"), &format!("\"n\": {}", n + 1)),
     )
     .expect("write");
-    let o = poie(&[
-        "check",
-        "--vote",
-        "bad.json",
-        "--reveal",
-        "reveal.json",
-        "--windback",
-        "wb.txt",
-    ]);
+    let o = poie(d, &check_args("bad.json", "reveal.json", "wb.txt"));
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("bad signature"));
+    assert!(stdout(&o).contains("bad signature"));
     std::fs::write(d.join("junk.json"), "{\"version\": 1}").expect("write");
-    let o = poie(&[
-        "check",
-        "--vote",
-        "junk.json",
-        "--reveal",
-        "reveal.json",
-        "--windback",
-        "wb.txt",
-    ]);
+    let o = poie(d, &check_args("junk.json", "reveal.json", "wb.txt"));
     assert_eq!(o.status.code(), Some(125));
     std::fs::write(d.join("wb2.txt"), "sort a b c\n").expect("write");
-    let o = poie(&[
-        "check",
-        "--vote",
-        "vote.json",
-        "--reveal",
-        "reveal.json",
-        "--windback",
-        "wb2.txt",
-    ]);
+    let o = poie(d, &check_args("vote.json", "reveal.json", "wb2.txt"));
     assert_eq!(o.status.code(), Some(125));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("line 1"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
 }
 
 #[test]
@@ -462,18 +362,7 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
     let jobs = jobs();
     let (a, b) = (Key::from_seed(&[21; 32]), Key::from_seed(&[22; 32]));
     let (sa, sb) = ([23u8; 32], [24u8; 32]);
-    let ha = Hasher::new(
-        params().hash,
-        unique_secret(params().hash, &sa, &a.address()),
-        cfg().simd,
-    )
-    .expect("backend");
-    let hb = Hasher::new(
-        params().hash,
-        unique_secret(params().hash, &sb, &b.address()),
-        cfg().simd,
-    )
-    .expect("backend");
+    let (ha, hb) = (hasher(&sa, &a), hasher(&sb, &b));
     let mut both = poie::trace::Tee(
         Prover::new(params(), ha, cfg()),
         Prover::new(params(), hb, cfg()),
@@ -509,120 +398,55 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
 fn cli_serve_challenge_referee_over_loopback() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let bin = env!("CARGO_BIN_EXE_poie");
-    let poie = |args: &[&str]| {
-        Command::new(bin)
-            .current_dir(d)
-            .args(args)
-            .output()
-            .expect("runs")
-    };
-    std::fs::write(d.join("in.txt"), "300 3").expect("write");
-    std::fs::write(d.join("wb.txt"), "sort in.txt\nhello\n").expect("write");
-    assert!(poie(&["key", "new", "k.key"]).status.success());
+    fixtures::windback_and_key(d, "300 3", "sort in.txt\nhello\n");
     // A lying executor: votes on (and later serves) a trace with step 1234 corrupted.
-    let o = poie(&[
-        "vote",
-        "--key",
-        "k.key",
-        "--windback",
-        "wb.txt",
-        "--salt-out",
-        "s",
-        "--lanes",
-        "4",
-        "--lie-at",
-        "1234",
-        "--out",
-        "v.json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(poie(&[
-        "reveal",
-        "--vote",
-        "v.json",
-        "--salt-file",
-        "s",
-        "--out",
-        "r.json"
-    ])
-    .status
-    .success());
+    let lie = ["--lie-at", "1234"];
+    let o = poie(
+        d,
+        &vote_args(
+            "s",
+            &["--lanes", "4", "--lie-at", "1234", "--out", "v.json"],
+        ),
+    );
+    assert_ok(&o);
+    assert!(poie(d, &reveal_args("v.json", "s", "r.json"))
+        .status
+        .success());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
         .expect("addr")
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut server = Command::new(bin)
+    let mut server = cli::bin()
         .current_dir(d)
-        .args([
-            "serve",
-            "--vote",
-            "v.json",
-            "--key",
-            "k.key",
-            "--salt-file",
-            "s",
-            "--windback",
-            "wb.txt",
-            "--listen",
-            &addr,
-            "--lie-at",
-            "1234",
-        ])
+        .args(serve_args("k.key", &addr, &lie))
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("serve starts");
     // Until the server listens, the challenger's connection is refused (and it exits 125).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let o = loop {
-        let o = poie(&[
-            "challenge",
-            "--connect",
-            &addr,
-            "--vote",
-            "v.json",
-            "--reveal",
-            "r.json",
-            "--windback",
-            "wb.txt",
-            "--transcript",
-            "t.json",
-        ]);
+        let o = poie(d, &challenge_args(&addr, &[]));
         if o.status.success() || std::time::Instant::now() > deadline {
             break o;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let _ = server.wait();
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let out = stdout(&o);
     assert!(
         out.contains("executor loses: wrong chunk at step 1234"),
         "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
+        stderr(&o)
     );
-    let referee = || {
-        poie(&[
-            "referee",
-            "--transcript",
-            "t.json",
-            "--vote",
-            "v.json",
-            "--reveal",
-            "r.json",
-            "--windback",
-            "wb.txt",
-        ])
-    };
+    let referee = || poie(d, &referee_args());
     let o = referee();
-    assert!(String::from_utf8_lossy(&o.stdout).contains("executor loses: wrong chunk at step 1234"));
+    assert!(stdout(&o).contains("executor loses: wrong chunk at step 1234"));
     assert_eq!(o.status.code(), Some(0));
     // The conviction rests on the executor's signature over its opening: altered, the same
     // transcript proves nothing.
-    let mut t: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("t.json")).expect("transcript"))
-            .expect("json");
+    let mut t: serde_json::Value = read_json(d.join("t.json"));
     let last = t["entries"]
         .as_array_mut()
         .and_then(|e| e.last_mut())
@@ -632,7 +456,7 @@ fn cli_serve_challenge_referee_over_loopback() {
     last["sig"] = serde_json::Value::String(format!("{flipped}{}", &sig[1..]));
     std::fs::write(d.join("t.json"), serde_json::to_vec(&t).expect("json")).expect("write");
     let o = referee();
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = stdout(&o);
     assert!(out.starts_with("unproven: the signature of reply"), "{out}");
     assert_eq!(o.status.code(), Some(1));
 }
@@ -686,13 +510,6 @@ fn simulate_is_deterministic_and_catches_each_strategy_by_its_mechanism() {
 fn cli_simulate_writes_stakes_only_when_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let poie = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_poie"))
-            .current_dir(d)
-            .args(args)
-            .output()
-            .expect("runs")
-    };
     let small = [
         "simulate",
         "--seed",
@@ -702,18 +519,16 @@ fn cli_simulate_writes_stakes_only_when_asked() {
         "--lanes",
         "4",
     ];
-    let o = poie(&small);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("| executor |"));
+    let o = poie(d, &small);
+    assert_ok(&o);
+    assert!(stdout(&o).contains("| executor |"));
     let left: Vec<_> = std::fs::read_dir(d).expect("dir").collect();
     assert!(left.is_empty(), "simulate wrote {left:?} unasked");
     let mut args = small.to_vec();
     args.extend_from_slice(&["--out", "stakes.json"]);
-    let o = poie(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let stakes: std::collections::BTreeMap<String, u64> =
-        serde_json::from_slice(&std::fs::read(d.join("stakes.json")).expect("stakes"))
-            .expect("json");
+    let o = poie(d, &args);
+    assert_ok(&o);
+    let stakes: std::collections::BTreeMap<String, u64> = read_json(d.join("stakes.json"));
     assert!(stakes.len() >= 7, "{stakes:?}");
     assert!(
         stakes.keys().all(|a| a.starts_with("0x") && a.len() == 42),

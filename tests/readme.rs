@@ -4,6 +4,10 @@
 //! parallel runs cannot collide). `poie bench` lines would be skipped (too slow); there are
 //! none in the marked blocks.
 
+mod common;
+
+use common::cli;
+use common::fixtures::read_json;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -65,8 +69,18 @@ fn readme_examples_run_literally() {
         .map(|(_, b)| b.as_str())
         .collect();
     assert!(marked.len() >= 2, "no marked example blocks in README.md");
-    // Every example that uses poie is either run here or only benchmarks (too slow to run).
-    for (m, b) in &blocks {
+    every_poie_example_is_marked_or_a_benchmark(&blocks);
+    let script = script(&marked, &free_port().to_string());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = dir.path().join("work");
+    let (out, err) = run_with_poie_on_path(dir.path(), &work, &script);
+    what_the_examples_say_they_do(&out, &err);
+    what_the_examples_wrote(&work, &out);
+}
+
+/// Every example that uses poie is either run here or only benchmarks (too slow to run).
+fn every_poie_example_is_marked_or_a_benchmark(blocks: &[(bool, String)]) {
+    for (m, b) in blocks {
         if !m {
             for c in commands(b) {
                 let c = c.trim_start();
@@ -77,10 +91,14 @@ fn readme_examples_run_literally() {
             }
         }
     }
-    let port = free_port().to_string();
+}
+
+/// The marked blocks' commands as one bash script, benchmarks left out, the challenge game on
+/// `port`.
+fn script(marked: &[&str], port: &str) -> String {
     let mut script =
         String::from("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n");
-    for b in &marked {
+    for b in marked {
         for c in commands(b) {
             if c.trim_start().starts_with("poie bench") {
                 continue;
@@ -95,14 +113,17 @@ fn readme_examples_run_literally() {
             script.push('\n');
         }
     }
+    script
+}
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let work = dir.path().join("work");
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&work).expect("mkdir");
+/// Runs `script` with bash in the new folder `work`, with `poie` on PATH meaning the binary
+/// under test (a link in `dir`/bin), for 300 s at most; it must succeed. Its stdout and stderr.
+fn run_with_poie_on_path(dir: &Path, work: &Path, script: &str) -> (String, String) {
+    let bin = dir.join("bin");
+    std::fs::create_dir(work).expect("mkdir");
     std::fs::create_dir(&bin).expect("mkdir");
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_poie"), bin.join("poie")).expect("symlink");
-    std::fs::write(dir.path().join("readme.sh"), &script).expect("write");
+    std::os::unix::fs::symlink(cli::bin_path(), bin.join("poie")).expect("symlink");
+    std::fs::write(dir.join("readme.sh"), script).expect("write");
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -111,8 +132,8 @@ fn readme_examples_run_literally() {
     let mut child = {
         use std::os::unix::process::CommandExt;
         Command::new("bash")
-            .arg(dir.path().join("readme.sh"))
-            .current_dir(&work)
+            .arg(dir.join("readme.sh"))
+            .current_dir(work)
             .env("PATH", path)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -153,8 +174,10 @@ fn readme_examples_run_literally() {
         status.success(),
         "{status}\n--- script\n{script}--- stdout\n{out}--- stderr\n{err}"
     );
+    (out, err)
+}
 
-    // What the examples say they do.
+fn what_the_examples_say_they_do(out: &str, err: &str) {
     assert!(
         out.contains("valid: chunk 12345 opens against root"),
         "{out}"
@@ -175,10 +198,11 @@ fn readme_examples_run_literally() {
     ] {
         assert!(err.contains(line), "missing {line:?} in:\n{err}");
     }
+}
+
+fn what_the_examples_wrote(work: &Path, out: &str) {
     // One spelling of addresses: `key new` printed the vote's and the reveal's.
-    let json = |name: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(work.join(name)).expect(name)).expect("json")
-    };
+    let json = |name: &str| -> serde_json::Value { read_json(work.join(name)) };
     let address = json("vote.json")["address"]
         .as_str()
         .expect("address")

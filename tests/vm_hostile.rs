@@ -13,7 +13,8 @@
 
 mod common;
 
-use common::*;
+use common::rv32::*;
+use common::{cli, tools};
 use poie::trace::{NoTrace, VecSink};
 use poie::vm::{LoadError, Outcome, Trap, TrapKind, Vm, MAX_RESIDENT_PAGES};
 use std::path::Path;
@@ -76,7 +77,7 @@ fn poie_run_measured(dir: &Path, name: &str, elf: &[u8]) -> Measured {
             .arg(&rss_file)
             .args(["-f", "%M"]);
     }
-    cmd.arg(env!("CARGO_BIN_EXE_poie"))
+    cmd.arg(cli::bin_path())
         .arg("run")
         .arg(&path)
         .stdin(Stdio::null())
@@ -394,7 +395,7 @@ fn run_both(image: &[u8], expect: i32) -> Outcome {
     let mut vm = load(image);
     let r = vm.run(&mut NoTrace, 10_000).expect("runs");
     assert_eq!(i32::from(r.outcome.exit_code()), expect, "{}", r.outcome);
-    match qemu_run(image, b"") {
+    match tools::qemu_run(image, b"") {
         Some((_, code)) => assert_eq!(code, expect, "qemu-riscv32"),
         None => eprintln!("qemu-riscv32 not installed: poie alone checked"),
     }
@@ -479,7 +480,7 @@ fn code_read_into_writable_executable_pages_runs_as_read() {
     let mut vm = Vm::new(&image, input.clone()).expect("loads");
     let r = vm.run(&mut NoTrace, 10_000).expect("runs");
     assert_eq!(r.outcome, Outcome::Exited(42), "{}", r.outcome);
-    match qemu_run(&image, &input) {
+    match tools::qemu_run(&image, &input) {
         Some((_, code)) => assert_eq!(code, 42, "qemu-riscv32"),
         None => eprintln!("qemu-riscv32 not installed: poie alone checked"),
     }
@@ -624,7 +625,7 @@ fn a_c_guest_reads_its_initial_stack_like_on_linux() {
     );
     let out = String::from_utf8_lossy(vm.stdout()).into_owned();
     assert_eq!(out, INITSTACK_OUT);
-    match qemu_run(INITSTACK, b"unread") {
+    match tools::qemu_run(INITSTACK, b"unread") {
         Some((q_out, code)) => {
             assert_eq!(code, 0, "qemu-riscv32 exit code");
             let q_out = String::from_utf8_lossy(&q_out).into_owned();
@@ -636,29 +637,9 @@ fn a_c_guest_reads_its_initial_stack_like_on_linux() {
 
 #[test]
 fn initstack_guest_rebuilds_bit_for_bit() {
-    if Command::new("riscv64-unknown-elf-gcc")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "riscv64-unknown-elf-gcc is required in CI"
-        );
-        eprintln!("riscv64-unknown-elf-gcc not installed: skipping the rebuild check");
+    let Some(dir) = tools::rebuilt_guests() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let status = Command::new("bash")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/build-guests.sh"
-        ))
-        .arg(dir.path())
-        .stderr(Stdio::null())
-        .status()
-        .expect("build script runs");
-    assert!(status.success());
+    };
     let rebuilt = std::fs::read(dir.path().join("initstack.elf")).expect("built");
     assert!(
         rebuilt == INITSTACK,

@@ -1,7 +1,7 @@
 //! Per-instruction behaviour of the VM, edge cases included, and what each step records.
 
 mod common;
-use common::*;
+use common::rv32::*;
 use poie::trace::{Step, VecSink};
 use poie::vm::{Outcome, TrapKind, Vm};
 

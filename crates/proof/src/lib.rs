@@ -15,6 +15,8 @@
 pub mod backend;
 pub mod commitment;
 pub mod engine;
+#[doc(hidden)]
+pub mod golden;
 #[cfg(feature = "cuda")]
 pub mod gpu;
 pub mod gpu_info;

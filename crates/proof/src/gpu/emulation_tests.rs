@@ -220,30 +220,11 @@ fn check_trace(
 /// guests, through the emulated kernels with small blocks, give the committed roots.
 #[test]
 fn emulated_kernels_give_the_golden_roots() {
-    #[derive(serde::Deserialize)]
-    struct Golden {
-        guest: String,
-        input: String,
-        salt: String,
-        address: String,
-        hash: HashId,
-        lanes: u32,
-        chained: bool,
-        n: u64,
-        root: String,
-    }
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/data/golden-roots.json"
-    );
-    let golden: Vec<Golden> =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("golden file")).expect("json");
     let mut checked = 0;
-    for g in golden.iter().filter(|g| g.hash == HashId::Blake3) {
-        let mut salt = [0u8; 32];
-        hex::decode_to_slice(&g.salt, &mut salt).expect("salt");
-        let mut address = [0u8; 20];
-        hex::decode_to_slice(g.address.trim_start_matches("0x"), &mut address).expect("address");
+    for g in crate::golden::load()
+        .iter()
+        .filter(|g| g.hash == HashId::Blake3)
+    {
         let guest = poie_guests::find(&g.guest).expect("guest");
         let mut sink = poie_trace::VecSink::default();
         poie_vm::Vm::new(guest.elf, g.input.as_bytes().to_vec())
@@ -251,7 +232,7 @@ fn emulated_kernels_give_the_golden_roots() {
             .run(&mut sink, u64::MAX)
             .expect("runs");
         assert_eq!(sink.0.len() as u64, g.n);
-        let secret = unique_secret(HashId::Blake3, &salt, &address);
+        let secret = unique_secret(HashId::Blake3, &g.salt(), &g.address());
         let rows = plan::rows_for(g.lanes, 64);
         let fuse = if g.chained { 0 } else { plan::FUSE };
         let Some(root) = check_trace(g.lanes, g.chained, rows, &sink.0, &secret, fuse, false)

@@ -1,0 +1,15 @@
+//! splitmix64: a small, seedable generator that is the same on every platform, so random test
+//! data needs no dependency and every failure replays. Test files add the draws they need in
+//! `impl Rng` blocks of their own.
+
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
