@@ -140,69 +140,124 @@ fn u32_at(b: &[u8], off: usize) -> u32 {
 /// nothing but the parse. `reserved` is the stack range `[start, end)`, which segments may not
 /// overlap.
 pub fn parse(image: &[u8], reserved: (u32, u32)) -> Result<Program, ElfError> {
-    if image.len() < EHDR_LEN {
-        return Err(ElfError::TooShort(image.len()));
-    }
-    if image.get(..4) != Some(&b"\x7fELF"[..]) {
-        return Err(ElfError::BadMagic);
-    }
-    let class = image.get(4).copied().unwrap_or(0);
-    if class != 1 {
-        return Err(ElfError::NotElf32(class));
-    }
-    let data = image.get(5).copied().unwrap_or(0);
-    if data != 1 {
-        return Err(ElfError::NotLittleEndian(data));
-    }
-    let e_type = u16_at(image, 16);
-    let e_machine = u16_at(image, 18);
-    if e_machine != EM_RISCV {
-        return Err(ElfError::NotRiscv(e_machine));
-    }
-    if e_type != ET_EXEC {
-        return Err(ElfError::NotExecutable(e_type));
-    }
-    let flags = u32_at(image, 36);
-    if flags & EF_RISCV_RVC != 0 {
-        return Err(ElfError::UnsupportedFlags(
-            flags,
-            "compressed instructions (RVC) are not supported; build with -march=rv32im",
-        ));
-    }
-    if flags & EF_RISCV_FLOAT_ABI != 0 {
-        return Err(ElfError::UnsupportedFlags(
-            flags,
-            "a hardware floating-point ABI is not supported; build with -mabi=ilp32",
-        ));
-    }
-    let entry = u32_at(image, 24);
-    let phoff = u32_at(image, 28);
-    let phentsize = u16_at(image, 42);
-    let phnum = u16_at(image, 44);
-    let table_end = u64::from(phoff) + u64::from(phnum) * u64::from(phentsize);
-    if (phentsize as usize) < PHDR_LEN || table_end > image.len() as u64 {
-        return Err(ElfError::PhdrsOutOfFile {
-            off: phoff,
-            num: phnum,
-            size: phentsize,
-            len: image.len(),
-        });
-    }
-
+    let header = Header::read(image)?;
     let mut segments = Vec::new();
     let mut phdr = 0;
     let mut end = 0u64;
-    for index in 0..phnum as usize {
-        // In the file: the table's end was checked above.
-        let h = phoff as usize + index * phentsize as usize;
+    for index in 0..header.phnum as usize {
+        // In the file: the table's end was checked by `Header::read`.
+        let h = header.phoff as usize + index * header.phentsize as usize;
         if u32_at(image, h) != PT_LOAD {
             continue;
         }
+        let seg = Segment::read(image, h, index, reserved)?;
+        // Linux's rule for AT_PHDR; the last match wins, as in its loop.
+        if seg.offset <= header.phoff && header.phoff - seg.offset < seg.filesz {
+            phdr = seg.vaddr.wrapping_add(header.phoff - seg.offset);
+        }
+        end = end.max(u64::from(seg.vaddr) + u64::from(seg.memsz));
+        segments.push(seg);
+    }
+    if segments.is_empty() {
+        return Err(ElfError::NoLoadSegment);
+    }
+    let code = || segments.iter().filter(|s| s.executable() && s.memsz > 0);
+    if code().next().is_none() {
+        return Err(ElfError::NoCode);
+    }
+    let entry = header.entry;
+    let in_code = |s: &Segment| {
+        entry >= s.vaddr && u64::from(entry) < u64::from(s.vaddr) + u64::from(s.memsz)
+    };
+    if !entry.is_multiple_of(4) || !code().any(in_code) {
+        return Err(ElfError::BadEntry(entry));
+    }
+    Ok(Program {
+        entry,
+        segments,
+        phdr,
+        phnum: header.phnum,
+        end,
+    })
+}
+
+/// What the ELF header says about a program: where it starts and where its program headers
+/// are (checked to lie in the file).
+struct Header {
+    entry: u32,
+    phoff: u32,
+    phentsize: u16,
+    phnum: u16,
+}
+
+impl Header {
+    /// Checks the identification, machine, type and flags of an RV32IM executable, and that
+    /// the program-header table lies in the file.
+    fn read(image: &[u8]) -> Result<Header, ElfError> {
+        if image.len() < EHDR_LEN {
+            return Err(ElfError::TooShort(image.len()));
+        }
+        if image.get(..4) != Some(&b"\x7fELF"[..]) {
+            return Err(ElfError::BadMagic);
+        }
+        let class = image.get(4).copied().unwrap_or(0);
+        if class != 1 {
+            return Err(ElfError::NotElf32(class));
+        }
+        let data = image.get(5).copied().unwrap_or(0);
+        if data != 1 {
+            return Err(ElfError::NotLittleEndian(data));
+        }
+        let e_type = u16_at(image, 16);
+        let e_machine = u16_at(image, 18);
+        if e_machine != EM_RISCV {
+            return Err(ElfError::NotRiscv(e_machine));
+        }
+        if e_type != ET_EXEC {
+            return Err(ElfError::NotExecutable(e_type));
+        }
+        let flags = u32_at(image, 36);
+        if flags & EF_RISCV_RVC != 0 {
+            return Err(ElfError::UnsupportedFlags(
+                flags,
+                "compressed instructions (RVC) are not supported; build with -march=rv32im",
+            ));
+        }
+        if flags & EF_RISCV_FLOAT_ABI != 0 {
+            return Err(ElfError::UnsupportedFlags(
+                flags,
+                "a hardware floating-point ABI is not supported; build with -mabi=ilp32",
+            ));
+        }
+        let header = Header {
+            entry: u32_at(image, 24),
+            phoff: u32_at(image, 28),
+            phentsize: u16_at(image, 42),
+            phnum: u16_at(image, 44),
+        };
+        let table_end =
+            u64::from(header.phoff) + u64::from(header.phnum) * u64::from(header.phentsize);
+        if (header.phentsize as usize) < PHDR_LEN || table_end > image.len() as u64 {
+            return Err(ElfError::PhdrsOutOfFile {
+                off: header.phoff,
+                num: header.phnum,
+                size: header.phentsize,
+                len: image.len(),
+            });
+        }
+        Ok(header)
+    }
+}
+
+impl Segment {
+    /// The `PT_LOAD` header at `h`, the `index`th: its bytes in the file, no larger in the file
+    /// than in memory, inside the 32-bit address space, clear of the `reserved` stack range.
+    fn read(image: &[u8], h: usize, index: usize, reserved: (u32, u32)) -> Result<Self, ElfError> {
         let offset = u32_at(image, h + 4);
         let vaddr = u32_at(image, h + 8);
         let filesz = u32_at(image, h + 16);
         let memsz = u32_at(image, h + 20);
-        let pflags = u32_at(image, h + 24);
+        let flags = u32_at(image, h + 24);
         if u64::from(offset) + u64::from(filesz) > image.len() as u64 {
             return Err(ElfError::SegmentOutOfFile {
                 index,
@@ -234,37 +289,12 @@ pub fn parse(image: &[u8], reserved: (u32, u32)) -> Result<Program, ElfError> {
                 memsz,
             });
         }
-        // Linux's rule for AT_PHDR; the last match wins, as in its loop.
-        if offset <= phoff && phoff - offset < filesz {
-            phdr = vaddr.wrapping_add(phoff - offset);
-        }
-        end = end.max(seg_end);
-        segments.push(Segment {
+        Ok(Segment {
             vaddr,
             memsz,
             offset,
             filesz,
-            flags: pflags,
-        });
+            flags,
+        })
     }
-    if segments.is_empty() {
-        return Err(ElfError::NoLoadSegment);
-    }
-    let code = || segments.iter().filter(|s| s.executable() && s.memsz > 0);
-    if code().next().is_none() {
-        return Err(ElfError::NoCode);
-    }
-    let in_code = |s: &Segment| {
-        entry >= s.vaddr && u64::from(entry) < u64::from(s.vaddr) + u64::from(s.memsz)
-    };
-    if !entry.is_multiple_of(4) || !code().any(in_code) {
-        return Err(ElfError::BadEntry(entry));
-    }
-    Ok(Program {
-        entry,
-        segments,
-        phdr,
-        phnum,
-        end,
-    })
 }
