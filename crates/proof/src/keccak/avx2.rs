@@ -48,6 +48,9 @@ fn permute4(k: Avx2, states: &mut [[u64; 25]; 4]) {
 impl Ops for Avx2 {
     type V = __m256i;
 
+    /// 16 registers for 25 lanes.
+    const SPILLS: bool = true;
+
     #[inline(always)]
     fn xor(self, a: __m256i, b: __m256i) -> __m256i {
         // SAFETY: `self` proves AVX2.

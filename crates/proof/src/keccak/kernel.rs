@@ -20,6 +20,10 @@ use super::{Template, RC};
 pub(super) trait Ops: Copy {
     type V: Copy;
 
+    /// The round loop spills lanes to the stack (fewer vector registers than its 25 lanes and
+    /// temporaries): [`permute`] then aligns its frame for them.
+    const SPILLS: bool = false;
+
     /// `a ^ b`.
     fn xor(self, a: Self::V, b: Self::V) -> Self::V;
 
@@ -79,12 +83,14 @@ pub(super) trait Lanes<const N: usize>: Ops {
 /// written out (FIPS 202, 3.2).
 #[inline(always)]
 pub(super) fn permute<O: Ops>(o: O, state: &mut [O::V; 25]) {
-    // An opaque stack slot of the lane type's alignment makes the compiler align this frame to
-    // it, and with it the round loop's register spills (AVX2: 16 registers for 25 lanes).
-    // Otherwise they follow the caller's stack alignment, and spills straddle cache lines in
-    // some runs and not others: the 4-state AVX2 permutation took 0.8x to 1.5x its time, run
-    // to run.
-    std::hint::black_box(&mut std::mem::MaybeUninit::<O::V>::uninit());
+    if O::SPILLS {
+        // An opaque stack slot of the lane type's alignment makes the compiler align this
+        // frame to it, and with it the round loop's spills. Otherwise they follow the caller's
+        // stack alignment and straddle cache lines in some runs and not others: the 4-state
+        // AVX2 permutation took 0.8x to 1.5x its time, run to run. (Where nothing spills, the
+        // slot only costs: 2% on the 8-state AVX-512 permutation.)
+        std::hint::black_box(&mut std::mem::MaybeUninit::<O::V>::uninit());
+    }
     let mut s = *state;
     for &rc in RC.iter() {
         let c0 = o.xor5(s[0], s[5], s[10], s[15], s[20]);
