@@ -23,13 +23,13 @@ mod cuda;
 mod emulation_tests;
 pub mod plan;
 
-pub use crate::gpu_info::DeviceInfo;
 use super::hash::{blake3_node_key, Digest32, HashId, Hasher};
 use super::layout::Params;
 use super::pipeline::Proof;
 use super::schedule::FillFn;
 use super::tree::root_of;
 use super::Simd;
+pub use crate::gpu_info::DeviceInfo;
 use poie_trace::{Chunk, TraceSink, CHUNK_LEN};
 use std::fmt;
 use std::io;
