@@ -65,7 +65,7 @@ struct Slot {
     groups: Vec<Mutex<GroupBuf>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Task {
     Fill(u64),
     Leaves(u64, usize),
@@ -115,6 +115,10 @@ pub(super) struct Shared {
     /// The producer and the finishing thread wait here for folds.
     progress: Condvar,
     pub pinned: AtomicUsize,
+    /// Tests only: every task's start and end and every submitted block, in the order they
+    /// happened.
+    #[cfg(test)]
+    log: Mutex<Vec<tests::Event>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -166,6 +170,8 @@ impl Shared {
             work: Condvar::new(),
             progress: Condvar::new(),
             pinned: AtomicUsize::new(0),
+            #[cfg(test)]
+            log: Mutex::default(),
             h,
             geo,
         }
@@ -370,8 +376,13 @@ impl Shared {
     }
 
     fn run_caught(&self, t: Task, fill: Option<&FillFn>, s: &mut Scratch) -> io::Result<()> {
-        catch_unwind(AssertUnwindSafe(|| self.run(t, fill, s)))
-            .unwrap_or_else(|_| Err(io::Error::other("a hashing task panicked")))
+        #[cfg(test)]
+        lock(&self.log).push(tests::Event::Start(t));
+        let r = catch_unwind(AssertUnwindSafe(|| self.run(t, fill, s)))
+            .unwrap_or_else(|_| Err(io::Error::other("a hashing task panicked")));
+        #[cfg(test)]
+        lock(&self.log).push(tests::Event::End(t));
+        r
     }
 
     /// A worker thread's life: take tasks until the proof closes or fails.
@@ -490,6 +501,8 @@ impl Shared {
         chunks.resize(self.geo.block_len(), [0; 32]);
         st.filled[s] = true;
         st.submitted = b + 1;
+        #[cfg(test)]
+        lock(&self.log).push(tests::Event::Submitted(b));
         if !self.geo.chained {
             st.ready_nodes.push_back((b, 0));
         }
@@ -530,5 +543,307 @@ impl Shared {
         let frontiers = std::mem::take(&mut lock(&self.folder).frontiers);
         let links = self.links.iter().flat_map(|l| lock(l).clone()).collect();
         (frontiers, links)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A stress test of the scheduler on its own: many thread counts, windows, lane groupings
+    //! and both ways in (workers fill, a producer submits), each run checked event by event
+    //! against the task order the module promises, and its result against the reference.
+
+    use super::*;
+    use crate::backend::Simd;
+    use crate::hash::HashId;
+    use crate::layout::{Layout, Params};
+    use crate::reference;
+    use std::collections::HashMap;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// What the scheduler did; the log's lock orders the events of all threads.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub(super) enum Event {
+        Start(Task),
+        End(Task),
+        Submitted(u64),
+    }
+    use Event::{End, Start, Submitted};
+    use Task::{Fill, Fold, Leaves, Nodes};
+
+    /// Full blocks per run: several windows' worth, so every slot is reused.
+    const BLOCKS: u64 = 12;
+    const SECRET: Digest32 = [7; 32];
+    /// A run that takes this long has deadlocked (a run takes milliseconds).
+    const DEADLOCK: Duration = Duration::from_secs(30);
+
+    #[derive(Clone, Copy, Debug)]
+    struct Case {
+        /// Worker threads; 0 runs everything on the calling thread (`drain`).
+        threads: usize,
+        window: usize,
+        lanes: usize,
+        /// Lanes per chain (chained); unchained runs have one group of all lanes.
+        width: usize,
+        rows: usize,
+        chained: bool,
+        /// A producer submits the blocks (`Prover`), instead of workers filling them.
+        streaming: bool,
+    }
+
+    impl Case {
+        fn block_len(&self) -> usize {
+            self.rows * self.lanes
+        }
+
+        fn groups(&self) -> Vec<Range<usize>> {
+            let width = if self.chained { self.width } else { self.lanes };
+            (0..self.lanes.div_ceil(width))
+                .map(|g| g * width..((g + 1) * width).min(self.lanes))
+                .collect()
+        }
+    }
+
+    fn hasher() -> Hasher {
+        Hasher::new(HashId::Blake3, SECRET, Simd::detect()).expect("detected backend")
+    }
+
+    fn trace(case: &Case) -> Vec<Chunk> {
+        let n = BLOCKS as usize * case.block_len();
+        (0..n as u64)
+            .map(|i| *blake3::hash(&i.to_le_bytes()).as_bytes())
+            .collect()
+    }
+
+    /// Proves the case's `BLOCKS` full blocks as the pipeline does, and returns the scheduler.
+    fn run(case: Case, trace: &[Chunk]) -> Shared {
+        let geo = Geometry {
+            lanes: case.lanes,
+            rows: case.rows,
+            chained: case.chained,
+            groups: case.groups(),
+        };
+        let shared = Shared::new(hasher(), geo, case.window);
+        let block_len = case.block_len();
+        let fill = |first: u64, out: &mut [Chunk]| {
+            let first = usize::try_from(first).expect("small trace");
+            out.copy_from_slice(&trace[first..first + out.len()]);
+            Ok(())
+        };
+        let fill: &FillFn = &fill;
+        let mut scratch = Scratch::default();
+        // Before any worker looks for a fill, as `prove_indexed` does: announcing fills wakes
+        // nobody.
+        if !case.streaming {
+            shared.set_fill_end(BLOCKS);
+        }
+        std::thread::scope(|s| {
+            for _ in 0..case.threads {
+                s.spawn(|| shared.work((!case.streaming).then_some(fill)));
+            }
+            let r = if case.streaming {
+                for block in trace.chunks(block_len) {
+                    let mut chunks = block.to_vec();
+                    shared.submit(&mut chunks).expect("submitted");
+                    if case.threads == 0 {
+                        shared.drain(None, &mut scratch).expect("drained");
+                    }
+                }
+                shared.wait_folded(BLOCKS)
+            } else if case.threads == 0 {
+                shared.drain(Some(fill), &mut scratch)
+            } else {
+                shared.wait_folded(BLOCKS)
+            };
+            shared.close(r.is_err());
+            r.expect("every block folded");
+        });
+        shared
+    }
+
+    /// The log of one run, indexed: where each event happened.
+    struct Log {
+        at: HashMap<Event, Vec<usize>>,
+        len: usize,
+    }
+
+    impl Log {
+        fn new(events: &[Event]) -> Log {
+            let mut at: HashMap<Event, Vec<usize>> = HashMap::new();
+            for (i, e) in events.iter().enumerate() {
+                at.entry(*e).or_default().push(i);
+            }
+            Log {
+                at,
+                len: events.len(),
+            }
+        }
+
+        /// Where `e` happened; it must have happened exactly once.
+        fn once(&self, e: Event) -> usize {
+            match self.at.get(&e).map(Vec::as_slice) {
+                Some([i]) => *i,
+                other => panic!("{e:?} happened at {other:?}, not exactly once"),
+            }
+        }
+
+        /// Where task `t` started and ended; each exactly once, the start first.
+        fn task(&self, t: Task) -> (usize, usize) {
+            let (start, end) = (self.once(Start(t)), self.once(End(t)));
+            assert!(start < end, "{t:?} ended before it started");
+            (start, end)
+        }
+    }
+
+    /// Every block filled once, every chain step in order per lane group, nodes after their
+    /// leaves, folds once each and in block order after their nodes, no slot reused before
+    /// its block is folded, and nothing else.
+    fn check_order(case: &Case, log: &Log) {
+        let groups = case.groups().len();
+        let mut expected = 0;
+        for b in 0..BLOCKS {
+            // When block b's chunks are in its slot, and when they were written.
+            let (written, filled) = if case.streaming {
+                let at = log.once(Submitted(b));
+                (at, at)
+            } else {
+                log.task(Fill(b))
+            };
+            expected += if case.streaming { 1 } else { 2 };
+            if let Some(before) = b.checked_sub(case.window as u64) {
+                let (_, folded) = log.task(Fold(before));
+                assert!(
+                    folded < written,
+                    "block {b} overwrote unfolded block {before}"
+                );
+            }
+            let (fold_start, _) = log.task(Fold(b));
+            expected += 2;
+            assert!(filled < fold_start, "block {b} folded before it was filled");
+            if b > 0 {
+                let (_, previous) = log.task(Fold(b - 1));
+                assert!(
+                    previous < fold_start,
+                    "block {b} folded before block {}",
+                    b - 1
+                );
+            }
+            for g in 0..groups {
+                // When the leaves of (b, g) exist: after its chain step, or its fill.
+                let mut leaves = filled;
+                if case.chained {
+                    let (start, end) = log.task(Leaves(b, g));
+                    expected += 2;
+                    assert!(filled < start, "chain step ({b}, {g}) before its fill");
+                    if b > 0 {
+                        let (_, previous) = log.task(Leaves(b - 1, g));
+                        assert!(previous < start, "chain {g}: block {b} before {}", b - 1);
+                    }
+                    leaves = end;
+                }
+                // Unchained, a worker's fill hashes its whole block; a submitted block is
+                // hashed as one nodes task.
+                if case.chained || case.streaming {
+                    let (start, end) = log.task(Nodes(b, g));
+                    expected += 2;
+                    assert!(leaves < start, "nodes ({b}, {g}) before their leaves");
+                    assert!(end < fold_start, "block {b} folded before nodes ({b}, {g})");
+                }
+            }
+        }
+        assert_eq!(log.len, expected, "tasks beyond the ones checked");
+    }
+
+    /// The run's lane roots and links against the reference's, leaf by leaf.
+    fn check_result(case: &Case, shared: Shared, trace: &[Chunk]) {
+        let params = Params {
+            hash: HashId::Blake3,
+            layout: Layout::new(case.lanes as u32, case.chained).expect("layout"),
+        };
+        let leaves = reference::leaves(&params, &SECRET, trace);
+        let want = reference::lane_roots(&params, &leaves);
+        let h = hasher();
+        let (frontiers, links) = shared.take_state();
+        let roots: Vec<Digest32> = frontiers
+            .into_frontiers()
+            .iter()
+            .map(|f| f.root(&h).expect("a non-empty lane"))
+            .collect();
+        assert_eq!(roots, want, "lane roots");
+        if case.chained {
+            assert_eq!(links, leaves[leaves.len() - case.lanes..], "links");
+        }
+    }
+
+    /// Runs and checks one case on a thread of its own, so that a deadlock fails the test
+    /// (naming the case) instead of hanging it.
+    fn check(case: Case) {
+        let (done, finished) = mpsc::channel();
+        let runner = std::thread::spawn(move || {
+            let trace = trace(&case);
+            let shared = run(case, &trace);
+            let events = std::mem::take(&mut *lock(&shared.log));
+            check_order(&case, &Log::new(&events));
+            check_result(&case, shared, &trace);
+            done.send(()).expect("the test waits");
+        });
+        match finished.recv_timeout(DEADLOCK) {
+            Ok(()) => runner.join().expect("checked"),
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("{case:?}: no end in {DEADLOCK:?}"),
+            Err(mpsc::RecvTimeoutError::Disconnected) => match runner.join() {
+                Err(panic) => {
+                    eprintln!("failed: {case:?}");
+                    std::panic::resume_unwind(panic)
+                }
+                Ok(()) => unreachable!("the runner reports before it ends"),
+            },
+        }
+    }
+
+    /// Thread counts (0: the calling thread alone), windows and lane shapes.
+    fn cases() -> Vec<Case> {
+        // (lanes, lanes per chain, rows, chained): single-lane chains (kept by their worker
+        // while another sleeps), uneven groups, SIMD-wide groups, one-row blocks, and
+        // unchained blocks of one lane and of several.
+        let shapes = [
+            (1, 1, 4, true),
+            (3, 1, 2, true),
+            (5, 2, 2, true),
+            (8, 4, 4, true),
+            (8, 8, 1, true),
+            (1, 1, 4, false),
+            (6, 6, 2, false),
+        ];
+        let mut cases = Vec::new();
+        for threads in 0..=8 {
+            // The smallest windows, and the pipeline's own (`2 threads + 2`).
+            let mut windows = vec![1, 2, 3, 4, 2 * threads + 2];
+            windows.dedup();
+            for window in windows {
+                for (lanes, width, rows, chained) in shapes {
+                    for streaming in [false, true] {
+                        cases.push(Case {
+                            threads,
+                            window,
+                            lanes,
+                            width,
+                            rows,
+                            chained,
+                            streaming,
+                        });
+                    }
+                }
+            }
+        }
+        cases
+    }
+
+    #[test]
+    fn every_thread_count_and_window_fills_chains_and_folds_in_order() {
+        // Interleavings differ from run to run: each case runs several times (about a second
+        // in all on two cores).
+        for _ in 0..4 {
+            cases().into_iter().for_each(check);
+        }
     }
 }

@@ -7,15 +7,19 @@
 //! a kernel XORs each input's 64 bytes into lanes `q..q + 9` (the prefix is 1 mod 8 bytes long,
 //! so the input starts one byte into lane `q`), permutes, and reads the first four lanes.
 //!
-//! Kernels, one module each, every `unsafe` in its own module:
+//! The permutation, the transposes, absorbing and squeezing are written once, in `kernel`,
+//! against a small set of lane operations (XOR, three-way XOR, chi, rotate, load, store,
+//! interleave) that each target implements with its best instructions, one module each, with
+//! the `unsafe` of its intrinsics:
 //! - [`portable`]: one state in plain Rust (the `portable` and `sse41` backends);
 //! - `avx2`: four states in 256-bit registers (rotations as shift pairs or byte shuffles);
 //! - `avx512`: eight states in 512-bit registers (`vprolq` rotations, `vpternlogq` for chi and
-//!   theta's five-way XOR), with a four-state AVX-512VL kernel for short calls.
+//!   theta's three-way XORs), with a four-state AVX-512VL kernel for short calls.
 //!
-//! The SIMD kernels are constructed only after runtime CPU feature detection, and they
-//! compute exactly what [`portable`] does (tests/keccak.rs checks them against the `sha3` crate
-//! and the Keccak team's published permutation values).
+//! The SIMD ops take a token that only runtime CPU feature detection makes, and each target
+//! instantiates the shared kernel inside its own `#[target_feature]` function. They compute
+//! exactly what [`portable`] does (tests/keccak.rs checks them against the `sha3` crate and the
+//! Keccak team's published permutation values).
 
 use super::backend::{Simd, SimdChoice, SimdError};
 
@@ -50,84 +54,11 @@ pub const RC: [u64; 24] = [
 /// keccak256's rate in bytes (1088 bits): the block one input must fit.
 pub const RATE: usize = 136;
 
-/// The 24 rounds of Keccak-f[1600] over a local `[T; 25]` (lane `x + 5 y`), for any lane type
-/// `T` given its operations: `$xor(a, b)`, `$xor5(a, b, c, d, e)`, `$chi(a, b, c)` =
-/// `a ^ (!b & c)`, `$rotl::<N, M>(a)` = rotate left by `N` (`M = 64 - N`, for shift pairs) and
-/// `$iota(a, rc)` = `a ^ rc` in every element. Theta, rho and pi are fused per lane; the
-/// rotation offsets and the pi permutation are written out (FIPS 202, 3.2).
-macro_rules! keccak_rounds {
-    ($s:ident, $xor:ident, $xor5:ident, $chi:ident, $rotl:ident, $iota:ident) => {
-        for &rc in $crate::keccak::RC.iter() {
-            let c0 = $xor5($s[0], $s[5], $s[10], $s[15], $s[20]);
-            let c1 = $xor5($s[1], $s[6], $s[11], $s[16], $s[21]);
-            let c2 = $xor5($s[2], $s[7], $s[12], $s[17], $s[22]);
-            let c3 = $xor5($s[3], $s[8], $s[13], $s[18], $s[23]);
-            let c4 = $xor5($s[4], $s[9], $s[14], $s[19], $s[24]);
-            let d0 = $xor(c4, $rotl::<1, 63>(c1));
-            let d1 = $xor(c0, $rotl::<1, 63>(c2));
-            let d2 = $xor(c1, $rotl::<1, 63>(c3));
-            let d3 = $xor(c2, $rotl::<1, 63>(c4));
-            let d4 = $xor(c3, $rotl::<1, 63>(c0));
-            // b[y + 5 ((2 x + 3 y) mod 5)] = rotl(a[x + 5 y] ^ d[x], r[x + 5 y])
-            let b0 = $xor($s[0], d0);
-            let b1 = $rotl::<44, 20>($xor($s[6], d1));
-            let b2 = $rotl::<43, 21>($xor($s[12], d2));
-            let b3 = $rotl::<21, 43>($xor($s[18], d3));
-            let b4 = $rotl::<14, 50>($xor($s[24], d4));
-            let b5 = $rotl::<28, 36>($xor($s[3], d3));
-            let b6 = $rotl::<20, 44>($xor($s[9], d4));
-            let b7 = $rotl::<3, 61>($xor($s[10], d0));
-            let b8 = $rotl::<45, 19>($xor($s[16], d1));
-            let b9 = $rotl::<61, 3>($xor($s[22], d2));
-            let b10 = $rotl::<1, 63>($xor($s[1], d1));
-            let b11 = $rotl::<6, 58>($xor($s[7], d2));
-            let b12 = $rotl::<25, 39>($xor($s[13], d3));
-            let b13 = $rotl::<8, 56>($xor($s[19], d4));
-            let b14 = $rotl::<18, 46>($xor($s[20], d0));
-            let b15 = $rotl::<27, 37>($xor($s[4], d4));
-            let b16 = $rotl::<36, 28>($xor($s[5], d0));
-            let b17 = $rotl::<10, 54>($xor($s[11], d1));
-            let b18 = $rotl::<15, 49>($xor($s[17], d2));
-            let b19 = $rotl::<56, 8>($xor($s[23], d3));
-            let b20 = $rotl::<62, 2>($xor($s[2], d2));
-            let b21 = $rotl::<55, 9>($xor($s[8], d3));
-            let b22 = $rotl::<39, 25>($xor($s[14], d4));
-            let b23 = $rotl::<41, 23>($xor($s[15], d0));
-            let b24 = $rotl::<2, 62>($xor($s[21], d1));
-            // chi per row, iota on lane 0
-            $s[0] = $iota($chi(b0, b1, b2), rc);
-            $s[1] = $chi(b1, b2, b3);
-            $s[2] = $chi(b2, b3, b4);
-            $s[3] = $chi(b3, b4, b0);
-            $s[4] = $chi(b4, b0, b1);
-            $s[5] = $chi(b5, b6, b7);
-            $s[6] = $chi(b6, b7, b8);
-            $s[7] = $chi(b7, b8, b9);
-            $s[8] = $chi(b8, b9, b5);
-            $s[9] = $chi(b9, b5, b6);
-            $s[10] = $chi(b10, b11, b12);
-            $s[11] = $chi(b11, b12, b13);
-            $s[12] = $chi(b12, b13, b14);
-            $s[13] = $chi(b13, b14, b10);
-            $s[14] = $chi(b14, b10, b11);
-            $s[15] = $chi(b15, b16, b17);
-            $s[16] = $chi(b16, b17, b18);
-            $s[17] = $chi(b17, b18, b19);
-            $s[18] = $chi(b18, b19, b15);
-            $s[19] = $chi(b19, b15, b16);
-            $s[20] = $chi(b20, b21, b22);
-            $s[21] = $chi(b21, b22, b23);
-            $s[22] = $chi(b22, b23, b24);
-            $s[23] = $chi(b23, b24, b20);
-            $s[24] = $chi(b24, b20, b21);
-        }
-    };
-}
-
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+mod kernel;
 pub mod portable;
 
 /// The fixed part of a one-block keccak256 input `prefix || x || padding` with `x` 64 bytes:
