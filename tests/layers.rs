@@ -119,3 +119,131 @@ fn the_architecture_doc_has_the_same_table() {
         assert_eq!(doc_may, *may, "the doc's row for {name}");
     }
 }
+
+/// The rooms rule of docs/ARCHITECTURE.md: no source file over `MAX_FILE` lines before its
+/// `#[cfg(test)]` module, no function over `MAX_FN` lines, except where a reason is given.
+const MAX_FILE: usize = 800;
+const MAX_FN: usize = 120;
+
+/// Functions allowed to be longer, and why.
+const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
+    (
+        "crates/vm/src/exec.rs",
+        "step",
+        "the interpreter's dispatch: one match arm per instruction, kept in one function so \
+         the compiler sees the whole hot loop",
+    ),
+    (
+        "crates/bench/src/report/fixture.rs",
+        "sample_report",
+        "test data (a test-only module): one literal report",
+    ),
+];
+
+/// The Rust files under `dir`, recursively.
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The lines before a file's `#[cfg(test)] mod ... {` (the whole file when it has none).
+fn non_test_lines(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = lines
+        .windows(2)
+        .position(|w| {
+            w[0].starts_with("#[cfg(test)]")
+                && w[1].contains("mod ")
+                && w[1].trim_end().ends_with('{')
+        })
+        .unwrap_or(lines.len());
+    lines[..cut].to_vec()
+}
+
+/// `(name, lines)` of every function with a body: from its `fn` line to the `}` at its own
+/// indentation.
+fn functions(lines: &[&str]) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let rest = ["pub(crate) ", "pub(super) ", "pub "]
+            .iter()
+            .find_map(|p| trimmed.strip_prefix(p))
+            .unwrap_or(trimmed);
+        let rest = rest.strip_prefix("const ").unwrap_or(rest);
+        let rest = rest.strip_prefix("unsafe ").unwrap_or(rest);
+        let Some(sig) = rest.strip_prefix("fn ") else {
+            continue;
+        };
+        // A declaration, or a body on one line.
+        if line.trim_end().ends_with(';') || line.trim_end().ends_with('}') {
+            continue;
+        }
+        let name: String = sig
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{indent}}}");
+        if let Some(end) = lines[i + 1..].iter().position(|l| *l == close) {
+            out.push((name, end + 2));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_source_file_or_function_is_too_big_to_hold_in_ones_head() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    rust_files(&root.join("src"), &mut files);
+    assert!(files.len() > 50, "found the sources ({})", files.len());
+    let mut too_big = Vec::new();
+    for path in &files {
+        let rel = path
+            .strip_prefix(root)
+            .expect("under the root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(path).expect("read");
+        let lines = non_test_lines(&text);
+        if lines.len() > MAX_FILE {
+            too_big.push(format!("{rel}: {} lines before its tests", lines.len()));
+        }
+        for (name, len) in functions(&lines) {
+            let excused = LONG_FUNCTIONS
+                .iter()
+                .any(|(f, n, _)| *f == rel && *n == name);
+            if len > MAX_FN && !excused {
+                too_big.push(format!("{rel}: fn {name} is {len} lines"));
+            }
+        }
+    }
+    assert!(
+        too_big.is_empty(),
+        "split these by job (or argue an exception in LONG_FUNCTIONS):\n{}",
+        too_big.join("\n")
+    );
+}
+
+#[test]
+fn the_size_check_sees_a_long_function_and_stops_at_the_tests() {
+    let body = "    x += 1;\n".repeat(130);
+    let text = format!(
+        "pub fn long(x: &mut u32) {{\n{body}}}\n\nfn short() {{}}\n\n#[cfg(test)]\nmod tests {{\n    fn hidden() {{\n{body}    }}\n}}\n"
+    );
+    let lines = non_test_lines(&text);
+    let found = functions(&lines);
+    assert_eq!(found, [("long".to_string(), 132)]);
+    assert!(lines.len() < 140);
+}
