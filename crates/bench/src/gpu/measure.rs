@@ -3,7 +3,9 @@
 use super::{Bandwidth, Chained, GpuOptions, GpuReport, Rate, GPU_SCHEMA_VERSION};
 use crate::report::Report;
 use poie_proof::gpu::{Gpu, GpuError};
-use poie_proof::{prove_chunks, unique_secret, HashId, Hasher, Layout, Params, ProverConfig, Simd};
+use poie_proof::{
+    prove_chunks, unique_secret, Address, HashId, Hasher, Layout, Params, ProverConfig, Salt, Simd,
+};
 use poie_trace::synthetic::fill as synthetic_fill;
 use poie_trace::Chunk;
 use std::time::Instant;
