@@ -15,6 +15,7 @@
 
 mod common;
 
+use poie::proof::{Address, Salt};
 use common::cli::{self, assert_ok, poie};
 use common::fixtures::{
     self, challenge_args, read_json, referee_args, reveal_args, serve_args, vote_args,

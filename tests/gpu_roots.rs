@@ -10,6 +10,7 @@
 
 mod common;
 
+use poie::proof::{Address, Salt};
 use common::golden;
 use poie::guests;
 use poie::proof::gpu::{Gpu, GpuError};

@@ -4,6 +4,7 @@
 
 mod common;
 
+use poie::proof::{Address, Salt};
 use common::golden::{self, Golden};
 use common::rng::Rng;
 use poie::proof::hash::{KECCAK_LEAF, KECCAK_NODE};

@@ -1,6 +1,7 @@
 //! Openings: the streaming collector against the in-memory trees, verification, and rejection
 //! of every kind of tampering.
 
+use poie::proof::{Address, Salt};
 use poie::proof::opening::{verify, Opening, OpeningCollector, OpeningError};
 use poie::proof::tree::audit_path;
 use poie::proof::{

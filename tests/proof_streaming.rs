@@ -1,5 +1,6 @@
 //! The streaming, batched, threaded, SIMD prover against the naive reference implementation.
 
+use poie::proof::{Address, Salt};
 use poie::proof::{
     prove_chunks, prove_indexed, reference, unique_secret, HashId, Hasher, Layout, Params, Prover,
     ProverConfig, Simd,
