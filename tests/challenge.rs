@@ -15,12 +15,12 @@
 
 mod common;
 
-use poie::proof::{Address, Salt};
 use common::cli::{self, assert_ok, poie};
 use common::fixtures::{
     self, challenge_args, read_json, referee_args, reveal_args, serve_args, vote_args,
 };
 use common::rng::Rng;
+use poie::proof::{Address, Salt};
 
 use poie::json::VersionedFile;
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Simd};

@@ -1,12 +1,12 @@
 //! Openings: the streaming collector against the in-memory trees, verification, and rejection
 //! of every kind of tampering.
 
-use poie::proof::{Address, Salt};
 use poie::proof::opening::{verify, Opening, OpeningCollector, OpeningError};
 use poie::proof::tree::audit_path;
 use poie::proof::{
     reference, unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, Simd,
 };
+use poie::proof::{Address, Salt};
 use poie::trace::synthetic::chunk as synthetic_chunk;
 use poie::trace::{Chunk, Tee, TraceSink};
 
@@ -157,7 +157,11 @@ fn any_changed_byte_is_rejected() {
     // Another executor's secret cannot verify it.
     let other = Hasher::new(
         HashId::Blake3,
-        unique_secret(HashId::Blake3, &Salt::from([1; 32]), &Address::from([3; 20])),
+        unique_secret(
+            HashId::Blake3,
+            &Salt::from([1; 32]),
+            &Address::from([3; 20]),
+        ),
         Simd::Portable,
     )
     .expect("portable");

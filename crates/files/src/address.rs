@@ -103,7 +103,14 @@ mod tests {
 
     #[test]
     fn other_text_is_refused() {
-        for bad in ["", "0x", "0x1234", "zz", &"ab".repeat(21), &format!("{HEX}00")] {
+        for bad in [
+            "",
+            "0x",
+            "0x1234",
+            "zz",
+            &"ab".repeat(21),
+            &format!("{HEX}00"),
+        ] {
             let e = bad.parse::<Address>().expect_err(bad);
             assert!(e.to_string().starts_with("bad address"), "{e}");
         }

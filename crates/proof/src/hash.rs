@@ -278,9 +278,34 @@ mod tests {
 
     #[test]
     fn secret_depends_on_salt_and_address() {
-        let base = unique_secret(HashId::Blake3, &Salt::from([1; 32]), &Address::from([2; 20]));
-        assert_ne!(base, unique_secret(HashId::Blake3, &Salt::from([3; 32]), &Address::from([2; 20])));
-        assert_ne!(base, unique_secret(HashId::Blake3, &Salt::from([1; 32]), &Address::from([4; 20])));
-        assert_ne!(base, unique_secret(HashId::Keccak, &Salt::from([1; 32]), &Address::from([2; 20])));
+        let base = unique_secret(
+            HashId::Blake3,
+            &Salt::from([1; 32]),
+            &Address::from([2; 20]),
+        );
+        assert_ne!(
+            base,
+            unique_secret(
+                HashId::Blake3,
+                &Salt::from([3; 32]),
+                &Address::from([2; 20])
+            )
+        );
+        assert_ne!(
+            base,
+            unique_secret(
+                HashId::Blake3,
+                &Salt::from([1; 32]),
+                &Address::from([4; 20])
+            )
+        );
+        assert_ne!(
+            base,
+            unique_secret(
+                HashId::Keccak,
+                &Salt::from([1; 32]),
+                &Address::from([2; 20])
+            )
+        );
     }
 }

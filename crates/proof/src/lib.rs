@@ -34,7 +34,7 @@ pub mod tree;
 pub use backend::{Simd, SimdChoice};
 pub use hash::{unique_secret, Digest32, HashId, Hasher, UnknownHash};
 pub use layout::{Layout, LayoutError, Params};
+pub use pipeline::{prove_chunks, prove_indexed, ConfigError, Proof, Prover, ProverConfig};
 pub use poie_files::Address;
 pub use salt::Salt;
-pub use pipeline::{prove_chunks, prove_indexed, ConfigError, Proof, Prover, ProverConfig};
 pub use schedule::FillFn;

@@ -1,8 +1,8 @@
 //! Executor keys (ed25519) and the 20-byte address derived from the public key:
 //! `address = blake3("poie/v1/address" || public key)[0..20]`.
 
-use poie_files::Address;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use poie_files::Address;
 
 pub const DS_ADDRESS: &[u8] = b"poie/v1/address";
 

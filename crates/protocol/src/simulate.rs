@@ -181,12 +181,7 @@ impl Executor {
 
     /// Publishes vote `v`, and at the reveal its salt `salt`; `leaked` is the unique secret a
     /// worker of its blows the whistle with.
-    fn publish(
-        &mut self,
-        v: Vote,
-        salt: Salt,
-        leaked: Option<[u8; 32]>,
-    ) -> Result<(), WrongSalt> {
+    fn publish(&mut self, v: Vote, salt: Salt, leaked: Option<[u8; 32]>) -> Result<(), WrongSalt> {
         let r = vote::reveal(&v, salt)?;
         self.votes.push((v, r, leaked));
         Ok(())
@@ -389,10 +384,7 @@ impl Epoch<'_> {
         else {
             return None;
         };
-        let slashed = self
-            .stakes
-            .insert(v.address.to_string(), 0)
-            .unwrap_or(0);
+        let slashed = self.stakes.insert(v.address.to_string(), 0).unwrap_or(0);
         let reward = self.stakes.entry(claimant.to_string()).or_insert(0);
         *reward = reward.saturating_add(slashed / 2);
         Some(slashed)
@@ -428,8 +420,7 @@ impl Epoch<'_> {
             corrupt_at: None,
         };
         windback::execute(&self.jobs, &mut chunks, u64::MAX)?;
-        let h =
-            |s: &Salt| Hasher::for_executor(cfg.params.hash, s, &v.address, cfg.prover.simd);
+        let h = |s: &Salt| Hasher::for_executor(cfg.params.hash, s, &v.address, cfg.prover.simd);
         let correct = Tree::new(cfg.params, h(&r.salt)?, chunks.chunks.clone());
         let theirs = Tree::new(cfg.params, h(&e.salt)?, chunks.chunks);
         // It defends the root it voted, signing with its key; the game convicts only on such

@@ -83,7 +83,11 @@ fn agrees(gpu: &Gpu, p: Params, secret: &[u8; 32], trace: &[Chunk]) -> Result<bo
 
 /// Measures an opened device.
 pub fn measure_on(gpu: &Gpu, opts: &GpuOptions) -> Result<GpuReport, MeasureError> {
-    let secret = unique_secret(HashId::Blake3, &Salt::from([0x5e; 32]), &Address::from([0xbe; 20]));
+    let secret = unique_secret(
+        HashId::Blake3,
+        &Salt::from([0x5e; 32]),
+        &Address::from([0xbe; 20]),
+    );
     let n = opts.chunks.max(1);
     let t = trace(n, opts.threads);
     // The CPU check covers a prefix: the CPU is two orders of magnitude slower.
