@@ -20,6 +20,7 @@ use common::fixtures::{
     self, challenge_args, read_json, referee_args, reveal_args, serve_args, vote_args,
 };
 use common::rng::Rng;
+use poie::proof::{Address, Salt};
 
 use poie::json::VersionedFile;
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Simd};
@@ -49,7 +50,7 @@ fn params(hash: HashId, lanes: u32, chained: bool) -> Params {
 fn tree_of(params: Params, n: u64, corrupt_at: Option<u64>) -> Tree {
     let h = Hasher::new(
         params.hash,
-        unique_secret(params.hash, &[1; 32], &[2; 20]),
+        unique_secret(params.hash, &Salt::from([1; 32]), &Address::from([2; 20])),
         Simd::detect(),
     )
     .expect("backend");

@@ -7,7 +7,8 @@ mod common;
 use common::golden::{self, Golden};
 use poie::guests;
 use poie::proof::{
-    reference, unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, Simd,
+    reference, unique_secret, Address, HashId, Hasher, Layout, Params, Prover, ProverConfig, Salt,
+    Simd,
 };
 use poie::source::Source;
 
@@ -28,7 +29,7 @@ fn compute(
     };
     let h = Hasher::new(
         params.hash,
-        unique_secret(params.hash, &salt, &address),
+        unique_secret(params.hash, &Salt::from(salt), &Address::from(address)),
         simd,
     )
     .expect("backend");
@@ -80,7 +81,7 @@ fn golden_roots_are_stable() {
         let (n, root) = compute(&guest, &input, salt, address, params, Simd::detect(), 2);
         // The streaming root must also be the reference root of the whole trace.
         let trace = golden::trace(&guest, &input);
-        let secret = unique_secret(params.hash, &salt, &address);
+        let secret = unique_secret(params.hash, &Salt::from(salt), &Address::from(address));
         assert_eq!(
             reference::root(&params, &secret, &trace),
             root,

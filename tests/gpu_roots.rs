@@ -16,6 +16,7 @@ use poie::proof::gpu::{Gpu, GpuError};
 use poie::proof::{
     prove_chunks, unique_secret, HashId, Hasher, Layout, Params, ProverConfig, Simd,
 };
+use poie::proof::{Address, Salt};
 use poie::source::Source;
 use poie::trace::synthetic::fill as synthetic_fill;
 use poie::trace::Chunk;
@@ -114,7 +115,11 @@ fn gpu_matches_the_cpu_random_sweep() {
         };
         let target = 1u64 << (4 + next() % 18);
         let p = params(lanes, chained);
-        let secret = unique_secret(HashId::Blake3, &[case as u8; 32], &[0x42; 20]);
+        let secret = unique_secret(
+            HashId::Blake3,
+            &Salt::from([case as u8; 32]),
+            &Address::from([0x42; 20]),
+        );
         let trace = synthetic(n, next());
         let want = cpu_root(p, &secret, &trace);
         let what = format!("case {case}: L={lanes} chained={chained} n={n} block {target}");
@@ -156,7 +161,11 @@ fn gpu_matches_the_cpu_over_default_blocks() {
     let n = 3 * poie::proof::gpu::plan::TARGET_BLOCK + 12_345;
     for (lanes, chained) in [(1, false), (16, true), (1024, true), (3, false)] {
         let p = params(lanes, chained);
-        let secret = unique_secret(HashId::Blake3, &[9; 32], &[8; 20]);
+        let secret = unique_secret(
+            HashId::Blake3,
+            &Salt::from([9; 32]),
+            &Address::from([8; 20]),
+        );
         let src = Source::Synthetic { n, seed: 77 };
         let cfg8 = ProverConfig {
             threads: 8,

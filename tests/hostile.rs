@@ -7,7 +7,7 @@ mod common;
 use common::cli::{assert_ok, poie_within, refused, stderr, stdout};
 use common::fixtures::{self, check_args, reveal_args, vote_args};
 use common::rv32::*;
-use poie::proof::{HashId, Layout, Params, ProverConfig};
+use poie::proof::{HashId, Layout, Params, ProverConfig, Salt};
 use poie::protocol::keys::Key;
 use poie::protocol::vote::{self, check, Verdict, Vote};
 use poie::protocol::windback::{self, Execution, Job};
@@ -285,7 +285,7 @@ fn a_reveal_must_carry_the_salt_the_vote_committed_to() {
     let v: Vote =
         serde_json::from_str(&std::fs::read_to_string(d.join("vote.json")).expect("vote"))
             .expect("vote");
-    let salt = poie::hexser::decode::<32>(&other_hex).expect("hex");
+    let salt = Salt::from(poie::hexser::decode::<32>(&other_hex).expect("hex"));
     let s = poie::proof::unique_secret(v.params.hash, &salt, &v.address);
     std::fs::write(
         d.join("u.secret"),
@@ -413,7 +413,7 @@ fn the_step_limit_is_signed_and_every_replay_uses_it() {
         elf: looping_elf(),
         input: Vec::new(),
     }];
-    let (key, salt) = (Key::from_seed(&[3; 32]), [4u8; 32]);
+    let (key, salt) = (Key::from_seed(&[3; 32]), Salt::from([4; 32]));
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, 5000).expect("votes");
     assert_eq!((v.n, v.max_steps), (5000, 5000));
     let reveal = fixtures::reveal(&v, salt);

@@ -12,6 +12,7 @@ use poie::proof::{
     prove_chunks, reference, unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig,
     Simd,
 };
+use poie::proof::{Address, Salt};
 use poie::trace::{Chunk, TraceSink};
 use sha3::digest::common::hazmat::SerializableState;
 use sha3::{Digest, Keccak256, Keccak256Full};
@@ -311,7 +312,11 @@ fn keccak_roots_agree_across_backends_for_lane_counts_around_the_simd_widths() {
     // Chained rows of 1..=17 lanes reach every call size a chain makes: 1, a padded 4- or
     // 8-way call, full groups plus a remainder. The naive reference is the oracle.
     let trace = golden::trace("sort", "120 3");
-    let secret = unique_secret(HashId::Keccak, &[5; 32], &[6; 20]);
+    let secret = unique_secret(
+        HashId::Keccak,
+        &Salt::from([5; 32]),
+        &Address::from([6; 20]),
+    );
     for (lanes, chained) in [
         (2, true),
         (3, true),

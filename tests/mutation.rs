@@ -8,7 +8,7 @@
 mod common;
 
 use common::fixtures;
-use poie::proof::{HashId, Hasher, Layout, Params, ProverConfig, Simd};
+use poie::proof::{Address, HashId, Hasher, Layout, Params, ProverConfig, Salt, Simd};
 use poie::protocol::audit::{self, AuditResponse};
 use poie::protocol::challenge::{Msg, Node, Tree};
 use poie::protocol::keys::Key;
@@ -117,13 +117,13 @@ fn cfg() -> ProverConfig {
 
 #[test]
 fn json_documents_never_panic_their_readers() {
-    let (key, salt) = (Key::from_seed(&[7; 32]), [8u8; 32]);
+    let (key, salt) = (Key::from_seed(&[7; 32]), Salt::from([8; 32]));
     let jobs = jobs();
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, 100_000).expect("votes");
     let r = fixtures::reveal(&v, salt);
     let resp = audit::respond(&v, &salt, &jobs, 4, cfg()).expect("responds");
     let secret = poie::proof::unique_secret(HashId::Blake3, &salt, &v.address);
-    let claim = leak::claim(&v, secret, [9; 20], 1);
+    let claim = leak::claim(&v, secret, Address::from([9; 20]), 1);
     let seeds = vec![
         serde_json::to_vec(&v).expect("json"),
         serde_json::to_vec(&r).expect("json"),

@@ -6,6 +6,7 @@ use poie::proof::tree::audit_path;
 use poie::proof::{
     reference, unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, Simd,
 };
+use poie::proof::{Address, Salt};
 use poie::trace::synthetic::chunk as synthetic_chunk;
 use poie::trace::{Chunk, Tee, TraceSink};
 
@@ -16,7 +17,7 @@ fn trace(n: u64) -> Vec<Chunk> {
 fn hasher(hash: HashId) -> Hasher {
     Hasher::new(
         hash,
-        unique_secret(hash, &[1; 32], &[2; 20]),
+        unique_secret(hash, &Salt::from([1; 32]), &Address::from([2; 20])),
         Simd::detect(),
     )
     .expect("backend")
@@ -47,7 +48,7 @@ fn open(params: Params, t: &[Chunk], index: u64) -> ([u8; 32], Opening) {
 /// The same opening from the whole trace in memory.
 fn naive_open(params: Params, t: &[Chunk], index: u64) -> Opening {
     let h = hasher(params.hash);
-    let secret = unique_secret(params.hash, &[1; 32], &[2; 20]);
+    let secret = unique_secret(params.hash, &Salt::from([1; 32]), &Address::from([2; 20]));
     let all = reference::leaves(&params, &secret, t);
     let lanes = u64::from(params.layout.lanes);
     let (j, p) = ((index % lanes) as usize, index / lanes);
@@ -85,7 +86,7 @@ fn streaming_openings_match_naive_and_verify() {
             layout: Layout::new(lanes, chained).expect("lanes"),
         };
         let t = trace(n);
-        let secret = unique_secret(hash, &[1; 32], &[2; 20]);
+        let secret = unique_secret(hash, &Salt::from([1; 32]), &Address::from([2; 20]));
         let expect_root = reference::root(&params, &secret, &t);
         let indices = [
             0,
@@ -156,7 +157,11 @@ fn any_changed_byte_is_rejected() {
     // Another executor's secret cannot verify it.
     let other = Hasher::new(
         HashId::Blake3,
-        unique_secret(HashId::Blake3, &[1; 32], &[3; 20]),
+        unique_secret(
+            HashId::Blake3,
+            &Salt::from([1; 32]),
+            &Address::from([3; 20]),
+        ),
         Simd::Portable,
     )
     .expect("portable");

@@ -4,6 +4,7 @@ use poie::proof::{
     prove_chunks, prove_indexed, reference, unique_secret, HashId, Hasher, Layout, Params, Prover,
     ProverConfig, Simd,
 };
+use poie::proof::{Address, Salt};
 use poie::source::Source;
 use poie::trace::{Chunk, TraceSink, VecSink};
 use poie::vm::Vm;
@@ -54,7 +55,11 @@ impl Rng {
 
 #[test]
 fn streaming_equals_reference_across_layouts_and_configs() {
-    let secret = unique_secret(HashId::Blake3, &[1; 32], &[2; 20]);
+    let secret = unique_secret(
+        HashId::Blake3,
+        &Salt::from([1; 32]),
+        &Address::from([2; 20]),
+    );
     let mut rng = Rng(42);
     let trace = chunks(5000, 0);
     let sizes = [
@@ -100,7 +105,11 @@ fn streaming_equals_reference_across_layouts_and_configs() {
 
 #[test]
 fn root_is_identical_for_every_thread_count_backend_batch_and_pinning() {
-    let secret = unique_secret(HashId::Blake3, &[3; 32], &[4; 20]);
+    let secret = unique_secret(
+        HashId::Blake3,
+        &Salt::from([3; 32]),
+        &Address::from([4; 20]),
+    );
     let trace = chunks(3000, 1);
     for (lanes, chained) in [(1, false), (4, true), (16, true), (5, false)] {
         let params = Params {
@@ -129,7 +138,11 @@ fn root_is_identical_for_every_thread_count_backend_batch_and_pinning() {
 #[test]
 fn layout_hash_and_secret_all_change_the_root() {
     let trace = chunks(100, 2);
-    let s1 = unique_secret(HashId::Blake3, &[1; 32], &[2; 20]);
+    let s1 = unique_secret(
+        HashId::Blake3,
+        &Salt::from([1; 32]),
+        &Address::from([2; 20]),
+    );
     let p = |lanes, chained, hash| Params {
         hash,
         layout: Layout { lanes, chained },
@@ -141,7 +154,11 @@ fn layout_hash_and_secret_all_change_the_root() {
         reference::root(&p(4, true, HashId::Keccak), &s1, &trace),
         reference::root(
             &p(4, true, HashId::Blake3),
-            &unique_secret(HashId::Blake3, &[9; 32], &[2; 20]),
+            &unique_secret(
+                HashId::Blake3,
+                &Salt::from([9; 32]),
+                &Address::from([2; 20]),
+            ),
             &trace,
         ),
         reference::root(&p(4, true, HashId::Blake3), &s1, &trace[..99]),
@@ -165,12 +182,24 @@ fn different_salt_or_address_changes_every_leaf() {
     };
     let base = reference::leaves(
         &params,
-        &unique_secret(HashId::Blake3, &[1; 32], &[2; 20]),
+        &unique_secret(
+            HashId::Blake3,
+            &Salt::from([1; 32]),
+            &Address::from([2; 20]),
+        ),
         &trace,
     );
     for other in [
-        unique_secret(HashId::Blake3, &[5; 32], &[2; 20]),
-        unique_secret(HashId::Blake3, &[1; 32], &[6; 20]),
+        unique_secret(
+            HashId::Blake3,
+            &Salt::from([5; 32]),
+            &Address::from([2; 20]),
+        ),
+        unique_secret(
+            HashId::Blake3,
+            &Salt::from([1; 32]),
+            &Address::from([6; 20]),
+        ),
     ] {
         let leaves = reference::leaves(&params, &other, &trace);
         assert!(base.iter().zip(&leaves).all(|(a, b)| a != b));
@@ -196,7 +225,11 @@ fn both_ways(
 
 #[test]
 fn every_thread_count_to_twice_the_cores_backend_batch_and_pinning_gives_the_reference_root() {
-    let secret = unique_secret(HashId::Blake3, &[5; 32], &[6; 20]);
+    let secret = unique_secret(
+        HashId::Blake3,
+        &Salt::from([5; 32]),
+        &Address::from([6; 20]),
+    );
     let trace = chunks(2600, 4);
     let max_threads = (2 * cores()).max(4);
     for (lanes, chained) in [
@@ -241,7 +274,11 @@ fn every_thread_count_to_twice_the_cores_backend_batch_and_pinning_gives_the_ref
 
 #[test]
 fn splittable_sources_prove_in_parallel_to_the_streamed_root() {
-    let secret = unique_secret(HashId::Blake3, &[8; 32], &[9; 20]);
+    let secret = unique_secret(
+        HashId::Blake3,
+        &Salt::from([8; 32]),
+        &Address::from([9; 20]),
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     for (lanes, chained) in [(1, false), (16, true), (7, true)] {
         let params = Params {
@@ -282,7 +319,11 @@ fn the_vm_writes_into_lent_blocks_for_any_batch_and_block_size() {
     let mut all = VecSink::default();
     let mut vm = Vm::new(g.elf, b"3000 5".to_vec()).expect("loads");
     vm.run(&mut all, u64::MAX).expect("runs");
-    let secret = unique_secret(HashId::Blake3, &[1; 32], &[1; 20]);
+    let secret = unique_secret(
+        HashId::Blake3,
+        &Salt::from([1; 32]),
+        &Address::from([1; 20]),
+    );
     for (lanes, chained) in [(1, false), (16, true), (5, true)] {
         let params = Params {
             hash: HashId::Blake3,

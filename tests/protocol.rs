@@ -7,7 +7,7 @@ use common::fixtures::{
     self, challenge_args, check_args, read_json, referee_args, reveal, reveal_args, serve_args,
     vote_args,
 };
-use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig};
+use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, Salt};
 use poie::protocol::keys::Key;
 use poie::protocol::vote::{self, check, Verdict, Vote, VOTE_VERSION};
 use poie::protocol::windback::{self, Job};
@@ -53,7 +53,7 @@ fn cfg() -> ProverConfig {
 }
 
 /// The hasher of the executor with `key` and `salt`.
-fn hasher(salt: &[u8; 32], key: &Key) -> Hasher {
+fn hasher(salt: &Salt, key: &Key) -> Hasher {
     Hasher::new(
         params().hash,
         unique_secret(params().hash, salt, &key.address()),
@@ -69,7 +69,7 @@ fn honest_vote(jobs: &[Job]) -> Vote {
         jobs,
         params(),
         cfg(),
-        &[2; 32],
+        &Salt::from([2; 32]),
         u64::MAX,
     )
     .expect("votes")
@@ -77,7 +77,7 @@ fn honest_vote(jobs: &[Job]) -> Vote {
 
 #[test]
 fn honest_vote_checks_valid() {
-    let (key, salt, jobs) = (Key::from_seed(&[1; 32]), [2u8; 32], jobs());
+    let (key, salt, jobs) = (Key::from_seed(&[1; 32]), Salt::from([2; 32]), jobs());
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
     assert!(v.authentic());
     assert_eq!(v.state_roots.len(), 3);
@@ -97,7 +97,7 @@ fn copycat_is_caught() {
     let honest = honest_vote(&jobs);
     // The copycat re-signs the honest executor's results under its own key without executing.
     let copycat = Key::from_seed(&[3; 32]);
-    let own_salt = [4u8; 32];
+    let own_salt = Salt::from([4; 32]);
     let mut copied = honest.clone();
     copied.address = copycat.address();
     copied.public_key = copycat.public();
@@ -126,7 +126,7 @@ fn copycat_is_caught() {
 fn windback_skipping_is_caught_with_the_first_missing_index() {
     let jobs = jobs();
     let key = Key::from_seed(&[5; 32]);
-    let salt = [6u8; 32];
+    let salt = Salt::from([6; 32]);
     let honest = honest_vote(&jobs);
     // The skipper executes only the first job, copies the later state roots, and proves the
     // shorter trace under the full windback's digest.
@@ -153,7 +153,7 @@ fn windback_skipping_is_caught_with_the_first_missing_index() {
 
 #[test]
 fn wrong_state_root_signature_reveal_and_windback_are_caught() {
-    let (key, salt, jobs) = (Key::from_seed(&[7; 32]), [8u8; 32], jobs());
+    let (key, salt, jobs) = (Key::from_seed(&[7; 32]), Salt::from([8; 32]), jobs());
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
     let mut wrong = v.clone();
     wrong.state_roots[1][0] ^= 1;
@@ -178,14 +178,14 @@ fn wrong_state_root_signature_reveal_and_windback_are_caught() {
     );
 
     // A salt the vote did not commit to is refused before any work.
-    let wrong_salt = reveal(&v, [9; 32]);
+    let wrong_salt = reveal(&v, Salt::from([9; 32]));
     assert_eq!(
         check(&v, &wrong_salt, &jobs, cfg()).expect("checks"),
         Verdict::RevealMismatch
     );
     // A vote committing to a salt other than the one its proof used: a bad proof.
     let mut mismatched = v.clone();
-    mismatched.salt_commitment = vote::salt_commitment(&[9; 32]);
+    mismatched.salt_commitment = vote::salt_commitment(&Salt::from([9; 32]));
     mismatched.sign(&key);
     assert!(matches!(
         check(&mismatched, &wrong_salt, &jobs, cfg()).expect("checks"),
@@ -271,7 +271,7 @@ fn tampered_votes_are_invalid_and_malformed_files_errors(d: &Path) {
 #[test]
 fn audit_passes_honest_openings_and_catches_bad_ones() {
     use poie::protocol::audit::{audit, respond, sample_indices, AuditVerdict};
-    let (key, salt, jobs) = (Key::from_seed(&[11; 32]), [12u8; 32], jobs());
+    let (key, salt, jobs) = (Key::from_seed(&[11; 32]), Salt::from([12; 32]), jobs());
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
     let r = reveal(&v, salt);
     let idx = sample_indices(&v.root, v.n, 8);
@@ -324,7 +324,7 @@ fn audit_passes_honest_openings_and_catches_bad_ones() {
 #[test]
 fn outsourcing_is_caught_by_a_leak_claim_and_false_or_late_claims_are_rejected() {
     use poie::protocol::leak::{claim, judge, LeakVerdict};
-    let (key, salt, jobs) = (Key::from_seed(&[13; 32]), [14u8; 32], jobs());
+    let (key, salt, jobs) = (Key::from_seed(&[13; 32]), Salt::from([14; 32]), jobs());
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
     let r = reveal(&v, salt);
     // To outsource, the executor must hand the worker its unique secret; the worker blows the
@@ -361,7 +361,7 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
     // hashes the same trace once per secret. Both votes check valid.
     let jobs = jobs();
     let (a, b) = (Key::from_seed(&[21; 32]), Key::from_seed(&[22; 32]));
-    let (sa, sb) = ([23u8; 32], [24u8; 32]);
+    let (sa, sb) = (Salt::from([23; 32]), Salt::from([24; 32]));
     let (ha, hb) = (hasher(&sa, &a), hasher(&sb, &b));
     let mut both = poie::trace::Tee(
         Prover::new(params(), ha, cfg()),

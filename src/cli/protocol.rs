@@ -4,6 +4,7 @@ use super::prove::{LayoutArgs, RunArgs};
 use super::secret;
 use anyhow::{anyhow, bail, Context, Result};
 use poie::json::VersionedFile;
+use poie::proof::Address;
 use poie::protocol::keys::Key;
 use poie::protocol::vote::{self, Reveal, Verdict, Vote};
 use poie::protocol::windback;
@@ -31,7 +32,7 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
             }
             let k = Key::from_seed(&secret::random32()?);
             secret::write_secret(&file, secret::SecretKind::Key, &k.seed())?;
-            println!("{}", poie::hexser::address_string(&k.address()));
+            println!("{}", k.address());
             eprintln!("poie: wrote a new key to {} (mode 0600)", file.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -88,7 +89,7 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
     }
     let key = read_key(&a.key)?;
     let jobs = windback::load(&a.windback)?;
-    let salt = secret::random32()?;
+    let salt = secret::random_salt()?;
     let v = vote::vote_with_lie(
         &key,
         &jobs,
@@ -98,7 +99,7 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
         a.max_steps,
         a.lie_at,
     )?;
-    secret::write_secret(&a.salt_out, secret::SecretKind::Salt, &salt)?;
+    secret::write_salt(&a.salt_out, &salt)?;
     super::write_json(a.out.as_deref(), &v)?;
     eprintln!(
         "poie: voted on {} jobs, {} chunks; root {}",
@@ -141,7 +142,7 @@ pub fn reveal(a: RevealArgs) -> Result<ExitCode> {
     super::write_json(a.out.as_deref(), &r)?;
     eprintln!(
         "poie: revealed the salt of vote {} (root {}); {}",
-        poie::hexser::address_string(&r.address),
+        r.address,
         hex::encode(r.root),
         super::wrote(a.out.as_deref())
     );
@@ -291,7 +292,7 @@ pub fn derive_secret(a: DeriveSecretArgs) -> Result<ExitCode> {
     secret::write_secret(&a.out, secret::SecretKind::UniqueSecret, &s)?;
     eprintln!(
         "poie: wrote the unique secret of {} to {} (mode 0600)",
-        poie::hexser::address_string(&v.address),
+        v.address,
         a.out.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -307,8 +308,8 @@ pub struct LeakClaimArgs {
     #[arg(long, value_name = "FILE")]
     secret_file: PathBuf,
     /// Address to reward: 0x + 40 hex digits.
-    #[arg(long, value_name = "ADDRESS", value_parser = poie::hexser::parse_address)]
-    claimant: [u8; 20],
+    #[arg(long, value_name = "ADDRESS")]
+    claimant: Address,
     /// Submission time on the protocol's clock (must precede the reveal period).
     #[arg(long, value_name = "T")]
     at: u64,
@@ -325,7 +326,7 @@ pub fn leak_claim(a: LeakClaimArgs) -> Result<ExitCode> {
     c.save_secret(&a.out)?;
     eprintln!(
         "poie: wrote a leak claim against {} to {} (mode 0600)",
-        poie::hexser::address_string(&c.address),
+        c.address,
         a.out.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,7 @@ use poie::json::VersionedFile;
 use poie::proof::commitment::{Commitment, SourceInfo};
 use poie::proof::opening::{self, Opening, OpeningCollector};
 use poie::proof::{
-    unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, SimdChoice,
+    unique_secret, Address, HashId, Hasher, Layout, Params, Prover, ProverConfig, SimdChoice,
 };
 use poie::source::{Device, Source};
 use poie::trace::Tee;
@@ -163,8 +163,8 @@ pub struct ProveArgs {
     #[arg(long, value_name = "FILE")]
     salt_file: PathBuf,
     /// The executor's 20-byte address, 0x + 40 hex digits.
-    #[arg(long, value_parser = poie::hexser::parse_address)]
-    address: [u8; 20],
+    #[arg(long)]
+    address: Address,
     /// Where to hash: cpu, or cuda / cuda:N (blake3 only; same root). CUDA's driver and NVRTC
     /// are loaded when asked for; without them poie says why and exits 125.
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
@@ -253,10 +253,9 @@ pub struct OpenArgs {
 
 fn hasher_for(c: &Commitment, salt_file: &std::path::Path, simd: SimdChoice) -> Result<Hasher> {
     let salt = secret::read_salt(salt_file)?;
-    let address = poie::hexser::parse_address(&c.address)?;
     Ok(Hasher::new(
         c.params.hash,
-        unique_secret(c.params.hash, &salt, &address),
+        unique_secret(c.params.hash, &salt, &c.address),
         simd.resolve()?,
     )?)
 }
@@ -326,7 +325,7 @@ pub fn verify_opening(a: VerifyOpeningArgs) -> Result<ExitCode> {
             println!(
                 "invalid: {e}; or the salt file is not the executor's revealed salt, or the \
                  commitment is not this executor's (address {}): every leaf depends on both",
-                c.address.escape_debug()
+                c.address
             );
             Ok(ExitCode::from(1))
         }

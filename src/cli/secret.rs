@@ -3,6 +3,7 @@
 //! line or in output; its file is created with mode 0600.
 
 use anyhow::{bail, Result};
+use poie::proof::Salt;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand, Debug)]
@@ -23,14 +24,14 @@ pub fn salt(cmd: SaltCommand) -> Result<std::process::ExitCode> {
                     file.display()
                 );
             }
-            write_secret(&file, SecretKind::Salt, &random32()?)?;
+            write_salt(&file, &random_salt()?)?;
             eprintln!("poie: wrote a new salt to {} (mode 0600)", file.display());
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
 }
 
-pub use poie::protocol::secret::{random32, write_secret, SecretKind};
+pub use poie::protocol::secret::{random32, random_salt, write_salt, write_secret, SecretKind};
 
 /// Reads a secret file of `kind`, warning on stderr where others may read it.
 pub fn read_secret(path: &Path, kind: SecretKind) -> Result<[u8; 32]> {
@@ -45,6 +46,6 @@ pub fn read_secret(path: &Path, kind: SecretKind) -> Result<[u8; 32]> {
 }
 
 /// Reads a salt file.
-pub fn read_salt(path: &Path) -> Result<[u8; 32]> {
-    read_secret(path, SecretKind::Salt)
+pub fn read_salt(path: &Path) -> Result<Salt> {
+    read_secret(path, SecretKind::Salt).map(Salt::from)
 }

@@ -3,6 +3,7 @@
 //! written inputs and JSON documents.
 
 use super::cli;
+use poie::proof::Salt;
 use poie::protocol::vote::{Reveal, Vote, VOTE_VERSION};
 use std::path::{Path, PathBuf};
 
@@ -112,7 +113,7 @@ pub fn referee_args() -> Vec<&'static str> {
 }
 
 /// The reveal of the vote `v`, made with `salt`.
-pub fn reveal(v: &Vote, salt: [u8; 32]) -> Reveal {
+pub fn reveal(v: &Vote, salt: Salt) -> Reveal {
     Reveal {
         version: VOTE_VERSION,
         address: v.address,

@@ -1,6 +1,6 @@
 //! Serde helpers: fixed-size byte arrays as lowercase hex strings in JSON files. Digests,
-//! keys and signatures are written as bare hex; executor addresses (`[u8; 20]`) as `0x` + 40
-//! hex characters ([`address`]). Readers accept either spelling of either.
+//! keys and signatures are written as bare hex; executor addresses ([`crate::Address`]) as
+//! `0x` + 40 hex characters ([`address`]). Readers accept either spelling of either.
 
 use serde::{de::Error, Deserialize, Deserializer, Serializer};
 

@@ -2,6 +2,7 @@
 
 use super::hash::Digest32;
 use super::layout::Params;
+use poie_files::Address;
 use serde::{Deserialize, Serialize};
 
 /// Format version of commitment files.
@@ -40,8 +41,8 @@ pub enum SourceInfo {
 pub struct Commitment {
     pub version: u32,
     pub params: Params,
-    /// The executor's 20-byte address, hex with 0x.
-    pub address: String,
+    /// The executor's address: written with `0x`, read with or without it.
+    pub address: Address,
     /// Chunks (steps) in the trace.
     pub n: u64,
     #[serde(with = "poie_files::hexser::bytes")]

@@ -3,7 +3,7 @@
 //! library so that one definition serves the integration tests (through `tests/common`) and
 //! this crate's own unit tests (the emulated GPU kernels), which cannot reach `tests/`.
 
-use crate::{HashId, Layout, Params};
+use crate::{Address, HashId, Layout, Params, Salt};
 use serde::{Deserialize, Serialize};
 
 /// The committed file, in the workspace's `tests/data`.
@@ -28,13 +28,13 @@ pub struct Golden {
 
 impl Golden {
     /// The salt's 32 bytes.
-    pub fn salt(&self) -> [u8; 32] {
-        unhex(&self.salt, "salt")
+    pub fn salt(&self) -> Salt {
+        Salt::from(unhex(&self.salt, "salt"))
     }
 
     /// The address's 20 bytes.
-    pub fn address(&self) -> [u8; 20] {
-        unhex(&self.address, "address")
+    pub fn address(&self) -> Address {
+        Address::from(unhex::<20>(&self.address, "address"))
     }
 
     /// The root's 32 bytes.

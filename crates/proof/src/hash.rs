@@ -3,6 +3,8 @@
 
 use super::backend::{key_words, Blake3Many, Simd, SimdError};
 use super::keccak::{KeccakMany, Template};
+use super::salt::Salt;
+use poie_files::Address;
 use sha3::{Digest, Keccak256};
 use std::fmt;
 use std::str::FromStr;
@@ -85,8 +87,8 @@ impl FromStr for HashId {
 }
 
 /// `s~ = H(DS_SECRET || s || a)`: the executor's unique secret.
-pub fn unique_secret(hash: HashId, salt: &[u8; 32], address: &[u8; 20]) -> Digest32 {
-    hash.hash(&[DS_SECRET, salt, address])
+pub fn unique_secret(hash: HashId, salt: &Salt, address: &Address) -> Digest32 {
+    hash.hash(&[DS_SECRET, salt.expose(), address.as_bytes()])
 }
 
 /// The plain blake3 of `bytes`: how commitments and windbacks name a program, an input or a
@@ -160,8 +162,8 @@ impl Hasher {
     /// The hasher of an executor: secret `s~ = H(DS_SECRET || salt || address)`.
     pub fn for_executor(
         hash: HashId,
-        salt: &[u8; 32],
-        address: &[u8; 20],
+        salt: &Salt,
+        address: &Address,
         simd: Simd,
     ) -> Result<Self, SimdError> {
         Hasher::new(hash, unique_secret(hash, salt, address), simd)
@@ -260,7 +262,7 @@ mod tests {
     fn batched_matches_reference_for_every_backend() {
         for hash in HashId::ALL {
             for simd in Simd::available() {
-                let secret = unique_secret(hash, &[7; 32], &[9; 20]);
+                let secret = unique_secret(hash, &Salt::from([7; 32]), &Address::from([9; 20]));
                 let h = Hasher::new(hash, secret, simd).expect("available");
                 let (c, l) = ([1u8; 32], [2u8; 32]);
                 assert_eq!(h.leaf(&c, &l), reference::leaf(hash, &secret, &c, &l));
@@ -276,9 +278,34 @@ mod tests {
 
     #[test]
     fn secret_depends_on_salt_and_address() {
-        let base = unique_secret(HashId::Blake3, &[1; 32], &[2; 20]);
-        assert_ne!(base, unique_secret(HashId::Blake3, &[3; 32], &[2; 20]));
-        assert_ne!(base, unique_secret(HashId::Blake3, &[1; 32], &[4; 20]));
-        assert_ne!(base, unique_secret(HashId::Keccak, &[1; 32], &[2; 20]));
+        let base = unique_secret(
+            HashId::Blake3,
+            &Salt::from([1; 32]),
+            &Address::from([2; 20]),
+        );
+        assert_ne!(
+            base,
+            unique_secret(
+                HashId::Blake3,
+                &Salt::from([3; 32]),
+                &Address::from([2; 20])
+            )
+        );
+        assert_ne!(
+            base,
+            unique_secret(
+                HashId::Blake3,
+                &Salt::from([1; 32]),
+                &Address::from([4; 20])
+            )
+        );
+        assert_ne!(
+            base,
+            unique_secret(
+                HashId::Keccak,
+                &Salt::from([1; 32]),
+                &Address::from([2; 20])
+            )
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The proof of independent execution: salted leaves over the trace, striped over lanes
 //! (optionally hash-chained), Merkleised while the trace streams. `docs/SPEC.md` has the bytes.
 //!
+//! - [`salt`]: the executor's secret salt.
 //! - [`hash`]: unique secret, leaf, node and commitment hashing for blake3 and keccak256.
 //! - [`backend`]: blake3 SIMD backend selection (the `--simd` choice keccak shares).
 //! - [`keccak`]: multi-buffer keccak256 (portable, AVX2 4-way, AVX-512 8-way).
@@ -26,6 +27,7 @@ pub mod layout;
 pub mod opening;
 pub mod pipeline;
 pub mod reference;
+pub mod salt;
 mod schedule;
 pub mod tree;
 
@@ -33,4 +35,6 @@ pub use backend::{Simd, SimdChoice};
 pub use hash::{unique_secret, Digest32, HashId, Hasher, UnknownHash};
 pub use layout::{Layout, LayoutError, Params};
 pub use pipeline::{prove_chunks, prove_indexed, ConfigError, Proof, Prover, ProverConfig};
+pub use poie_files::Address;
+pub use salt::Salt;
 pub use schedule::FillFn;

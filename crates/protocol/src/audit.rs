@@ -6,7 +6,7 @@ use super::vote::{Reveal, Vote};
 use super::windback::{self, ExecuteError, Execution, Job};
 use poie_proof::backend::SimdError;
 use poie_proof::opening::{verify, Opening, OpeningCollector, OpeningError};
-use poie_proof::{Hasher, Prover, ProverConfig};
+use poie_proof::{Hasher, Prover, ProverConfig, Salt};
 use poie_trace::{Chunk, TraceSink};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -101,7 +101,7 @@ pub enum RespondError {
 /// give the vote's root: a wrong salt or windback would only produce openings that fail.
 pub fn respond(
     v: &Vote,
-    salt: &[u8; 32],
+    salt: &Salt,
     jobs: &[Job],
     samples: u32,
     cfg: ProverConfig,

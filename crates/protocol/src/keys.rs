@@ -2,18 +2,19 @@
 //! `address = blake3("poie/v1/address" || public key)[0..20]`.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use poie_files::Address;
 
 pub const DS_ADDRESS: &[u8] = b"poie/v1/address";
 
 /// The address of a public key.
-pub fn address_of(public: &[u8; 32]) -> [u8; 20] {
+pub fn address_of(public: &[u8; 32]) -> Address {
     let h = blake3::Hasher::new()
         .update(DS_ADDRESS)
         .update(public)
         .finalize();
     let mut a = [0u8; 20];
     a.copy_from_slice(&h.as_bytes()[..20]);
-    a
+    Address::from(a)
 }
 
 /// An executor's signing key. Its seed never leaves the key file.
@@ -32,7 +33,7 @@ impl Key {
         self.0.verifying_key().to_bytes()
     }
 
-    pub fn address(&self) -> [u8; 20] {
+    pub fn address(&self) -> Address {
         address_of(&self.public())
     }
 

@@ -4,7 +4,7 @@
 //! reveal period slashes the executor and rewards the claimant.
 
 use super::vote::{Reveal, Vote};
-use poie_proof::HashId;
+use poie_proof::{Address, HashId};
 use serde::{Deserialize, Serialize};
 
 pub const CLAIM_VERSION: u32 = 1;
@@ -14,8 +14,7 @@ pub const CLAIM_VERSION: u32 = 1;
 pub struct LeakClaim {
     pub version: u32,
     /// The accused executor and its vote's root.
-    #[serde(with = "poie_files::hexser::address")]
-    pub address: [u8; 20],
+    pub address: Address,
     #[serde(with = "poie_files::hexser::bytes")]
     pub root: [u8; 32],
     pub hash: HashId,
@@ -23,8 +22,7 @@ pub struct LeakClaim {
     #[serde(with = "poie_files::hexser::bytes")]
     pub secret: [u8; 32],
     /// Who gets the reward.
-    #[serde(with = "poie_files::hexser::address")]
-    pub claimant: [u8; 20],
+    pub claimant: Address,
     /// When the claim was submitted (a block height or epoch-relative time; the same clock as
     /// the reveal period's start).
     pub submitted_at: u64,
@@ -42,8 +40,8 @@ impl poie_files::json::VersionedFile for LeakClaim {
 pub enum LeakVerdict {
     /// The executor leaked its secret: slash it, reward `claimant`.
     Slash {
-        executor: [u8; 20],
-        claimant: [u8; 20],
+        executor: Address,
+        claimant: Address,
     },
     Rejected(String),
 }
@@ -53,9 +51,7 @@ impl std::fmt::Display for LeakVerdict {
         match self {
             LeakVerdict::Slash { executor, claimant } => write!(
                 f,
-                "slash: executor 0x{} leaked its unique secret; reward claimant 0x{}",
-                hex::encode(executor),
-                hex::encode(claimant)
+                "slash: executor {executor} leaked its unique secret; reward claimant {claimant}"
             ),
             LeakVerdict::Rejected(why) => write!(f, "rejected: {why}"),
         }
@@ -63,7 +59,7 @@ impl std::fmt::Display for LeakVerdict {
 }
 
 /// A claim built from a leaked secret.
-pub fn claim(v: &Vote, secret: [u8; 32], claimant: [u8; 20], submitted_at: u64) -> LeakClaim {
+pub fn claim(v: &Vote, secret: [u8; 32], claimant: Address, submitted_at: u64) -> LeakClaim {
     LeakClaim {
         version: CLAIM_VERSION,
         address: v.address,

@@ -3,6 +3,7 @@
 //! mode 0600. A secret never appears on the command line or in output.
 
 use poie_files::{atomic, files, hexser};
+use poie_proof::Salt;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -121,8 +122,18 @@ pub fn read_secret(path: &Path, kind: SecretKind) -> Result<[u8; 32], SecretErro
 }
 
 /// Reads a salt file.
-pub fn read_salt(path: &Path) -> Result<[u8; 32], SecretError> {
-    read_secret(path, SecretKind::Salt)
+pub fn read_salt(path: &Path) -> Result<Salt, SecretError> {
+    read_secret(path, SecretKind::Salt).map(Salt::from)
+}
+
+/// Writes a salt file ([`write_secret`] of its bytes).
+pub fn write_salt(path: &Path, salt: &Salt) -> Result<(), SecretError> {
+    write_secret(path, SecretKind::Salt, salt.expose())
+}
+
+/// A fresh salt from the operating system's randomness.
+pub fn random_salt() -> Result<Salt, SecretError> {
+    random32().map(Salt::from)
 }
 
 /// Whether others than the owner may read `path` (a secret file should be mode 0600);
@@ -148,8 +159,8 @@ mod tests {
     fn each_kind_reads_only_its_own_files() {
         let dir = tempfile::tempdir().expect("tempdir");
         let salt = dir.path().join("s");
-        write_secret(&salt, SecretKind::Salt, &[7; 32]).expect("writes");
-        assert_eq!(read_salt(&salt).expect("reads"), [7; 32]);
+        write_salt(&salt, &Salt::from([7; 32])).expect("writes");
+        assert_eq!(read_salt(&salt).expect("reads"), Salt::from([7; 32]));
         assert!(!exposed(&salt));
         let e = read_secret(&salt, SecretKind::Key).expect_err("a salt is not a key");
         assert!(e.to_string().contains("it holds a salt"), "{e}");

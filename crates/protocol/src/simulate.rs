@@ -8,10 +8,9 @@ use super::leak::{claim, judge, LeakVerdict};
 use super::vote::VOTE_VERSION;
 use super::vote::{self, check, salt_commitment, ProveError, Reveal, Verdict, Vote, WrongSalt};
 use super::windback::{self, ExecuteError, Job};
-use poie_files::hexser::address_string;
 use poie_guests as guests;
 use poie_proof::backend::SimdError;
-use poie_proof::{Hasher, Params, Prover, ProverConfig};
+use poie_proof::{Hasher, Params, Prover, ProverConfig, Salt};
 use poie_trace::{CountingSink, Tee};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -158,7 +157,7 @@ struct Executor {
     name: String,
     strategy: Strategy,
     key: Key,
-    salt: [u8; 32],
+    salt: Salt,
     votes: Vec<(Vote, Reveal, Option<[u8; 32]>)>,
     steps: u64,
     hashed: u64,
@@ -168,12 +167,12 @@ impl Executor {
     /// Executor number `i` of the epoch of `seed`, before it acts.
     fn new(seed: u64, i: usize, strategy: Strategy) -> Executor {
         let key = Key::from_seed(&derive(seed, "key", i));
-        let name = format!("0x{}", hex::encode(&key.address()[..4]));
+        let name = format!("0x{}", hex::encode(&key.address().as_bytes()[..4]));
         Executor {
             name,
             strategy,
             key,
-            salt: derive(seed, "salt", i),
+            salt: Salt::from(derive(seed, "salt", i)),
             votes: Vec::new(),
             steps: 0,
             hashed: 0,
@@ -182,12 +181,7 @@ impl Executor {
 
     /// Publishes vote `v`, and at the reveal its salt `salt`; `leaked` is the unique secret a
     /// worker of its blows the whistle with.
-    fn publish(
-        &mut self,
-        v: Vote,
-        salt: [u8; 32],
-        leaked: Option<[u8; 32]>,
-    ) -> Result<(), WrongSalt> {
+    fn publish(&mut self, v: Vote, salt: Salt, leaked: Option<[u8; 32]>) -> Result<(), WrongSalt> {
         let r = vote::reveal(&v, salt)?;
         self.votes.push((v, r, leaked));
         Ok(())
@@ -233,7 +227,7 @@ impl Epoch<'_> {
 
     fn stake(&mut self, key: &Key) {
         self.stakes
-            .insert(address_string(&key.address()), self.cfg.stake);
+            .insert(key.address().to_string(), self.cfg.stake);
     }
 
     /// Honest work under the executor's secret: its own, or (an outsourcer) a worker's, which
@@ -285,7 +279,7 @@ impl Epoch<'_> {
     fn pool(&mut self, e: &mut Executor, i: usize) -> Result<(), SimulateError> {
         let cfg = self.cfg;
         let second = Key::from_seed(&derive(cfg.seed, "second-key", i));
-        let salt2 = derive(cfg.seed, "second-salt", i);
+        let salt2 = Salt::from(derive(cfg.seed, "second-salt", i));
         self.stake(&second);
         let mut both = Tee(self.prover(&e.key, &e.salt)?, self.prover(&second, &salt2)?);
         let roots = windback::execute(&self.jobs, &mut both, u64::MAX)?;
@@ -294,7 +288,7 @@ impl Epoch<'_> {
             (&e.key, e.salt, pa.into_proof().map_err(ProveError::Prover)?),
             (&second, salt2, pb.into_proof().map_err(ProveError::Prover)?),
         ];
-        let votes: Vec<(Vote, [u8; 32])> = proved
+        let votes: Vec<(Vote, Salt)> = proved
             .into_iter()
             .map(|(k, s, proof)| {
                 let mut v = Vote {
@@ -343,7 +337,7 @@ impl Epoch<'_> {
     }
 
     /// A prover for the identity of `key` with `salt`.
-    fn prover(&self, key: &Key, salt: &[u8; 32]) -> Result<Prover, SimdError> {
+    fn prover(&self, key: &Key, salt: &Salt) -> Result<Prover, SimdError> {
         let cfg = self.cfg;
         let h = Hasher::for_executor(cfg.params.hash, salt, &key.address(), cfg.prover.simd)?;
         Ok(Prover::new(cfg.params, h, cfg.prover))
@@ -362,7 +356,7 @@ impl Epoch<'_> {
             }
             if let Some(mechanism) = self.check(e, v, r)? {
                 caught.push(mechanism);
-                let slashed = self.stakes.insert(address_string(&v.address), 0);
+                let slashed = self.stakes.insert(v.address.to_string(), 0);
                 lost = lost.saturating_add(slashed.unwrap_or(0));
             }
         }
@@ -390,11 +384,8 @@ impl Epoch<'_> {
         else {
             return None;
         };
-        let slashed = self
-            .stakes
-            .insert(address_string(&v.address), 0)
-            .unwrap_or(0);
-        let reward = self.stakes.entry(address_string(&claimant)).or_insert(0);
+        let slashed = self.stakes.insert(v.address.to_string(), 0).unwrap_or(0);
+        let reward = self.stakes.entry(claimant.to_string()).or_insert(0);
         *reward = reward.saturating_add(slashed / 2);
         Some(slashed)
     }
@@ -429,8 +420,7 @@ impl Epoch<'_> {
             corrupt_at: None,
         };
         windback::execute(&self.jobs, &mut chunks, u64::MAX)?;
-        let h =
-            |s: &[u8; 32]| Hasher::for_executor(cfg.params.hash, s, &v.address, cfg.prover.simd);
+        let h = |s: &Salt| Hasher::for_executor(cfg.params.hash, s, &v.address, cfg.prover.simd);
         let correct = Tree::new(cfg.params, h(&r.salt)?, chunks.chunks.clone());
         let theirs = Tree::new(cfg.params, h(&e.salt)?, chunks.chunks);
         // It defends the root it voted, signing with its key; the game convicts only on such

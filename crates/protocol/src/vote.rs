@@ -3,7 +3,7 @@
 use super::keys::{address_of, verify, Key};
 use super::windback::{self, ExecuteError, Execution, Job};
 use poie_proof::backend::SimdError;
-use poie_proof::{unique_secret, Hasher, Params, Prover, ProverConfig};
+use poie_proof::{unique_secret, Address, Hasher, Params, Prover, ProverConfig, Salt};
 use serde::{Deserialize, Serialize};
 use std::io;
 
@@ -14,10 +14,10 @@ pub const DS_SALT: &[u8] = b"poie/v1/salt";
 
 /// `blake3(DS_SALT || s)`: published in the vote, so any reveal is checked against the vote
 /// by one hash, before any work, and a forged reveal cannot frame the executor.
-pub fn salt_commitment(salt: &[u8; 32]) -> [u8; 32] {
+pub fn salt_commitment(salt: &Salt) -> [u8; 32] {
     *blake3::Hasher::new()
         .update(DS_SALT)
-        .update(salt)
+        .update(salt.expose())
         .finalize()
         .as_bytes()
 }
@@ -27,8 +27,7 @@ pub fn salt_commitment(salt: &[u8; 32]) -> [u8; 32] {
 #[serde(deny_unknown_fields)]
 pub struct Vote {
     pub version: u32,
-    #[serde(with = "poie_files::hexser::address")]
-    pub address: [u8; 20],
+    pub address: Address,
     #[serde(with = "poie_files::hexser::bytes")]
     pub public_key: [u8; 32],
     /// [`salt_commitment`] of the salt the proof was built with.
@@ -63,13 +62,12 @@ impl poie_files::json::VersionedFile for Vote {
 #[serde(deny_unknown_fields)]
 pub struct Reveal {
     pub version: u32,
-    #[serde(with = "poie_files::hexser::address")]
-    pub address: [u8; 20],
+    pub address: Address,
     /// The proof root of the vote this reveals.
     #[serde(with = "poie_files::hexser::bytes")]
     pub root: [u8; 32],
-    #[serde(with = "poie_files::hexser::bytes")]
-    pub salt: [u8; 32],
+    /// Published on purpose: the reveal is the salt, as hex.
+    pub salt: Salt,
 }
 
 impl poie_files::json::VersionedFile for Reveal {
@@ -87,7 +85,7 @@ pub struct WrongSalt;
 
 /// The reveal of vote `v`. The salt must be the one `v` committed to: any other would make a
 /// reveal every check refuses, and might publish a secret that is not the vote's salt.
-pub fn reveal(v: &Vote, salt: [u8; 32]) -> Result<Reveal, WrongSalt> {
+pub fn reveal(v: &Vote, salt: Salt) -> Result<Reveal, WrongSalt> {
     if salt_commitment(&salt) != v.salt_commitment {
         return Err(WrongSalt);
     }
@@ -116,7 +114,7 @@ impl Vote {
         let mut m = Vec::with_capacity(160 + 32 * self.state_roots.len());
         m.extend_from_slice(DS_VOTE);
         m.extend_from_slice(&self.version.to_le_bytes());
-        m.extend_from_slice(&self.address);
+        m.extend_from_slice(self.address.as_bytes());
         m.extend_from_slice(&self.public_key);
         m.extend_from_slice(&self.salt_commitment);
         m.extend_from_slice(&self.windback);
@@ -135,7 +133,7 @@ impl Vote {
 
     /// The executor's unique secret `s~ = H(DS_SECRET || salt || address)` (docs/SPEC.md 3.2)
     /// under this vote's hash: what its leaves are keyed with, and what a leak claim shows.
-    pub fn unique_secret(&self, salt: &[u8; 32]) -> [u8; 32] {
+    pub fn unique_secret(&self, salt: &Salt) -> [u8; 32] {
         unique_secret(self.params.hash, salt, &self.address)
     }
 
@@ -164,7 +162,7 @@ pub fn vote(
     jobs: &[Job],
     params: Params,
     cfg: ProverConfig,
-    salt: &[u8; 32],
+    salt: &Salt,
     max_steps: u64,
 ) -> Result<Vote, ProveError> {
     vote_with_lie(key, jobs, params, cfg, salt, max_steps, None)
@@ -176,7 +174,7 @@ pub fn vote_with_lie(
     jobs: &[Job],
     params: Params,
     cfg: ProverConfig,
-    salt: &[u8; 32],
+    salt: &Salt,
     max_steps: u64,
     lie_at: Option<u64>,
 ) -> Result<Vote, ProveError> {

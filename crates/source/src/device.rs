@@ -3,7 +3,7 @@
 
 use crate::{Fed, Source, SourceError};
 use poie_proof::commitment::{Commitment, SourceInfo, COMMITMENT_VERSION};
-use poie_proof::{unique_secret, Hasher, Params, Proof, ProverConfig};
+use poie_proof::{unique_secret, Address, Hasher, Params, Proof, ProverConfig, Salt};
 use std::fmt;
 use std::str::FromStr;
 
@@ -116,8 +116,8 @@ pub fn commit(
     mut info: SourceInfo,
     run: Run,
     params: Params,
-    salt: &[u8; 32],
-    address: &[u8; 20],
+    salt: &Salt,
+    address: &Address,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Commitment, DeviceError> {
     let secret = unique_secret(params.hash, salt, address);
@@ -139,7 +139,7 @@ pub fn commit(
     Ok(Commitment {
         version: COMMITMENT_VERSION,
         params,
-        address: format!("0x{}", hex::encode(address)),
+        address: *address,
         n: proof.n,
         root: proof.root,
         source: info,
@@ -178,12 +178,13 @@ mod tests {
             device: Device::Cpu,
             cfg,
         };
-        let c = commit(&src, info, cpu, params, &[1; 32], &[2; 20], &|_| {}).expect("proves");
-        let secret = unique_secret(HashId::Blake3, &[1; 32], &[2; 20]);
+        let (salt, address) = (Salt::from([1; 32]), Address::from([2; 20]));
+        let c = commit(&src, info, cpu, params, &salt, &address, &|_| {}).expect("proves");
+        let secret = unique_secret(HashId::Blake3, &salt, &address);
         let h = Hasher::new(HashId::Blake3, secret, Simd::Portable).expect("portable");
         let (p, _) = src.prove(params, h, cfg, &|_| {}).expect("proves");
         assert_eq!((c.n, c.root), (1000, p.root));
-        assert_eq!(c.address, format!("0x{}", "02".repeat(20)));
+        assert_eq!(c.address.to_string(), format!("0x{}", "02".repeat(20)));
         // A GPU where none can be used: an error that names CUDA and says the device was
         // unavailable, never a panic.
         if let Err(e) = prove_on(

@@ -3,7 +3,9 @@
 use super::{Bandwidth, Chained, GpuOptions, GpuReport, Rate, GPU_SCHEMA_VERSION};
 use crate::report::Report;
 use poie_proof::gpu::{Gpu, GpuError};
-use poie_proof::{prove_chunks, unique_secret, HashId, Hasher, Layout, Params, ProverConfig, Simd};
+use poie_proof::{
+    prove_chunks, unique_secret, Address, HashId, Hasher, Layout, Params, ProverConfig, Salt, Simd,
+};
 use poie_trace::synthetic::fill as synthetic_fill;
 use poie_trace::Chunk;
 use std::time::Instant;
@@ -81,7 +83,11 @@ fn agrees(gpu: &Gpu, p: Params, secret: &[u8; 32], trace: &[Chunk]) -> Result<bo
 
 /// Measures an opened device.
 pub fn measure_on(gpu: &Gpu, opts: &GpuOptions) -> Result<GpuReport, MeasureError> {
-    let secret = unique_secret(HashId::Blake3, &[0x5e; 32], &[0xbe; 20]);
+    let secret = unique_secret(
+        HashId::Blake3,
+        &Salt::from([0x5e; 32]),
+        &Address::from([0xbe; 20]),
+    );
     let n = opts.chunks.max(1);
     let t = trace(n, opts.threads);
     // The CPU check covers a prefix: the CPU is two orders of magnitude slower.

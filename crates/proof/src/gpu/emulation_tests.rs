@@ -7,8 +7,8 @@
 use super::plan::{self, Step};
 use crate::hash::blake3_node_key;
 use crate::{
-    prove_chunks, reference, unique_secret, Digest32, HashId, Hasher, Layout, Params, ProverConfig,
-    Simd,
+    prove_chunks, reference, unique_secret, Address, Digest32, HashId, Hasher, Layout, Params,
+    ProverConfig, Salt, Simd,
 };
 use poie_trace::synthetic::fill;
 use poie_trace::Chunk;
@@ -138,7 +138,11 @@ fn trace(n: usize, seed: u64) -> Vec<Chunk> {
 /// The full check of one configuration.
 fn check(lanes: u32, chained: bool, rows: u32, n: usize, show: bool) {
     let t = trace(n, n as u64 ^ u64::from(lanes));
-    let secret = unique_secret(HashId::Blake3, &[0x5a; 32], &[0xa5; 20]);
+    let secret = unique_secret(
+        HashId::Blake3,
+        &Salt::from([0x5a; 32]),
+        &Address::from([0xa5; 20]),
+    );
     // Unchained blocks go both ways: leaves then levels (the leaves visible), and the fused
     // leaf pass the GPU prover uses.
     let fuses: &[u32] = if chained { &[0] } else { &[0, plan::FUSE] };

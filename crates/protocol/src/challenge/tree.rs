@@ -8,7 +8,7 @@ use poie_proof::backend::SimdError;
 use poie_proof::hash::{Digest32, Hasher};
 use poie_proof::layout::Params;
 use poie_proof::tree as merkle;
-use poie_proof::Simd;
+use poie_proof::{Address, Salt, Simd};
 use poie_trace::{Chunk, TraceSink};
 use std::io;
 
@@ -43,8 +43,8 @@ pub enum SetupError {
     WindbackMismatch,
     #[error("under the vote's step limit the windback's trace is longer than its {n} chunks")]
     TooLong { n: u64 },
-    #[error("the key (address 0x{}) is not the vote's (address 0x{})", hex::encode(.key), hex::encode(.vote))]
-    KeyMismatch { key: [u8; 20], vote: [u8; 20] },
+    #[error("the key (address {key}) is not the vote's (address {vote})")]
+    KeyMismatch { key: Address, vote: Address },
     #[error(
         "the tree's root is not the vote's: serving it would sign answers that contradict the vote"
     )]
@@ -119,7 +119,7 @@ impl Tree {
     /// `corrupt_at` corrupts one step: drills and tests of a lying executor.
     pub fn for_vote(
         v: &Vote,
-        salt: &[u8; 32],
+        salt: &Salt,
         jobs: &[Job],
         corrupt_at: Option<u64>,
     ) -> Result<Tree, SetupError> {
