@@ -22,6 +22,20 @@ fn load(json: &Path) -> Report {
     Report::from_json(&std::fs::read_to_string(json).expect("json")).expect("parses")
 }
 
+/// A plot at `path`: a valid SVG with the `plots` feature; without it, no file at all (the
+/// Markdown then links none).
+fn assert_plot(path: &Path) {
+    let what = path.display();
+    if cfg!(feature = "plots") {
+        assert_svg(
+            &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{what}: {e}")),
+            &what.to_string(),
+        );
+    } else {
+        assert!(!path.exists(), "{what} written without the plots feature");
+    }
+}
+
 fn assert_svg(text: &str, what: &str) {
     let doc =
         roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("{what} is not valid XML: {e}"));
@@ -40,14 +54,9 @@ fn quick_bench_writes_a_complete_report_that_report_and_tune_read() {
     assert_ok(&o);
     let json = report_json(&d.join("out"));
     let folder = json.parent().expect("folder");
-    for name in [
-        "report.md",
-        "speedup.svg",
-        "simd.svg",
-        "lanes.svg",
-        "tuning.svg",
-    ] {
-        assert!(folder.join(name).exists(), "{name} missing");
+    assert!(folder.join("report.md").exists(), "report.md missing");
+    for name in ["speedup.svg", "simd.svg", "lanes.svg", "tuning.svg"] {
+        assert_plot(&folder.join(name));
     }
     // results/<machine id>/<timestamp>/
     let machine = folder
@@ -198,7 +207,6 @@ fn the_verdict_and_the_plots_are_written(r: &Report, o: &Output, folder: &Path) 
         "baseline one lane on one core",
         "gain over the same L on one core",
         "| 95% interval | samples | load per core | steal | flags |",
-        "![lane tuning](tuning.svg)",
         "## Primitives",
         "## Fairness",
         "## Speedup versus threads",
@@ -209,14 +217,15 @@ fn the_verdict_and_the_plots_are_written(r: &Report, o: &Output, folder: &Path) 
     ] {
         assert!(md.contains(heading), "report.md lacks {heading}");
     }
-    for name in ["speedup.svg", "simd.svg", "lanes.svg", "tuning.svg"] {
-        assert_svg(
-            &std::fs::read_to_string(folder.join(name)).expect("svg"),
-            name,
-        );
+    assert_eq!(
+        md.contains("![lane tuning](tuning.svg)"),
+        cfg!(feature = "plots"),
+        "report.md links the plots when, and only when, it has them"
+    );
+    if cfg!(feature = "plots") {
+        let speedup = std::fs::read_to_string(folder.join("speedup.svg")).expect("svg");
+        assert!(speedup.contains("ideal: linear to") && speedup.contains("paired ratios"));
     }
-    let speedup = std::fs::read_to_string(folder.join("speedup.svg")).expect("svg");
-    assert!(speedup.contains("ideal: linear to") && speedup.contains("paired ratios"));
     verdict
 }
 
@@ -251,10 +260,7 @@ fn two_reports_merge_into_one_comparison(
         cmp.contains("(2.00x)"),
         "the faster machine's advantage is shown"
     );
-    assert_svg(
-        &std::fs::read_to_string(d.join("cmp/machines.svg")).expect("svg"),
-        "machines.svg",
-    );
+    assert_plot(&d.join("cmp/machines.svg"));
 }
 
 /// `poie tune` models a reference machine from the report, and refuses an unknown backend.
@@ -393,10 +399,7 @@ fn committed_reports_load_and_report_gathers_them() {
             "{md}"
         );
     }
-    assert_svg(
-        &std::fs::read_to_string(d.join("results/machines.svg")).expect("svg"),
-        "machines.svg",
-    );
+    assert_plot(&d.join("results/machines.svg"));
 }
 
 /// A forced backend set: `--max-simd` makes any CPU measure as a machine without the wider
