@@ -353,6 +353,19 @@ fn outsourcing_is_caught_by_a_leak_claim_and_false_or_late_claims_are_rejected()
         judge(&other, &v, &r, 10),
         LeakVerdict::Rejected(_)
     ));
+    // Framing: the victim's published vote with its salt commitment swapped for one of a salt
+    // the framer holds. The forged vote's reveal, secret and claim are all consistent with each
+    // other, but the victim never signed that vote: the claim is rejected.
+    let evil = Salt::from([99; 32]);
+    let mut forged = v.clone();
+    forged.salt_commitment = vote::salt_commitment(&evil);
+    let forged_reveal = reveal(&forged, evil);
+    let framed = claim(&forged, forged.unique_secret(&evil), worker, 5);
+    assert!(
+        matches!(judge(&framed, &forged, &forged_reveal, 10), LeakVerdict::Rejected(ref w) if w.contains("not signed")),
+        "{}",
+        judge(&framed, &forged, &forged_reveal, 10)
+    );
 }
 
 #[test]

@@ -83,6 +83,14 @@ pub fn judge(c: &LeakClaim, v: &Vote, r: &Reveal, reveal_start: u64) -> LeakVerd
     if c.address != v.address || c.root != v.root || c.hash != v.params.hash {
         return LeakVerdict::Rejected("the claim names another vote".into());
     }
+    // A vote its executor did not sign is a forgery: with the salt commitment swapped for a
+    // salt the claimant holds, the reveal, the secret and the claim all agree, and judging it
+    // would slash an executor for a vote it never made.
+    if !v.authentic() {
+        return LeakVerdict::Rejected(
+            "the vote is not signed by its executor's key: a forged vote slashes no one".into(),
+        );
+    }
     // A reveal whose salt is not the one the vote committed to is a forgery: judging with it
     // would slash on a secret the executor never had.
     if !r.belongs_to(v) {
