@@ -92,6 +92,27 @@ fn honest_vote_checks_valid() {
 }
 
 #[test]
+fn a_signed_n_other_than_the_replays_is_a_bad_proof_even_with_the_right_root() {
+    // The root is right for the true length; the executor signs a longer (or shorter) `n`,
+    // which is what bounds every verifier's replay. The vote is false, whatever its root.
+    let (key, salt, jobs) = (Key::from_seed(&[3; 32]), Salt::from([4; 32]), jobs());
+    let honest = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    for n in [honest.n + 1, honest.n - 1] {
+        let mut v = honest.clone();
+        v.n = n;
+        v.sign(&key);
+        assert!(v.authentic());
+        let verdict = check(&v, &reveal(&v, salt), &jobs, cfg()).expect("checks");
+        assert!(
+            matches!(verdict, Verdict::BadProof { first_divergent: Some(i), expected_n } if i == n.min(honest.n) && expected_n == honest.n)
+                || (n < honest.n && verdict == (Verdict::TraceTooLong { n })),
+            "n = {n} (true {}): {verdict}",
+            honest.n
+        );
+    }
+}
+
+#[test]
 fn copycat_is_caught() {
     let jobs = jobs();
     let honest = honest_vote(&jobs);

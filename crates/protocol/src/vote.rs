@@ -278,7 +278,9 @@ pub fn check(v: &Vote, r: &Reveal, jobs: &[Job], cfg: ProverConfig) -> Result<Ve
     {
         return Ok(Verdict::WrongStateRoot { job });
     }
-    if proof.root != v.root {
+    // The signed `n` is part of what the vote claims: a root right for the true length under
+    // a different `n` is still a false vote (a verifier's work is bounded by that `n`).
+    if proof.root != v.root || proof.n != v.n {
         let first_divergent = (proof.n != v.n).then(|| proof.n.min(v.n));
         return Ok(Verdict::BadProof {
             first_divergent,
