@@ -102,8 +102,9 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
     secret::write_salt(&a.salt_out, &salt)?;
     super::write_json(a.out.as_deref(), &v)?;
     eprintln!(
-        "poie: voted on {} jobs, {} chunks; root {}",
+        "poie: voted on {} job{}, {} chunks; root {}",
         jobs.len(),
+        if jobs.len() == 1 { "" } else { "s" },
         v.n,
         hex::encode(v.root)
     );

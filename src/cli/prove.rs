@@ -26,10 +26,10 @@ pub struct SourceArgs {
     /// Stop the guest after N instructions (the trace up to there is proved).
     #[arg(long, value_name = "N", default_value_t = u64::MAX, hide_default_value = true)]
     max_steps: u64,
-    /// Prove a recorded trace (from `poie run --trace-out`) instead of running a guest.
+    /// A recorded trace (from `poie run --trace-out`) instead of running a guest.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["program", "synthetic"])]
     trace_file: Option<PathBuf>,
-    /// Prove a synthetic trace of N chunks (measures the Merkleisation alone).
+    /// A synthetic trace of N chunks instead of a guest (measures the Merkleisation alone).
     #[arg(long, value_name = "N", conflicts_with = "program")]
     synthetic: Option<u64>,
     /// Seed of the synthetic trace.
