@@ -95,9 +95,12 @@ fn signed_votes_with_impossible_layouts_are_refused_by_every_command() {
                 "v.salt",
                 "--windback",
                 "wb.txt",
+                "--challenge",
+                "c.json",
                 "--out",
                 "o.json",
             ],
+            vec!["audit-challenge", "--vote", "bad.json", "--out", "c.json"],
             vec![
                 "audit",
                 "--vote",
@@ -106,6 +109,8 @@ fn signed_votes_with_impossible_layouts_are_refused_by_every_command() {
                 "reveal.json",
                 "--windback",
                 "wb.txt",
+                "--challenge",
+                "c.json",
                 "--openings",
                 "o.json",
             ],
@@ -151,17 +156,13 @@ fn extreme_arguments_get_clear_errors() {
         d,
         30,
         &[
-            "audit-respond",
+            "audit-challenge",
             "--vote",
             "vote.json",
-            "--salt-file",
-            "v.salt",
-            "--windback",
-            "wb.txt",
             "--samples",
             "4294967295",
             "--out",
-            "o.json",
+            "c.json",
         ],
     );
     refused(&o, 2, "--samples");
@@ -229,6 +230,8 @@ fn audit_respond_with_the_wrong_salt_refuses_and_writes_nothing() {
     let dir = voted();
     let d = dir.path();
     assert!(poie(d, &["salt", "new", "other.salt"]).status.success());
+    let challenge = ["audit-challenge", "--vote", "vote.json", "--out", "c.json"];
+    assert!(poie(d, &challenge).status.success());
     let o = poie(
         d,
         &[
@@ -239,6 +242,8 @@ fn audit_respond_with_the_wrong_salt_refuses_and_writes_nothing() {
             "other.salt",
             "--windback",
             "wb.txt",
+            "--challenge",
+            "c.json",
             "--out",
             "o.json",
         ],
@@ -258,6 +263,8 @@ fn audit_respond_with_the_wrong_salt_refuses_and_writes_nothing() {
             "v.salt",
             "--windback",
             "wb2.txt",
+            "--challenge",
+            "c.json",
             "--out",
             "o.json",
         ],
@@ -271,6 +278,8 @@ fn a_reveal_must_carry_the_salt_the_vote_committed_to() {
     let dir = voted();
     let d = dir.path();
     assert!(poie(d, &["salt", "new", "other.salt"]).status.success());
+    let challenge = ["audit-challenge", "--vote", "vote.json", "--out", "c.json"];
+    assert!(poie(d, &challenge).status.success());
     let o = poie(d, &reveal_args("vote.json", "other.salt", "r2.json"));
     refused(&o, 125, "not the salt");
     assert!(!d.join("r2.json").exists());

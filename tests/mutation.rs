@@ -121,13 +121,20 @@ fn json_documents_never_panic_their_readers() {
     let jobs = jobs();
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, 100_000).expect("votes");
     let r = fixtures::reveal(&v, salt);
-    let resp = audit::respond(&v, &salt, &jobs, 4, cfg()).expect("responds");
+    let challenge = audit::AuditChallenge {
+        version: audit::AUDIT_VERSION,
+        root: v.root,
+        nonce: [3; 32],
+        samples: 4,
+    };
+    let resp = audit::respond(&v, &salt, &jobs, &challenge, cfg()).expect("responds");
     let secret = poie::proof::unique_secret(HashId::Blake3, &salt, &v.address);
     let claim = leak::claim(&v, secret, Address::from([9; 20]), 1);
     let seeds = vec![
         serde_json::to_vec(&v).expect("json"),
         serde_json::to_vec(&r).expect("json"),
         serde_json::to_vec(&resp).expect("json"),
+        serde_json::to_vec(&challenge).expect("json"),
         serde_json::to_vec(&claim).expect("json"),
     ];
     run("json", 1, 8000, &seeds, |bytes| {
@@ -136,9 +143,13 @@ fn json_documents_never_panic_their_readers() {
             assert!((1..=poie::proof::layout::MAX_LANES).contains(&m.params.layout.lanes));
             let _ = m.authentic();
             let _ = m.params.layout.lane_len(m.n, m.params.layout.lanes - 1);
-            let _ = audit::sample_indices(&m.root, m.n, 8);
+            let _ = audit::sample_indices(&m.root, &[3; 32], m.n, 8);
         }
         let _ = serde_json::from_slice::<Reveal>(bytes);
+        if let Ok(c) = serde_json::from_slice::<audit::AuditChallenge>(bytes) {
+            let _ = c.indices(v.n);
+            let _ = audit::audit(&v, &r, &jobs, &c, &resp);
+        }
         if let Ok(a) = serde_json::from_slice::<AuditResponse>(bytes) {
             // Openings from a hostile file are verified, never trusted.
             let h = Hasher::for_executor(HashId::Blake3, &salt, &v.address, Simd::detect())
@@ -146,7 +157,7 @@ fn json_documents_never_panic_their_readers() {
             for o in &a.openings {
                 let _ = poie::proof::opening::verify(&h, o, &o.params, o.n, &v.root);
             }
-            let _ = audit::audit(&v, &r, &jobs, &a, 4);
+            let _ = audit::audit(&v, &r, &jobs, &challenge, &a);
         }
         if let Ok(c) = serde_json::from_slice::<LeakClaim>(bytes) {
             let _ = leak::judge(&c, &v, &r, 10);

@@ -33,7 +33,7 @@ fn open(params: Params, t: &[Chunk], index: u64) -> ([u8; 32], Opening) {
     };
     let mut tee = Tee(
         Prover::new(params, h.clone(), cfg),
-        OpeningCollector::new(h, params, t.len() as u64, index).expect("index in range"),
+        OpeningCollector::new(h, params, t.len() as u64, &[index]).expect("index in range"),
     );
     for part in t.chunks(100) {
         tee.consume(part).expect("consume");
@@ -41,7 +41,10 @@ fn open(params: Params, t: &[Chunk], index: u64) -> ([u8; 32], Opening) {
     let proof = tee.0.into_proof().expect("proof");
     (
         proof.root,
-        tee.1.into_opening(&proof.lane_roots).expect("opening"),
+        tee.1
+            .into_openings(&proof.lane_roots)
+            .expect("opening")
+            .remove(0),
     )
 }
 
@@ -102,6 +105,53 @@ fn streaming_openings_match_naive_and_verify() {
             assert_eq!(o, naive_open(params, &t, index), "{params:?} index {index}");
             assert_eq!(verify(&hasher(hash), &o, &params, n, &root), Ok(()));
         }
+    }
+}
+
+/// Every index of a trace opened by one collector in one pass (repeats included, in the order
+/// asked) matches the naive openings, and the pass costs at most one leaf and one node hash per
+/// chunk however many indices are asked: the cost of 4096 samples is the cost of one.
+#[test]
+fn one_pass_opens_many_indices_for_the_cost_of_one() {
+    for (lanes, chained, n) in [(1, true, 333u64), (3, true, 1000), (5, false, 77)] {
+        let params = Params {
+            hash: HashId::Blake3,
+            layout: Layout::new(lanes, chained).expect("lanes"),
+        };
+        let t = trace(n);
+        let h = hasher(params.hash);
+        let mut indices: Vec<u64> = (0..n).rev().collect();
+        indices.extend([0, n / 2, n - 1]);
+        let run = |indices: &[u64]| {
+            let mut tee = Tee(
+                Prover::new(params, h.clone(), ProverConfig::default()),
+                OpeningCollector::new(h.clone(), params, n, indices).expect("in range"),
+            );
+            for part in t.chunks(61) {
+                tee.consume(part).expect("consume");
+            }
+            let hashes = tee.1.hashes();
+            let proof = tee.0.into_proof().expect("proof");
+            let openings = tee.1.into_openings(&proof.lane_roots).expect("openings");
+            (hashes, openings)
+        };
+        let (hashes, openings) = run(&indices);
+        assert_eq!(openings.len(), indices.len());
+        for (o, &index) in openings.iter().zip(&indices) {
+            assert_eq!(
+                *o,
+                naive_open(params, &t, index),
+                "{params:?} index {index}"
+            );
+        }
+        assert!(hashes <= 2 * n, "{hashes} hashes for {n} chunks");
+        let many: Vec<u64> = (0..4096).map(|k| k % lanes as u64).collect();
+        let (hashes_many, _) = run(&many);
+        let (hashes_one, _) = run(&[0]);
+        assert!(
+            hashes_many <= lanes as u64 * hashes_one + n,
+            "{hashes_many} hashes for 4096 samples, {hashes_one} for one"
+        );
     }
 }
 
@@ -179,8 +229,13 @@ fn collector_refuses_a_trace_of_another_length() {
     };
     let t = trace(100);
     let h = hasher(HashId::Blake3);
-    let mut c = OpeningCollector::new(h.clone(), params, 101, 5).expect("in range");
+    let mut c = OpeningCollector::new(h.clone(), params, 101, &[5]).expect("in range");
     c.consume(&t).expect("consume");
-    assert!(c.into_opening(&[[0; 32]; 2]).is_err());
-    assert!(OpeningCollector::new(h, params, 100, 100).is_err());
+    assert!(c.into_openings(&[[0; 32]; 2]).is_err());
+    assert!(OpeningCollector::new(h.clone(), params, 100, &[3, 100]).is_err());
+    let mut c = OpeningCollector::new(h, params, 99, &[5]).expect("in range");
+    assert!(
+        c.consume(&t).is_err(),
+        "a longer trace is refused as it streams"
+    );
 }

@@ -289,57 +289,159 @@ fn tampered_votes_are_invalid_and_malformed_files_errors(d: &Path) {
     assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
 }
 
+fn audit_challenge(v: &Vote, nonce: u8, samples: u32) -> poie::protocol::audit::AuditChallenge {
+    poie::protocol::audit::AuditChallenge {
+        version: poie::protocol::audit::AUDIT_VERSION,
+        root: v.root,
+        nonce: [nonce; 32],
+        samples,
+    }
+}
+
 #[test]
 fn audit_passes_honest_openings_and_catches_bad_ones() {
-    use poie::protocol::audit::{audit, respond, sample_indices, AuditVerdict};
+    use poie::protocol::audit::{audit, challenge, respond, AuditVerdict};
     let (key, salt, jobs) = (Key::from_seed(&[11; 32]), Salt::from([12; 32]), jobs());
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
     let r = reveal(&v, salt);
-    let idx = sample_indices(&v.root, v.n, 8);
+    let c = challenge(&v, 8).expect("challenges");
+    let idx = c.indices(v.n);
     assert_eq!(idx.len(), 8);
     assert!(idx.iter().all(|&i| i < v.n));
     assert_ne!(
         idx,
-        sample_indices(&[0; 32], v.n, 8),
-        "indices follow the root"
+        challenge(&v, 8).expect("challenges").indices(v.n),
+        "every challenge draws a fresh nonce, so fresh indices"
     );
-    let resp = respond(&v, &salt, &jobs, 8, cfg()).expect("responds");
+    let resp = respond(&v, &salt, &jobs, &c, cfg()).expect("responds");
     assert_eq!(
-        audit(&v, &r, &jobs, &resp, 8).expect("audits"),
+        audit(&v, &r, &jobs, &c, &resp).expect("audits"),
         AuditVerdict::Passed { samples: 8 }
     );
+    // A response to another challenge (say, one the executor drew itself) is not an answer.
+    let other = audit_challenge(&v, 1, 8);
+    let resp_other = respond(&v, &salt, &jobs, &other, cfg()).expect("responds");
+    assert_eq!(
+        audit(&v, &r, &jobs, &c, &resp_other).expect("audits"),
+        AuditVerdict::NotThisChallenge
+    );
+    let mut forged = resp_other.clone();
+    forged.nonce = c.nonce;
+    assert!(matches!(
+        audit(&v, &r, &jobs, &c, &forged).expect("audits"),
+        AuditVerdict::BadOpening { .. }
+    ));
 
     let mut bad = resp.clone();
     bad.openings[3].chunk[0] ^= 1;
     assert!(
-        matches!(audit(&v, &r, &jobs, &bad, 8).expect("audits"), AuditVerdict::BadOpening { index, .. } if index == idx[3])
+        matches!(audit(&v, &r, &jobs, &c, &bad).expect("audits"), AuditVerdict::BadOpening { index, .. } if index == idx[3])
     );
     let mut bad = resp.clone();
     bad.openings[5].lane_branch[0][0] ^= 1;
     assert!(matches!(
-        audit(&v, &r, &jobs, &bad, 8).expect("audits"),
+        audit(&v, &r, &jobs, &c, &bad).expect("audits"),
         AuditVerdict::BadOpening { .. }
     ));
     let mut bad = resp.clone();
     bad.openings.truncate(7);
     assert!(matches!(
-        audit(&v, &r, &jobs, &bad, 8).expect("audits"),
+        audit(&v, &r, &jobs, &c, &bad).expect("audits"),
         AuditVerdict::BadOpening { .. }
     ));
     // Openings of an executor that proved another trace cannot match this execution.
     let lazy_jobs = vec![jobs[0].clone(), jobs[0].clone(), jobs[2].clone()];
     let honest_lazy =
         vote::vote(&key, &lazy_jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
-    // Same root and n, so the same sampled indices: its openings are those of its own trace.
-    let lazy_resp = respond(&honest_lazy, &salt, &lazy_jobs, 8, cfg()).expect("responds");
+    let lazy_c = audit_challenge(&honest_lazy, 2, 8);
+    let lazy_resp = respond(&honest_lazy, &salt, &lazy_jobs, &lazy_c, cfg()).expect("responds");
     let mut lazy = honest_lazy.clone();
     lazy.windback = v.windback;
     lazy.state_roots = v.state_roots.clone();
     lazy.sign(&key);
-    // Our own `respond` refuses to open a vote for another windback than it is given.
-    assert!(respond(&lazy, &salt, &lazy_jobs, 8, cfg()).is_err());
-    let verdict = audit(&lazy, &reveal(&lazy, salt), &jobs, &lazy_resp, 8).expect("audits");
+    // Our own `respond` refuses to open a vote for another windback than it is given, and a
+    // challenge for another vote.
+    assert!(respond(&lazy, &salt, &lazy_jobs, &lazy_c, cfg()).is_err());
+    assert!(respond(&v, &salt, &jobs, &lazy_c, cfg()).is_err());
+    let verdict = audit(&lazy, &reveal(&lazy, salt), &jobs, &lazy_c, &lazy_resp).expect("audits");
     assert!(!matches!(verdict, AuditVerdict::Passed { .. }), "{verdict}");
+    // An auditor refuses to challenge a vote whose signature does not verify.
+    let mut unsigned = v.clone();
+    unsigned.root[0] ^= 1;
+    assert!(challenge(&unsigned, 8).is_err());
+}
+
+/// The grinding attack on audits whose indices came from the root alone: a cheater executes
+/// half the windback, fills the rest with zeros and varies the last chunk until every index
+/// derived from its root lands in the honest half. With the auditor's nonce drawn after the
+/// vote, the ground root is worth nothing: the cheater's openings fail.
+#[test]
+fn a_root_ground_for_good_indices_fails_the_nonce_audit() {
+    use poie::proof::opening::OpeningCollector;
+    use poie::protocol::audit::{audit, AuditResponse, AuditVerdict, AUDIT_VERSION};
+    use poie::trace::{Tee, TraceSink, VecSink};
+    let (key, salt, jobs) = (Key::from_seed(&[21; 32]), Salt::from([22; 32]), jobs());
+    let honest = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    let mut trace = VecSink::default();
+    windback::execute(&jobs, &mut trace, u64::MAX).expect("runs");
+    let n = honest.n;
+    let half = n / 2;
+    let mut fake = trace.0.clone();
+    fake[half as usize..].fill([0; 32]);
+    let h = hasher(&salt, &key);
+    let root_of = |t: &[[u8; 32]]| {
+        let mut p = Prover::new(params(), h.clone(), cfg());
+        p.consume(t).expect("consume");
+        p.into_proof().expect("proof").root
+    };
+    // The old rule: `blake3("poie/v1/audit" || root || k)` mod n, 4 samples.
+    let old_indices = |root: &[u8; 32]| -> Vec<u64> {
+        (0u32..4)
+            .map(|k| {
+                let d = blake3::Hasher::new()
+                    .update(b"poie/v1/audit")
+                    .update(root)
+                    .update(&k.to_le_bytes())
+                    .finalize();
+                u64::from_le_bytes(d.as_bytes()[..8].try_into().expect("8 bytes")) % n
+            })
+            .collect()
+    };
+    let mut tries = 0u32;
+    let root = loop {
+        tries += 1;
+        fake[n as usize - 1] = [0; 32];
+        fake[n as usize - 1][..4].copy_from_slice(&tries.to_le_bytes());
+        let root = root_of(&fake);
+        if old_indices(&root).iter().all(|&i| i < half) {
+            break root;
+        }
+        assert!(tries < 10_000, "grinding 4 indices takes about 16 tries");
+    };
+    let mut cheat = honest.clone();
+    cheat.root = root;
+    cheat.sign(&key);
+    let r = reveal(&cheat, salt);
+    // The auditor's nonce comes after the vote; the cheater opens its own (fake) tree.
+    let c = audit_challenge(&cheat, 0x5a, 16);
+    let mut tee = Tee(
+        Prover::new(params(), h.clone(), cfg()),
+        OpeningCollector::new(h.clone(), params(), n, &c.indices(n)).expect("in range"),
+    );
+    tee.consume(&fake).expect("consume");
+    let proof = tee.0.into_proof().expect("proof");
+    assert_eq!(proof.root, root);
+    let resp = AuditResponse {
+        version: AUDIT_VERSION,
+        root,
+        nonce: c.nonce,
+        openings: tee.1.into_openings(&proof.lane_roots).expect("opens"),
+    };
+    let verdict = audit(&cheat, &r, &jobs, &c, &resp).expect("audits");
+    assert!(
+        matches!(verdict, AuditVerdict::BadOpening { index, .. } if index >= half),
+        "{verdict}"
+    );
 }
 
 #[test]

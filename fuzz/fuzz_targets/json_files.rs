@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use poie::json::VersionedFile;
 use poie::proof::commitment::Commitment;
 use poie::proof::opening::Opening;
-use poie::protocol::audit::AuditResponse;
+use poie::protocol::audit::{AuditChallenge, AuditResponse};
 use poie::protocol::leak::LeakClaim;
 use poie::protocol::vote::{Reveal, Vote};
 
@@ -24,6 +24,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = Commitment::load(&path);
     let _ = Opening::load(&path);
     let _ = AuditResponse::load(&path);
+    if let Ok(c) = AuditChallenge::load(&path) {
+        let _ = c.indices(u64::MAX);
+    }
     let _ = LeakClaim::load(&path);
     let _ = poie::protocol::transcript::TranscriptFile::load(&path);
 });

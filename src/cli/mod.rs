@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch. Each subcommand has one module with one `run` function.
 
+mod audit;
 mod bench;
 mod program;
 mod progress;
@@ -49,10 +50,12 @@ enum Command {
     Reveal(protocol::RevealArgs),
     /// Check a revealed vote by re-execution.
     Check(protocol::CheckArgs),
-    /// Executor side of an audit: open the leaves sampled from the vote's root.
-    AuditRespond(Box<protocol::AuditRespondArgs>),
+    /// Auditor side of an audit: draw a fresh random nonce for a published vote.
+    AuditChallenge(audit::AuditChallengeArgs),
+    /// Executor side of an audit: open the leaves the auditor's challenge samples.
+    AuditRespond(Box<audit::AuditRespondArgs>),
     /// Spot-check a revealed vote: one execution plus K sampled openings.
-    Audit(Box<protocol::AuditArgs>),
+    Audit(Box<audit::AuditArgs>),
     /// Write a vote's unique secret (what an outsourcing executor would hand a worker).
     DeriveSecret(protocol::DeriveSecretArgs),
     /// Claim that an executor leaked its unique secret before the reveal.
@@ -101,8 +104,9 @@ pub fn main() -> ExitCode {
         Command::Vote(a) => protocol::vote(*a),
         Command::Reveal(a) => protocol::reveal(a),
         Command::Check(a) => protocol::check(a),
-        Command::AuditRespond(a) => protocol::audit_respond(*a),
-        Command::Audit(a) => protocol::audit(*a),
+        Command::AuditChallenge(a) => audit::audit_challenge(a),
+        Command::AuditRespond(a) => audit::audit_respond(*a),
+        Command::Audit(a) => audit::audit(*a),
         Command::DeriveSecret(a) => protocol::derive_secret(a),
         Command::LeakClaim(a) => protocol::leak_claim(a),
         Command::JudgeLeak(a) => protocol::judge_leak(a),

@@ -111,7 +111,7 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_vote(path: &Path) -> Result<Vote> {
+pub(super) fn load_vote(path: &Path) -> Result<Vote> {
     Ok(Vote::load(path)?)
 }
 
@@ -174,97 +174,6 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let verdict = vote::check(&v, &r, &jobs, a.run.config()?)?;
     println!("{verdict}");
     Ok(if verdict == Verdict::Valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-/// Executor side of an audit: opens the leaf indices derived from its vote's root.
-#[derive(clap::Args, Debug)]
-pub struct AuditRespondArgs {
-    /// The executor's own vote (`poie vote --out`).
-    #[arg(long, value_name = "FILE")]
-    vote: PathBuf,
-    /// The vote's salt (`poie vote --salt-out`).
-    #[arg(long, value_name = "FILE")]
-    salt_file: PathBuf,
-    /// The windback manifest the vote is for.
-    #[arg(long, value_name = "FILE")]
-    windback: PathBuf,
-    /// Number of sampled leaves (1 to 4096).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=i64::from(poie::protocol::audit::MAX_SAMPLES)))]
-    samples: u32,
-    #[command(flatten)]
-    run: RunArgs,
-    /// Write the openings JSON here (atomically): the file `poie audit --openings` reads.
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
-}
-
-pub fn audit_respond(a: AuditRespondArgs) -> Result<ExitCode> {
-    let v = load_vote(&a.vote)?;
-    let salt = secret::read_salt(&a.salt_file)?;
-    let jobs = windback::load(&a.windback)?;
-    let resp = poie::protocol::audit::respond(&v, &salt, &jobs, a.samples, a.run.config()?)?;
-    super::write_json(Some(&a.out), &resp)?;
-    eprintln!(
-        "poie: opened {} sampled leaves of root {}; {}",
-        resp.openings.len(),
-        hex::encode(resp.root),
-        super::wrote(Some(&a.out))
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Spot-checks a revealed vote: executes the windback once (no hashing of the trace) and checks
-/// the executor's openings of leaves sampled from its own root. Exit 0 when it passes.
-#[derive(clap::Args, Debug)]
-pub struct AuditArgs {
-    /// The vote to audit (`poie vote --out`).
-    #[arg(long, value_name = "FILE")]
-    vote: PathBuf,
-    /// The vote's reveal (`poie reveal --out`).
-    #[arg(long, value_name = "FILE")]
-    reveal: PathBuf,
-    /// The windback manifest the vote is for.
-    #[arg(long, value_name = "FILE")]
-    windback: PathBuf,
-    /// The executor's openings (`poie audit-respond`).
-    #[arg(long, value_name = "FILE")]
-    openings: PathBuf,
-    /// Number of sampled leaves (1 to 4096), as given to `audit-respond`.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=i64::from(poie::protocol::audit::MAX_SAMPLES)))]
-    samples: u32,
-    /// Also run the full check and print how much cheaper the audit was.
-    #[arg(long)]
-    compare_full: bool,
-    #[command(flatten)]
-    run: RunArgs,
-}
-
-pub fn audit(a: AuditArgs) -> Result<ExitCode> {
-    let v = load_vote(&a.vote)?;
-    let r: Reveal = Reveal::load(&a.reveal)?;
-    let jobs = windback::load(&a.windback)?;
-    let resp = poie::protocol::audit::AuditResponse::load(&a.openings)?;
-    let start = std::time::Instant::now();
-    let verdict = poie::protocol::audit::audit(&v, &r, &jobs, &resp, a.samples)?;
-    let audit_secs = start.elapsed().as_secs_f64();
-    println!("{verdict}");
-    eprintln!("poie: audit took {audit_secs:.3} s");
-    if a.compare_full {
-        let start = std::time::Instant::now();
-        let full = vote::check(&v, &r, &jobs, a.run.config()?)?;
-        let full_secs = start.elapsed().as_secs_f64();
-        eprintln!(
-            "poie: full check ({full}) took {full_secs:.3} s: the audit cost {:.1}% of it ({:.1}x cheaper)",
-            100.0 * audit_secs / full_secs,
-            full_secs / audit_secs
-        );
-    }
-    let passed = matches!(verdict, poie::protocol::audit::AuditVerdict::Passed { .. });
-    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -266,7 +266,7 @@ pub fn open(a: OpenArgs) -> Result<ExitCode> {
     let h = hasher_for(&c, &a.salt_file, a.run.simd)?;
     let (source, _) = a.source.resolve()?;
     let prover = Prover::new(c.params, h.clone(), cfg);
-    let collector = OpeningCollector::new(h, c.params, c.n, a.index)?;
+    let collector = OpeningCollector::new(h, c.params, c.n, &[a.index])?;
     let mut tee = Tee(prover, collector);
     source.feed(&mut tee)?;
     let Tee(prover, collector) = tee;
@@ -278,7 +278,10 @@ pub fn open(a: OpenArgs) -> Result<ExitCode> {
             hex::encode(c.root)
         );
     }
-    let o = collector.into_opening(&proof.lane_roots)?;
+    let o = collector
+        .into_openings(&proof.lane_roots)?
+        .pop()
+        .context("no opening collected")?;
     super::write_json(a.out.as_deref(), &o)?;
     eprintln!(
         "poie: opened chunk {} of {} against root {}; {}",

@@ -7,9 +7,10 @@
 
 use super::hash::{Digest32, Hasher};
 use super::layout::Params;
-use super::tree::{audit_path, path_ranges, root_from_path, Frontier};
+use super::tree::{audit_path, path_ranges, root_from_path};
 use poie_trace::{Chunk, TraceSink};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use thiserror::Error;
 
@@ -127,101 +128,202 @@ pub fn verify(
     Ok(())
 }
 
-/// One audit-path sibling being built from the leaves streaming by.
-struct RangeRoot {
-    start: u64,
-    end: u64,
-    frontier: Frontier,
+/// The nodes one lane's openings need, recorded while the lane's tree is built once.
+struct LaneNodes {
+    /// Leaves in the lane (its length in the committed trace).
+    m: u64,
+    prev_leaf: Digest32,
+    /// `pending[h]` holds the root of a complete subtree of `2^h` leaves when bit `h` of
+    /// `count` is set, as in [`super::tree::Frontier`]; kept here so every completed node can be
+    /// looked up as it appears.
+    pending: Vec<Digest32>,
+    count: u64,
+    /// Wanted leaves, by position: `(chunk, link)` once seen.
+    leaves: HashMap<u64, Option<(Chunk, Digest32)>>,
+    /// Wanted subtree roots, by `[start, end)`: filled when the subtree completes (or, for the
+    /// right edge of a lane whose length is not a power of two, at the end).
+    nodes: HashMap<(u64, u64), Option<Digest32>>,
 }
 
-/// A [`TraceSink`] that collects what an opening of chunk `index` needs from lane `j`, in one
-/// streaming pass and O(log n) memory: the chunk and link, and the roots of the sibling
-/// subtrees of positions `p` and `p - 1`. Run it beside a [`super::Prover`] (with
-/// [`poie_trace::Tee`]) to get the lane roots for the top branch.
+impl LaneNodes {
+    fn new(m: u64) -> Self {
+        LaneNodes {
+            m,
+            prev_leaf: [0; 32],
+            pending: Vec::new(),
+            count: 0,
+            leaves: HashMap::new(),
+            nodes: HashMap::new(),
+        }
+    }
+
+    fn want(&mut self, pos: u64, chained: bool) {
+        self.leaves.insert(pos, None);
+        let mut ranges = path_ranges(pos, self.m);
+        if chained && pos > 0 {
+            ranges.extend(path_ranges(pos - 1, self.m));
+        }
+        for r in ranges {
+            self.nodes.insert(r, None);
+        }
+    }
+
+    /// Pushes leaf `count`; returns the node hashes done.
+    fn push(&mut self, h: &Hasher, leaf: Digest32) -> u64 {
+        let pos = self.count;
+        let mut carry = leaf;
+        let mut level = 0usize;
+        let mut hashes = 0;
+        loop {
+            // `carry` is the root of the aligned subtree of `2^level` leaves ending at `pos`.
+            let size = 1u64 << level;
+            let start = pos + 1 - size;
+            if let Some(slot) = self.nodes.get_mut(&(start, start + size)) {
+                *slot = Some(carry);
+            }
+            if self.count >> level & 1 == 0 {
+                break;
+            }
+            carry = h.node(&self.pending[level], &carry);
+            hashes += 1;
+            level += 1;
+        }
+        if self.pending.len() <= level {
+            self.pending.resize(level + 1, [0; 32]);
+        }
+        self.pending[level] = carry;
+        self.count += 1;
+        hashes
+    }
+
+    /// Fills the wanted nodes on the lane's right edge, `[x, m)` for `m - x` not a power of two
+    /// with `x` aligned: the pending subtrees folded from the smallest up, as the root is.
+    fn finish(&mut self, h: &Hasher) {
+        let mut acc: Option<Digest32> = None;
+        for level in 0..self.pending.len() {
+            if self.count >> level & 1 == 1 {
+                let sub = &self.pending[level];
+                let folded = match acc {
+                    None => *sub,
+                    Some(right) => h.node(sub, &right),
+                };
+                acc = Some(folded);
+                // The fold so far covers the leaves from the start of this pending subtree on.
+                let start = self.count - (self.count & (u64::MAX >> (63 - level)));
+                if let Some(slot) = self.nodes.get_mut(&(start, self.count)) {
+                    slot.get_or_insert(folded);
+                }
+            }
+        }
+    }
+
+    fn branch(&self, pos: u64) -> io::Result<Vec<Digest32>> {
+        path_ranges(pos, self.m)
+            .into_iter()
+            .map(|r| {
+                self.nodes
+                    .get(&r)
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| io::Error::other(format!("subtree {r:?} of the lane not built")))
+            })
+            .collect()
+    }
+}
+
+/// A [`TraceSink`] that collects the openings of any number of indices in one streaming pass:
+/// each lane that holds a wanted index has its leaves hashed and its tree built once, and the
+/// subtree roots the audit paths need are recorded as they complete. The work is at most one
+/// leaf and one node hash per chunk of those lanes, however many indices are wanted; memory is
+/// O(indices x log n). Run it beside a [`super::Prover`] (with [`poie_trace::Tee`]) to get the
+/// lane roots for the top branches.
 pub struct OpeningCollector {
     h: Hasher,
     params: Params,
     n: u64,
-    index: u64,
-    lane: u64,
-    pos: u64,
+    indices: Vec<u64>,
+    lanes: BTreeMap<u32, LaneNodes>,
     seen: u64,
-    prev_leaf: Digest32,
-    chunk: Option<(Chunk, Digest32)>,
-    ranges: Vec<RangeRoot>,
-    prev_ranges: Vec<RangeRoot>,
-}
-
-fn ranges(p: u64, m: u64) -> Vec<RangeRoot> {
-    path_ranges(p, m)
-        .into_iter()
-        .map(|(start, end)| RangeRoot {
-            start,
-            end,
-            frontier: Frontier::new(),
-        })
-        .collect()
+    hashes: u64,
 }
 
 impl OpeningCollector {
     /// `n` is the committed trace length; the trace fed must have exactly that many chunks.
-    pub fn new(h: Hasher, params: Params, n: u64, index: u64) -> Result<Self, OpeningError> {
-        if index >= n {
-            return Err(OpeningError::IndexOutOfRange(index, n));
+    /// Indices may repeat; the openings come back in the order asked.
+    pub fn new(h: Hasher, params: Params, n: u64, indices: &[u64]) -> Result<Self, OpeningError> {
+        let mut lanes = BTreeMap::new();
+        for &index in indices {
+            if index >= n {
+                return Err(OpeningError::IndexOutOfRange(index, n));
+            }
+            let (lane, pos) = params.layout.locate(index);
+            lanes
+                .entry(lane)
+                .or_insert_with(|| LaneNodes::new(params.layout.lane_len(n, lane)))
+                .want(pos, params.layout.chained);
         }
-        let (lane, pos) = params.layout.locate(index);
-        let lane = u64::from(lane);
-        let m = params.layout.lane_len(n, lane as u32);
-        let prev_ranges = if params.layout.chained && pos > 0 {
-            ranges(pos - 1, m)
-        } else {
-            Vec::new()
-        };
         Ok(OpeningCollector {
             h,
             params,
             n,
-            index,
-            lane,
-            pos,
+            indices: indices.to_vec(),
+            lanes,
             seen: 0,
-            prev_leaf: [0; 32],
-            chunk: None,
-            ranges: ranges(pos, m),
-            prev_ranges,
+            hashes: 0,
         })
     }
 
-    /// Completes the opening given all lane roots (from the prover of the same trace).
-    pub fn into_opening(self, lane_roots: &[Digest32]) -> io::Result<Opening> {
+    /// Leaf and node hashes done so far: the cost of the openings, which does not grow with
+    /// the number of indices.
+    pub fn hashes(&self) -> u64 {
+        self.hashes
+    }
+
+    /// Completes the openings, in the order asked, given all lane roots (from the prover of
+    /// the same trace).
+    pub fn into_openings(mut self, lane_roots: &[Digest32]) -> io::Result<Vec<Opening>> {
         if self.seen != self.n {
             return Err(io::Error::other(format!(
                 "the trace has {} chunks, the commitment says {}: not the committed execution",
                 self.seen, self.n
             )));
         }
-        let (chunk, link) = self
-            .chunk
-            .ok_or_else(|| io::Error::other("opened chunk not seen"))?;
-        let roots = |rs: Vec<RangeRoot>| -> Vec<Digest32> {
-            rs.iter()
-                .map(|r| r.frontier.root(&self.h).unwrap_or([0; 32]))
-                .collect()
-        };
-        let lane_branch = roots(self.ranges);
-        let prev_branch =
-            (self.params.layout.chained && self.pos > 0).then(|| roots(self.prev_ranges));
-        Ok(Opening {
-            version: OPENING_VERSION,
-            params: self.params,
-            n: self.n,
-            index: self.index,
-            chunk,
-            link,
-            lane_branch,
-            prev_branch,
-            top_branch: audit_path(&self.h, lane_roots, self.lane),
-        })
+        for lane in self.lanes.values_mut() {
+            lane.finish(&self.h);
+        }
+        let chained = self.params.layout.chained;
+        self.indices
+            .iter()
+            .map(|&index| {
+                let (j, pos) = self.params.layout.locate(index);
+                let lane = self
+                    .lanes
+                    .get(&j)
+                    .ok_or_else(|| io::Error::other("opened lane not collected"))?;
+                let (chunk, link) = lane
+                    .leaves
+                    .get(&pos)
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| io::Error::other("opened chunk not seen"))?;
+                let prev_branch = if chained && pos > 0 {
+                    Some(lane.branch(pos - 1)?)
+                } else {
+                    None
+                };
+                Ok(Opening {
+                    version: OPENING_VERSION,
+                    params: self.params,
+                    n: self.n,
+                    index,
+                    chunk,
+                    link,
+                    lane_branch: lane.branch(pos)?,
+                    prev_branch,
+                    top_branch: audit_path(&self.h, lane_roots, u64::from(j)),
+                })
+            })
+            .collect()
     }
 }
 
@@ -230,27 +332,27 @@ impl TraceSink for OpeningCollector {
         let lanes = u64::from(self.params.layout.lanes);
         let first = self.seen;
         self.seen += chunks.len() as u64;
-        // The first index >= `first` in our lane.
-        let mut i = first + (self.lane + lanes - first % lanes) % lanes;
-        while i < self.seen {
-            let c = &chunks[(i - first) as usize];
-            let q = i / lanes;
-            let link = if self.params.layout.chained {
-                self.prev_leaf
-            } else {
-                [0; 32]
-            };
-            let leaf = self.h.leaf(c, &link);
-            self.prev_leaf = leaf;
-            if q == self.pos {
-                self.chunk = Some((*c, link));
-            }
-            for r in self.ranges.iter_mut().chain(self.prev_ranges.iter_mut()) {
-                if (r.start..r.end).contains(&q) {
-                    r.frontier.push(&self.h, leaf);
+        if self.seen > self.n {
+            return Err(io::Error::other(format!(
+                "the trace is longer than the commitment's {} chunks",
+                self.n
+            )));
+        }
+        let chained = self.params.layout.chained;
+        for (&j, lane) in self.lanes.iter_mut() {
+            // The first index >= `first` in lane `j`.
+            let mut i = first + (u64::from(j) + lanes - first % lanes) % lanes;
+            while i < self.seen {
+                let c = &chunks[(i - first) as usize];
+                let link = if chained { lane.prev_leaf } else { [0; 32] };
+                let leaf = self.h.leaf(c, &link);
+                lane.prev_leaf = leaf;
+                if let Some(slot) = lane.leaves.get_mut(&lane.count) {
+                    *slot = Some((*c, link));
                 }
+                self.hashes += 1 + lane.push(&self.h, leaf);
+                i += lanes;
             }
-            i += lanes;
         }
         Ok(())
     }

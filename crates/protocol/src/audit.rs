@@ -1,7 +1,11 @@
-//! Spot-check audits: openings of leaf indices derived from the vote's own root (so the executor
-//! cannot pick them), checked against the auditor's execution. The auditor executes once without
-//! hashing the trace and verifies K branches, instead of re-hashing all n chunks.
+//! Spot-check audits. After the executor has published its signed vote, the auditor draws a
+//! fresh random nonce; the sampled leaf indices follow from the vote's root and that nonce, so
+//! neither party alone picks them: the executor's root is fixed before the nonce exists, and
+//! grinding the root for good indices is useless. The executor opens the samples; the auditor
+//! executes once without hashing the trace and verifies K branches instead of re-hashing all n
+//! chunks.
 
+use super::secret::{self, SecretError};
 use super::vote::{Reveal, Vote};
 use super::windback::{self, ExecuteError, Execution, Job};
 use poie_proof::backend::SimdError;
@@ -12,16 +16,16 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io;
 
-pub const DS_AUDIT: &[u8] = b"poie/v1/audit";
+pub const DS_AUDIT: &[u8] = b"poie/v2/audit";
 
 /// The most leaves one audit samples: far past any useful confidence (each sample catches a
 /// wrong fraction `f` of leaves with probability `f`), and a bound on the openings an executor
 /// must build and an auditor read.
 pub const MAX_SAMPLES: u32 = 4096;
 
-/// `min(k, MAX_SAMPLES)` indices in `[0, n)`: `u64 LE of blake3(DS_AUDIT || root || i (u32
-/// LE))[0..8] mod n`.
-pub fn sample_indices(root: &[u8; 32], n: u64, k: u32) -> Vec<u64> {
+/// `min(k, MAX_SAMPLES)` indices in `[0, n)`: `u64 LE of blake3(DS_AUDIT || root || nonce ||
+/// i (u32 LE))[0..8] mod n`.
+pub fn sample_indices(root: &[u8; 32], nonce: &[u8; 32], n: u64, k: u32) -> Vec<u64> {
     if n == 0 {
         return Vec::new();
     }
@@ -30,6 +34,7 @@ pub fn sample_indices(root: &[u8; 32], n: u64, k: u32) -> Vec<u64> {
             let h = blake3::Hasher::new()
                 .update(DS_AUDIT)
                 .update(root)
+                .update(nonce)
                 .update(&i.to_le_bytes())
                 .finalize();
             let mut b = [0u8; 8];
@@ -39,8 +44,65 @@ pub fn sample_indices(root: &[u8; 32], n: u64, k: u32) -> Vec<u64> {
         .collect()
 }
 
-/// Version of the audit response file.
-pub const AUDIT_VERSION: u32 = 1;
+/// Version of the audit challenge and response files.
+pub const AUDIT_VERSION: u32 = 2;
+
+/// The auditor's challenge: a fresh nonce drawn after it received the signed vote with `root`,
+/// and how many leaves to sample.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditChallenge {
+    pub version: u32,
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub root: [u8; 32],
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub nonce: [u8; 32],
+    pub samples: u32,
+}
+
+impl poie_files::json::VersionedFile for AuditChallenge {
+    const WHAT: &'static str = "audit challenge";
+    const VERSION: u32 = AUDIT_VERSION;
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+impl AuditChallenge {
+    /// The indices this challenge samples from a vote of `n` chunks.
+    pub fn indices(&self, n: u64) -> Vec<u64> {
+        sample_indices(&self.root, &self.nonce, n, self.samples)
+    }
+}
+
+/// Why an auditor cannot challenge a vote.
+#[derive(Debug, thiserror::Error)]
+pub enum ChallengeError {
+    #[error("the vote's signature or address does not verify: audit only authentic votes")]
+    Unauthentic,
+    #[error("samples must be 1 to {MAX_SAMPLES}, not {0}")]
+    Samples(u32),
+    #[error(transparent)]
+    Random(#[from] SecretError),
+}
+
+/// Auditor side, first step: draws a fresh nonce from the operating system for an authentic,
+/// already published vote. Call it only once the vote is in hand: a nonce the executor could
+/// learn before it signs its root would let it grind the root again.
+pub fn challenge(v: &Vote, samples: u32) -> Result<AuditChallenge, ChallengeError> {
+    if !v.authentic() {
+        return Err(ChallengeError::Unauthentic);
+    }
+    if !(1..=MAX_SAMPLES).contains(&samples) {
+        return Err(ChallengeError::Samples(samples));
+    }
+    Ok(AuditChallenge {
+        version: AUDIT_VERSION,
+        root: v.root,
+        nonce: secret::random32()?,
+        samples,
+    })
+}
 
 /// The executor's answer to an audit: one opening per sampled index, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +111,9 @@ pub struct AuditResponse {
     pub version: u32,
     #[serde(with = "poie_files::hexser::bytes")]
     pub root: [u8; 32],
+    /// The nonce of the challenge answered.
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub nonce: [u8; 32],
     pub openings: Vec<Opening>,
 }
 
@@ -60,15 +125,6 @@ impl poie_files::json::VersionedFile for AuditResponse {
     }
 }
 
-/// Feeds many opening collectors at once.
-struct Collectors(Vec<OpeningCollector>);
-
-impl TraceSink for Collectors {
-    fn consume(&mut self, chunks: &[Chunk]) -> io::Result<()> {
-        self.0.iter_mut().try_for_each(|c| c.consume(chunks))
-    }
-}
-
 /// Why an executor cannot answer an audit of its vote.
 #[derive(Debug, thiserror::Error)]
 pub enum RespondError {
@@ -76,6 +132,10 @@ pub enum RespondError {
     WrongSalt,
     #[error("this windback is not the one the vote is for")]
     WrongWindback,
+    #[error("the challenge is for another vote (root {0}), not this one")]
+    OtherVote(String),
+    #[error("the challenge asks for {0} samples: 1 to {MAX_SAMPLES} are allowed")]
+    Samples(u32),
     #[error(
         "re-executing gives a longer trace than the vote's: wrong salt or windback for this vote"
     )]
@@ -97,15 +157,22 @@ pub enum RespondError {
 }
 
 /// Executor side: re-executes with the salt (under the vote's step limit) and opens the
-/// sampled indices of its own vote. Refuses, writing nothing, when the re-execution does not
-/// give the vote's root: a wrong salt or windback would only produce openings that fail.
+/// challenged indices of its own vote, all in one pass. Refuses, writing nothing, when the
+/// challenge is for another vote or the re-execution does not give the vote's root: a wrong
+/// salt or windback would only produce openings that fail.
 pub fn respond(
     v: &Vote,
     salt: &Salt,
     jobs: &[Job],
-    samples: u32,
+    c: &AuditChallenge,
     cfg: ProverConfig,
 ) -> Result<AuditResponse, RespondError> {
+    if c.root != v.root {
+        return Err(RespondError::OtherVote(hex::encode(c.root)));
+    }
+    if !(1..=MAX_SAMPLES).contains(&c.samples) {
+        return Err(RespondError::Samples(c.samples));
+    }
     if super::vote::salt_commitment(salt) != v.salt_commitment {
         return Err(RespondError::WrongSalt);
     }
@@ -113,27 +180,23 @@ pub fn respond(
         return Err(RespondError::WrongWindback);
     }
     let h = Hasher::for_executor(v.params.hash, salt, &v.address, cfg.simd)?;
-    let collectors = sample_indices(&v.root, v.n, samples)
-        .into_iter()
-        .map(|i| OpeningCollector::new(h.clone(), v.params, v.n, i))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut tee = poie_trace::Tee(Prover::new(v.params, h, cfg), Collectors(collectors));
+    let collector = OpeningCollector::new(h.clone(), v.params, v.n, &c.indices(v.n))?;
+    let mut tee = poie_trace::Tee(Prover::new(v.params, h, cfg), collector);
     if windback::execute_within(jobs, &mut tee, v.max_steps, v.n)? == Execution::TooLong {
         return Err(RespondError::LongerTrace);
     }
-    let poie_trace::Tee(prover, Collectors(collectors)) = tee;
+    let poie_trace::Tee(prover, collector) = tee;
     let proof = prover.into_proof().map_err(RespondError::Prover)?;
     if proof.root != v.root {
         return Err(RespondError::OtherRoot);
     }
-    let openings = collectors
-        .into_iter()
-        .map(|c| c.into_opening(&proof.lane_roots))
-        .collect::<io::Result<Vec<_>>>()
+    let openings = collector
+        .into_openings(&proof.lane_roots)
         .map_err(RespondError::Prover)?;
     Ok(AuditResponse {
         version: AUDIT_VERSION,
         root: v.root,
+        nonce: c.nonce,
         openings,
     })
 }
@@ -175,6 +238,8 @@ pub enum AuditVerdict {
         samples: usize,
     },
     BadSignature,
+    /// The response answers another challenge (or another vote) than the auditor's.
+    NotThisChallenge,
     WrongStateRoot {
         job: usize,
     },
@@ -196,6 +261,10 @@ impl std::fmt::Display for AuditVerdict {
                 write!(f, "passed: {samples} sampled leaves open correctly")
             }
             AuditVerdict::BadSignature => write!(f, "failed: bad signature or address"),
+            AuditVerdict::NotThisChallenge => write!(
+                f,
+                "failed: the response answers another challenge or vote than this one"
+            ),
             AuditVerdict::WrongStateRoot { job } => {
                 write!(f, "failed: wrong state root at job {job}")
             }
@@ -213,25 +282,34 @@ impl std::fmt::Display for AuditVerdict {
 /// Why an auditor cannot audit a vote.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    #[error("the challenge is for another vote (root {0}), not this one")]
+    OtherVote(String),
     #[error(transparent)]
     Simd(#[from] SimdError),
     #[error(transparent)]
     Execute(#[from] ExecuteError),
 }
 
-/// Auditor side: executes without hashing the trace, then checks each sampled opening's chunk
-/// against its own execution and its branches against the vote's root.
+/// Auditor side, last step: given its own challenge `c` (never one the executor chose), executes
+/// without hashing the trace, then checks each sampled opening's chunk against its own
+/// execution and its branches against the vote's root.
 pub fn audit(
     v: &Vote,
     r: &Reveal,
     jobs: &[Job],
+    c: &AuditChallenge,
     resp: &AuditResponse,
-    samples: u32,
 ) -> Result<AuditVerdict, AuditError> {
+    if c.root != v.root {
+        return Err(AuditError::OtherVote(hex::encode(c.root)));
+    }
     if !v.authentic() || !r.belongs_to(v) {
         return Ok(AuditVerdict::BadSignature);
     }
-    let indices = sample_indices(&v.root, v.n, samples);
+    if resp.root != v.root || resp.nonce != c.nonce {
+        return Ok(AuditVerdict::NotThisChallenge);
+    }
+    let indices = c.indices(v.n);
     let mut wanted = indices.clone();
     wanted.sort_unstable();
     wanted.dedup();
