@@ -671,3 +671,55 @@ fn cli_simulate_writes_stakes_only_when_asked() {
         "{stakes:?}"
     );
 }
+
+/// A vote may not demand unbounded work: `n` beyond the protocol's cap makes it invalid, a
+/// verdict every verifier reaches before any work (here before even comparing the windback,
+/// which it is not: the jobs given are another windback's).
+#[test]
+fn a_vote_beyond_the_chunk_cap_is_invalid_before_any_work() {
+    use poie::protocol::audit::{self, AuditVerdict};
+    use poie::protocol::challenge::{SetupError, Tree};
+    use poie::protocol::vote::MAX_VOTE_CHUNKS;
+    let (key, salt, jobs) = (Key::from_seed(&[31; 32]), Salt::from([32; 32]), jobs());
+    let honest = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
+    let r = reveal(&honest, salt);
+    let other_jobs = vec![jobs[0].clone()];
+    let mut inflated = honest.clone();
+    inflated.n = MAX_VOTE_CHUNKS + 1;
+    inflated.sign(&key);
+    assert!(inflated.authentic());
+    assert_eq!(
+        check(&inflated, &r, &other_jobs, cfg()).expect("checks"),
+        Verdict::BeyondCap {
+            n: MAX_VOTE_CHUNKS + 1
+        }
+    );
+    let c = audit_challenge(&inflated, 4, 8);
+    let resp = audit::respond(
+        &honest,
+        &salt,
+        &jobs,
+        &audit_challenge(&honest, 4, 8),
+        cfg(),
+    )
+    .expect("responds");
+    assert_eq!(
+        audit::audit(&inflated, &r, &other_jobs, &c, &resp).expect("audits"),
+        AuditVerdict::BeyondCap {
+            n: MAX_VOTE_CHUNKS + 1
+        }
+    );
+    assert!(audit::respond(&inflated, &salt, &jobs, &c, cfg()).is_err());
+    assert!(matches!(
+        Tree::correct(&inflated, &r, &other_jobs),
+        Err(SetupError::BeyondCap { .. })
+    ));
+    // At the cap itself the vote is judged on its merits (its trace is shorter than it says).
+    let mut at_cap = honest.clone();
+    at_cap.n = MAX_VOTE_CHUNKS;
+    at_cap.sign(&key);
+    assert!(matches!(
+        check(&at_cap, &r, &jobs, cfg()).expect("checks"),
+        Verdict::BadProof { .. }
+    ));
+}

@@ -136,6 +136,8 @@ pub enum RespondError {
     OtherVote(String),
     #[error("the challenge asks for {0} samples: 1 to {MAX_SAMPLES} are allowed")]
     Samples(u32),
+    #[error("the vote claims {0} chunks, more than the protocol's cap: it is invalid, there is nothing to open")]
+    BeyondCap(u64),
     #[error(
         "re-executing gives a longer trace than the vote's: wrong salt or windback for this vote"
     )]
@@ -172,6 +174,9 @@ pub fn respond(
     }
     if !(1..=MAX_SAMPLES).contains(&c.samples) {
         return Err(RespondError::Samples(c.samples));
+    }
+    if !v.within_cap() {
+        return Err(RespondError::BeyondCap(v.n));
     }
     if super::vote::salt_commitment(salt) != v.salt_commitment {
         return Err(RespondError::WrongSalt);
@@ -238,6 +243,10 @@ pub enum AuditVerdict {
         samples: usize,
     },
     BadSignature,
+    /// The vote claims more chunks than the protocol's cap: invalid, not audited.
+    BeyondCap {
+        n: u64,
+    },
     /// The response answers another challenge (or another vote) than the auditor's.
     NotThisChallenge,
     WrongStateRoot {
@@ -261,6 +270,11 @@ impl std::fmt::Display for AuditVerdict {
                 write!(f, "passed: {samples} sampled leaves open correctly")
             }
             AuditVerdict::BadSignature => write!(f, "failed: bad signature or address"),
+            AuditVerdict::BeyondCap { n } => write!(
+                f,
+                "failed: the vote claims {n} chunks, more than the protocol's cap of {}",
+                super::vote::MAX_VOTE_CHUNKS
+            ),
             AuditVerdict::NotThisChallenge => write!(
                 f,
                 "failed: the response answers another challenge or vote than this one"
@@ -305,6 +319,9 @@ pub fn audit(
     }
     if !v.authentic() || !r.belongs_to(v) {
         return Ok(AuditVerdict::BadSignature);
+    }
+    if !v.within_cap() {
+        return Ok(AuditVerdict::BeyondCap { n: v.n });
     }
     if resp.root != v.root || resp.nonce != c.nonce {
         return Ok(AuditVerdict::NotThisChallenge);

@@ -12,6 +12,14 @@ pub const VOTE_VERSION: u32 = 2;
 pub const DS_VOTE: &[u8] = b"poie/v1/vote";
 pub const DS_SALT: &[u8] = b"poie/v1/salt";
 
+/// The most chunks a vote may claim (SPEC 6.3). A verifier's work is bounded by the `n` it
+/// accepts, and `n` is the signer's to choose; a local budget would not do, since a refusal is
+/// not a verdict and a cheater would inflate `n` past every budget. So the protocol caps `n`:
+/// a vote beyond it is invalid, and every verifier says so before any work. 2^28 chunks is 3.4
+/// times the largest windback measured (79 M steps) and keeps a full check within about a
+/// minute and the challenge game's tree within 24 GiB (96 bytes per chunk).
+pub const MAX_VOTE_CHUNKS: u64 = 1 << 28;
+
 /// `blake3(DS_SALT || s)`: published in the vote, so any reveal is checked against the vote
 /// by one hash, before any work, and a forged reveal cannot frame the executor.
 pub fn salt_commitment(salt: &Salt) -> [u8; 32] {
@@ -107,6 +115,11 @@ impl Reveal {
 }
 
 impl Vote {
+    /// `n` is at most [`MAX_VOTE_CHUNKS`]: checked by every verifier before any work.
+    pub fn within_cap(&self) -> bool {
+        self.n <= MAX_VOTE_CHUNKS
+    }
+
     /// The signed bytes: `DS_VOTE || version (u32 LE) || address || public key || salt
     /// commitment || windback digest || count (u64 LE) || state roots || n (u64 LE) || max_steps (u64 LE) || params
     /// (7 bytes) || root`.
@@ -154,6 +167,8 @@ pub enum ProveError {
     /// The prover could not finish the proof.
     #[error(transparent)]
     Prover(io::Error),
+    #[error("the windback's trace passes the protocol's cap of {MAX_VOTE_CHUNKS} chunks (SPEC 6.3): no valid vote can be signed for it")]
+    BeyondCap,
 }
 
 /// Executes the windback, proves it with `salt`, and returns the signed vote.
@@ -185,7 +200,10 @@ pub fn vote_with_lie(
         at: lie_at,
         seen: 0,
     };
-    let state_roots = windback::execute(jobs, &mut sink, max_steps)?;
+    let state_roots = match windback::execute_within(jobs, &mut sink, max_steps, MAX_VOTE_CHUNKS)? {
+        Execution::Complete(roots) => roots,
+        Execution::TooLong => return Err(ProveError::BeyondCap),
+    };
     let proof = sink.inner.into_proof().map_err(ProveError::Prover)?;
     let mut v = Vote {
         version: VOTE_VERSION,
@@ -209,6 +227,10 @@ pub fn vote_with_lie(
 pub enum Verdict {
     Valid,
     BadSignature,
+    /// The vote claims more than [`MAX_VOTE_CHUNKS`] chunks: invalid whatever it proves.
+    BeyondCap {
+        n: u64,
+    },
     /// The vote is for another windback than the one checked.
     WindbackMismatch,
     /// The reveal does not belong to this vote.
@@ -236,6 +258,10 @@ impl std::fmt::Display for Verdict {
         match self {
             Verdict::Valid => write!(f, "valid"),
             Verdict::BadSignature => write!(f, "invalid: bad signature or address"),
+            Verdict::BeyondCap { n } => write!(
+                f,
+                "invalid: the vote claims {n} chunks, more than the protocol's cap of {MAX_VOTE_CHUNKS}"
+            ),
             Verdict::WindbackMismatch => write!(f, "invalid: the vote is for another windback"),
             Verdict::RevealMismatch => write!(f, "invalid: the reveal is for another vote"),
             Verdict::TraceTooLong { n } => write!(
@@ -259,6 +285,9 @@ impl std::fmt::Display for Verdict {
 pub fn check(v: &Vote, r: &Reveal, jobs: &[Job], cfg: ProverConfig) -> Result<Verdict, ProveError> {
     if !v.authentic() {
         return Ok(Verdict::BadSignature);
+    }
+    if !v.within_cap() {
+        return Ok(Verdict::BeyondCap { n: v.n });
     }
     if windback::digest(jobs) != v.windback {
         return Ok(Verdict::WindbackMismatch);

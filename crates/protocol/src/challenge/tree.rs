@@ -43,6 +43,8 @@ pub enum SetupError {
     WindbackMismatch,
     #[error("under the vote's step limit the windback's trace is longer than its {n} chunks")]
     TooLong { n: u64 },
+    #[error("the vote claims {n} chunks, more than the protocol's cap of {cap}: it is invalid", cap = crate::vote::MAX_VOTE_CHUNKS)]
+    BeyondCap { n: u64 },
     #[error("the key (address {key}) is not the vote's (address {vote})")]
     KeyMismatch { key: Address, vote: Address },
     #[error(
@@ -123,6 +125,9 @@ impl Tree {
         jobs: &[Job],
         corrupt_at: Option<u64>,
     ) -> Result<Tree, SetupError> {
+        if !v.within_cap() {
+            return Err(SetupError::BeyondCap { n: v.n });
+        }
         if salt_commitment(salt) != v.salt_commitment {
             return Err(SetupError::SaltMismatch);
         }
