@@ -368,6 +368,64 @@ fn fifos_and_devices_are_refused_where_a_file_is_meant() {
     }
 }
 
+/// A windback's cost is bounded by its size: a manifest holds names and hashes, not bytes (a
+/// file is read again when its job runs, and must not have changed), a file named on many lines
+/// is one file, and a manifest of more than `MAX_JOBS` jobs is refused at the line that passes it.
+#[test]
+fn manifests_hold_hashes_and_are_limited_in_jobs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("in.txt"), "40 3").expect("write");
+    std::fs::write(d.join("m.txt"), "sort in.txt\n".repeat(12)).expect("write");
+    let jobs = windback::load(&d.join("m.txt")).expect("loads");
+    assert_eq!(jobs.len(), 12);
+    let digest = windback::digest(&jobs);
+    let mut sink = poie::trace::VecSink::default();
+    windback::execute(&jobs, &mut sink, u64::MAX).expect("runs");
+    // The same bytes in memory give the same digest and trace.
+    let in_memory: Vec<Job> = (0..12)
+        .map(|_| Job {
+            program: "sort".into(),
+            elf: poie::guests::find("sort").expect("sort").elf.into(),
+            input: b"40 3".to_vec().into(),
+        })
+        .collect();
+    assert_eq!(windback::digest(&in_memory), digest);
+    let mut again = poie::trace::VecSink::default();
+    windback::execute(&in_memory, &mut again, u64::MAX).expect("runs");
+    assert_eq!(sink.0, again.0);
+    // Changed after the manifest was read: refused when its job runs, not run as voted.
+    std::fs::write(d.join("in.txt"), "40 4").expect("write");
+    let e = windback::execute(&jobs, &mut poie::trace::VecSink::default(), u64::MAX)
+        .expect_err("changed input");
+    assert!(format!("{e:#}").contains("job 0"), "{e}");
+    assert!(
+        std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("changed")),
+        "{e:?}"
+    );
+    std::fs::write(
+        d.join("m.txt"),
+        "# comment\n".to_string() + &"hello\n".repeat(windback::MAX_JOBS + 1),
+    )
+    .expect("write");
+    let e = windback::load(&d.join("m.txt")).expect_err("too many jobs");
+    assert!(
+        e.to_string().contains(&format!(
+            "line {}: more than {} jobs",
+            windback::MAX_JOBS + 2,
+            windback::MAX_JOBS
+        )),
+        "{e}"
+    );
+    std::fs::write(d.join("m.txt"), "hello\n".repeat(windback::MAX_JOBS)).expect("write");
+    assert_eq!(
+        windback::load(&d.join("m.txt"))
+            .expect("at the limit")
+            .len(),
+        windback::MAX_JOBS
+    );
+}
+
 #[test]
 fn manifest_entries_stay_inside_the_manifest_folder() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -398,7 +456,7 @@ fn manifest_entries_stay_inside_the_manifest_folder() {
     }
     std::fs::write(wb.join("m.txt"), "sort ./in.txt\n").expect("write");
     let jobs = windback::load(&wb.join("m.txt")).expect("inside is fine");
-    assert_eq!(jobs[0].input, b"10 1");
+    assert_eq!(&*jobs[0].input.load().expect("reads"), b"10 1");
 }
 
 fn params() -> Params {
@@ -419,8 +477,8 @@ fn cfg() -> ProverConfig {
 fn the_step_limit_is_signed_and_every_replay_uses_it() {
     let jobs = vec![Job {
         program: "loop".into(),
-        elf: looping_elf(),
-        input: Vec::new(),
+        elf: looping_elf().into(),
+        input: Vec::new().into(),
     }];
     let (key, salt) = (Key::from_seed(&[3; 32]), Salt::from([4; 32]));
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, 5000).expect("votes");
@@ -452,13 +510,13 @@ fn replay_is_bounded_by_the_votes_length() {
     let jobs = vec![
         Job {
             program: "hello".into(),
-            elf: poie::guests::find("hello").expect("hello").elf.to_vec(),
-            input: Vec::new(),
+            elf: poie::guests::find("hello").expect("hello").elf.into(),
+            input: Vec::new().into(),
         },
         Job {
             program: "loop".into(),
-            elf: looping_elf(),
-            input: Vec::new(),
+            elf: looping_elf().into(),
+            input: Vec::new().into(),
         },
     ];
     let mut count = poie::trace::CountingSink::default();
@@ -476,10 +534,15 @@ fn replay_is_bounded_by_the_votes_length() {
 
 /// `write(1, DATA, 1 MiB)` forty times, then exit 0.
 fn chatty_elf() -> Vec<u8> {
+    chatty_elf_to(1, 40)
+}
+
+/// `write(fd, DATA, 1 MiB)` `times` times, then exit 0.
+fn chatty_elf_to(fd: u32, times: u32) -> Vec<u8> {
     let code = prog(&[
-        li(9, 40),
+        li(9, times),
         // loop:
-        li(10, 1),
+        li(10, fd),
         li(11, DATA),
         li(12, 1 << 20),
         vec![addi(17, 0, 64), ECALL, addi(9, 9, -1)],
@@ -489,6 +552,43 @@ fn chatty_elf() -> Vec<u8> {
         exit(),
     ]);
     elf(&code, &vec![b'x'; 1 << 20])
+}
+
+/// A job writes at most `MAX_OUTPUT` bytes to each stream: the write that would pass it is
+/// shortened, and the next one kills the guest as `SIGXFSZ` would (exit 153), whether the
+/// stream is hashed, captured or discarded. So a verifier hashes at most 64 MiB per job.
+#[test]
+fn output_past_the_file_size_limit_traps() {
+    use poie::vm::{Outcome, Output, TrapKind, Vm, MAX_OUTPUT};
+    let mib = 1u64 << 20;
+    for (fd, out) in [
+        (1, Output::Digest(Box::default())),
+        (2, Output::Discard),
+        (1, Output::Capture(Vec::new())),
+    ] {
+        let elf = chatty_elf_to(fd, (MAX_OUTPUT / mib) as u32 + 3);
+        let mut vm = Vm::new(&elf, Vec::new()).expect("loads");
+        if fd == 1 {
+            vm.set_stdout(out);
+        } else {
+            vm.set_stderr(out);
+        }
+        let r = vm.run(&mut poie::trace::NullSink, u64::MAX).expect("runs");
+        let Outcome::Trapped(t) = r.outcome else {
+            panic!("fd {fd}: {:?}", r.outcome)
+        };
+        assert_eq!(t.kind, TrapKind::OutputLimit);
+        assert_eq!(r.outcome.exit_code(), 153);
+        if let Some(d) = vm.stdout_digest() {
+            assert_eq!(d.len(), MAX_OUTPUT);
+        }
+    }
+    // Exactly at the limit is fine.
+    let elf = chatty_elf_to(1, (MAX_OUTPUT / mib) as u32);
+    let mut vm = Vm::new(&elf, Vec::new()).expect("loads");
+    vm.set_stdout(Output::Discard);
+    let r = vm.run(&mut poie::trace::NullSink, u64::MAX).expect("runs");
+    assert_eq!(r.outcome, Outcome::Exited(0));
 }
 
 #[test]
@@ -513,8 +613,8 @@ fn guest_output_is_hashed_as_it_streams_and_capture_is_bounded() {
     // The state root commits to all of it.
     let jobs = vec![Job {
         program: "chatty".into(),
-        elf,
-        input: Vec::new(),
+        elf: elf.into(),
+        input: Vec::new().into(),
     }];
     let roots = windback::execute(&jobs, &mut poie::trace::NullSink, u64::MAX).expect("runs");
     assert_eq!(roots[0], windback::state_root(&r.outcome, d));

@@ -96,8 +96,8 @@ fn run(name: &str, seed: u64, cases: usize, seeds: &[Vec<u8>], mut property: imp
 fn jobs() -> Vec<Job> {
     vec![Job {
         program: "hello".into(),
-        elf: poie::guests::find("hello").expect("hello").elf.to_vec(),
-        input: Vec::new(),
+        elf: poie::guests::find("hello").expect("hello").elf.into(),
+        input: Vec::new().into(),
     }]
 }
 

@@ -19,18 +19,18 @@ fn jobs() -> Vec<Job> {
     vec![
         Job {
             program: "sort".into(),
-            elf: sort.clone(),
-            input: b"300 7".to_vec(),
+            elf: sort.clone().into(),
+            input: b"300 7".to_vec().into(),
         },
         Job {
             program: "ledger".into(),
-            elf: poie::guests::find("ledger").expect("ledger").elf.to_vec(),
-            input: block,
+            elf: poie::guests::find("ledger").expect("ledger").elf.into(),
+            input: block.into(),
         },
         Job {
             program: "sort".into(),
-            elf: sort,
-            input: b"500 9".to_vec(),
+            elf: sort.into(),
+            input: b"500 9".to_vec().into(),
         },
     ]
 }
@@ -690,9 +690,7 @@ fn a_vote_beyond_the_chunk_cap_is_invalid_before_any_work() {
     assert!(inflated.authentic());
     assert_eq!(
         check(&inflated, &r, &other_jobs, cfg()).expect("checks"),
-        Verdict::BeyondCap {
-            n: MAX_VOTE_CHUNKS + 1
-        }
+        Verdict::BeyondCap(inflated.within_cap().expect_err("beyond"))
     );
     let c = audit_challenge(&inflated, 4, 8);
     let resp = audit::respond(
@@ -705,14 +703,19 @@ fn a_vote_beyond_the_chunk_cap_is_invalid_before_any_work() {
     .expect("responds");
     assert_eq!(
         audit::audit(&inflated, &r, &other_jobs, &c, &resp).expect("audits"),
-        AuditVerdict::BeyondCap {
-            n: MAX_VOTE_CHUNKS + 1
-        }
+        AuditVerdict::BeyondCap(inflated.within_cap().expect_err("beyond"))
     );
     assert!(audit::respond(&inflated, &salt, &jobs, &c, cfg()).is_err());
     assert!(matches!(
         Tree::correct(&inflated, &r, &other_jobs),
-        Err(SetupError::BeyondCap { .. })
+        Err(SetupError::BeyondCap(_))
+    ));
+    let mut many_jobs = honest.clone();
+    many_jobs.state_roots = vec![[0; 32]; poie::protocol::windback::MAX_JOBS + 1];
+    many_jobs.sign(&key);
+    assert!(matches!(
+        check(&many_jobs, &r, &other_jobs, cfg()).expect("checks"),
+        Verdict::BeyondCap(_)
     ));
     // At the cap itself the vote is judged on its merits (its trace is shorter than it says).
     let mut at_cap = honest.clone();

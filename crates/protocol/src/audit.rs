@@ -136,8 +136,8 @@ pub enum RespondError {
     OtherVote(String),
     #[error("the challenge asks for {0} samples: 1 to {MAX_SAMPLES} are allowed")]
     Samples(u32),
-    #[error("the vote claims {0} chunks, more than the protocol's cap: it is invalid, there is nothing to open")]
-    BeyondCap(u64),
+    #[error("{0}: the vote is invalid, there is nothing to open")]
+    BeyondCap(super::vote::BeyondCap),
     #[error(
         "re-executing gives a longer trace than the vote's: wrong salt or windback for this vote"
     )]
@@ -175,9 +175,7 @@ pub fn respond(
     if !(1..=MAX_SAMPLES).contains(&c.samples) {
         return Err(RespondError::Samples(c.samples));
     }
-    if !v.within_cap() {
-        return Err(RespondError::BeyondCap(v.n));
-    }
+    v.within_cap().map_err(RespondError::BeyondCap)?;
     if super::vote::salt_commitment(salt) != v.salt_commitment {
         return Err(RespondError::WrongSalt);
     }
@@ -243,10 +241,8 @@ pub enum AuditVerdict {
         samples: usize,
     },
     BadSignature,
-    /// The vote claims more chunks than the protocol's cap: invalid, not audited.
-    BeyondCap {
-        n: u64,
-    },
+    /// The vote claims more work than the protocol allows: invalid, not audited.
+    BeyondCap(super::vote::BeyondCap),
     /// The response answers another challenge (or another vote) than the auditor's.
     NotThisChallenge,
     WrongStateRoot {
@@ -270,11 +266,7 @@ impl std::fmt::Display for AuditVerdict {
                 write!(f, "passed: {samples} sampled leaves open correctly")
             }
             AuditVerdict::BadSignature => write!(f, "failed: bad signature or address"),
-            AuditVerdict::BeyondCap { n } => write!(
-                f,
-                "failed: the vote claims {n} chunks, more than the protocol's cap of {}",
-                super::vote::MAX_VOTE_CHUNKS
-            ),
+            AuditVerdict::BeyondCap(e) => write!(f, "failed: {e}"),
             AuditVerdict::NotThisChallenge => write!(
                 f,
                 "failed: the response answers another challenge or vote than this one"
@@ -320,8 +312,8 @@ pub fn audit(
     if !v.authentic() || !r.belongs_to(v) {
         return Ok(AuditVerdict::BadSignature);
     }
-    if !v.within_cap() {
-        return Ok(AuditVerdict::BeyondCap { n: v.n });
+    if let Err(e) = v.within_cap() {
+        return Ok(AuditVerdict::BeyondCap(e));
     }
     if resp.root != v.root || resp.nonce != c.nonce {
         return Ok(AuditVerdict::NotThisChallenge);

@@ -7,7 +7,7 @@ use super::keys::Key;
 use super::leak::{claim, judge, LeakVerdict};
 use super::vote::VOTE_VERSION;
 use super::vote::{self, check, salt_commitment, ProveError, Reveal, Verdict, Vote, WrongSalt};
-use super::windback::{self, ExecuteError, Job};
+use super::windback::{self, Blob, ExecuteError, Job};
 use poie_guests as guests;
 use poie_proof::backend::SimdError;
 use poie_proof::{Hasher, Params, Prover, ProverConfig, Salt};
@@ -95,16 +95,14 @@ fn derive(seed: u64, tag: &str, i: usize) -> [u8; 32] {
 
 /// The epoch's windback: `blocks` ledger blocks generated from the seed.
 pub fn windback_for(seed: u64, blocks: usize, transfers: usize) -> Vec<Job> {
-    let elf = guests::find("ledger")
-        .expect("ledger is built in")
-        .elf
-        .to_vec();
+    let elf = Blob::from(guests::find("ledger").expect("ledger is built in").elf);
     (0..blocks)
         .map(|k| Job {
             program: "ledger".into(),
             elf: elf.clone(),
             input: guests::ledger::generate_block(seed.wrapping_add(k as u64), transfers)
-                .into_bytes(),
+                .into_bytes()
+                .into(),
         })
         .collect()
 }

@@ -30,6 +30,14 @@ pub fn salt_commitment(salt: &Salt) -> [u8; 32] {
         .as_bytes()
 }
 
+/// A vote that claims more work than the protocol allows (SPEC 6.3): invalid whatever it proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the vote claims {n} chunks and {jobs} jobs; the protocol allows at most {MAX_VOTE_CHUNKS} chunks and {max_jobs} jobs", max_jobs = windback::MAX_JOBS)]
+pub struct BeyondCap {
+    pub n: u64,
+    pub jobs: usize,
+}
+
 /// A signed vote on a windback's state roots, carrying the proof root.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,9 +123,16 @@ impl Reveal {
 }
 
 impl Vote {
-    /// `n` is at most [`MAX_VOTE_CHUNKS`]: checked by every verifier before any work.
-    pub fn within_cap(&self) -> bool {
-        self.n <= MAX_VOTE_CHUNKS
+    /// `Err` when the vote claims more than [`MAX_VOTE_CHUNKS`] chunks or more than
+    /// [`windback::MAX_JOBS`] jobs: checked by every verifier before any work.
+    pub fn within_cap(&self) -> Result<(), BeyondCap> {
+        if self.n <= MAX_VOTE_CHUNKS && self.state_roots.len() <= windback::MAX_JOBS {
+            return Ok(());
+        }
+        Err(BeyondCap {
+            n: self.n,
+            jobs: self.state_roots.len(),
+        })
     }
 
     /// The signed bytes: `DS_VOTE || version (u32 LE) || address || public key || salt
@@ -227,10 +242,8 @@ pub fn vote_with_lie(
 pub enum Verdict {
     Valid,
     BadSignature,
-    /// The vote claims more than [`MAX_VOTE_CHUNKS`] chunks: invalid whatever it proves.
-    BeyondCap {
-        n: u64,
-    },
+    /// The vote claims more work than the protocol allows: invalid whatever it proves.
+    BeyondCap(BeyondCap),
     /// The vote is for another windback than the one checked.
     WindbackMismatch,
     /// The reveal does not belong to this vote.
@@ -258,10 +271,7 @@ impl std::fmt::Display for Verdict {
         match self {
             Verdict::Valid => write!(f, "valid"),
             Verdict::BadSignature => write!(f, "invalid: bad signature or address"),
-            Verdict::BeyondCap { n } => write!(
-                f,
-                "invalid: the vote claims {n} chunks, more than the protocol's cap of {MAX_VOTE_CHUNKS}"
-            ),
+            Verdict::BeyondCap(e) => write!(f, "invalid: {e}"),
             Verdict::WindbackMismatch => write!(f, "invalid: the vote is for another windback"),
             Verdict::RevealMismatch => write!(f, "invalid: the reveal is for another vote"),
             Verdict::TraceTooLong { n } => write!(
@@ -286,8 +296,8 @@ pub fn check(v: &Vote, r: &Reveal, jobs: &[Job], cfg: ProverConfig) -> Result<Ve
     if !v.authentic() {
         return Ok(Verdict::BadSignature);
     }
-    if !v.within_cap() {
-        return Ok(Verdict::BeyondCap { n: v.n });
+    if let Err(e) = v.within_cap() {
+        return Ok(Verdict::BeyondCap(e));
     }
     if windback::digest(jobs) != v.windback {
         return Ok(Verdict::WindbackMismatch);

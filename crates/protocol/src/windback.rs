@@ -13,19 +13,109 @@
 use poie_guests as guests;
 use poie_trace::TraceSink;
 use poie_vm::{LoadError, Outcome, Output, OutputDigest, Vm};
-use std::io;
-use std::path::Path;
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use thiserror::Error;
 
 pub const DS_WINDBACK: &[u8] = b"poie/v1/windback";
 pub const DS_STATE: &[u8] = b"poie/v1/state";
 
-/// One job: program bytes, input bytes and names for messages.
+/// The most jobs one windback may hold (SPEC 6.2): each costs a verifier a VM setup (about
+/// 0.6 ms) whatever it executes, so a manifest of a million one-step jobs would demand work
+/// its trace does not show. A manifest with more is refused, and so is a vote with more state
+/// roots.
+pub const MAX_JOBS: usize = 4096;
+
+/// A job's program or input: its blake3 hash, and where its bytes are. A file is hashed once
+/// when the manifest is read (once however many lines name it) and read again only when its
+/// job runs, so running a windback holds one job's bytes at a time.
+#[derive(Clone, Debug)]
+pub struct Blob {
+    hash: [u8; 32],
+    source: Source,
+}
+
+#[derive(Clone, Debug)]
+enum Source {
+    Memory(Arc<[u8]>),
+    /// A file's canonical path, confined to its manifest's folder when it was read.
+    File(PathBuf),
+}
+
+impl Blob {
+    /// The blake3 hash of the bytes: what the windback digest commits to.
+    pub fn hash(&self) -> &[u8; 32] {
+        &self.hash
+    }
+
+    /// The bytes. A file is read again and must still have the hash it had when the manifest
+    /// was read: a file changed in between would run something other than what was voted on.
+    pub fn load(&self) -> io::Result<Arc<[u8]>> {
+        match &self.source {
+            Source::Memory(b) => Ok(Arc::clone(b)),
+            Source::File(path) => {
+                let bytes = poie_files::files::read_bounded(path, poie_files::files::MAX_PROGRAM)?;
+                if blake3::hash(&bytes).as_bytes() != &self.hash {
+                    return Err(io::Error::other(format!(
+                        "{} changed since the manifest was read",
+                        path.display()
+                    )));
+                }
+                Ok(bytes.into())
+            }
+        }
+    }
+
+    /// Hashes a regular file of at most [`poie_files::files::MAX_PROGRAM`] bytes as it streams,
+    /// keeping none of it.
+    fn file(path: PathBuf) -> io::Result<Blob> {
+        let max = poie_files::files::MAX_PROGRAM;
+        let f = poie_files::files::open_regular(&path)?;
+        let mut h = blake3::Hasher::new();
+        let mut limited = f.take(max.saturating_add(1));
+        let len = io::copy(&mut limited, &mut h)?;
+        if len > max {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("larger than {max} bytes"),
+            ));
+        }
+        Ok(Blob {
+            hash: *h.finalize().as_bytes(),
+            source: Source::File(path),
+        })
+    }
+}
+
+impl From<Vec<u8>> for Blob {
+    fn from(bytes: Vec<u8>) -> Blob {
+        Blob::from(Arc::<[u8]>::from(bytes))
+    }
+}
+
+impl From<Arc<[u8]>> for Blob {
+    fn from(bytes: Arc<[u8]>) -> Blob {
+        Blob {
+            hash: *blake3::hash(&bytes).as_bytes(),
+            source: Source::Memory(bytes),
+        }
+    }
+}
+
+impl From<&[u8]> for Blob {
+    fn from(bytes: &[u8]) -> Blob {
+        Blob::from(Arc::<[u8]>::from(bytes))
+    }
+}
+
+/// One job: its program and input, and a name for messages.
 #[derive(Clone, Debug)]
 pub struct Job {
     pub program: String,
-    pub elf: Vec<u8>,
-    pub input: Vec<u8>,
+    pub elf: Blob,
+    pub input: Blob,
 }
 
 /// Why a manifest could not be read.
@@ -44,6 +134,8 @@ pub enum ManifestError {
     },
     #[error("{path}, line 0: no jobs")]
     NoJobs { path: String },
+    #[error("{path}, line {line}: more than {MAX_JOBS} jobs (SPEC 6.2)")]
+    TooManyJobs { path: String, line: usize },
 }
 
 /// What is wrong with one job line of a manifest.
@@ -81,6 +173,12 @@ pub enum ExecuteError {
         program: String,
         source: LoadError,
     },
+    #[error("job {job} ({program})")]
+    Read {
+        job: usize,
+        program: String,
+        source: io::Error,
+    },
     /// The sink the trace streams into failed (a prover, a file).
     #[error(transparent)]
     Sink(#[from] io::Error),
@@ -107,13 +205,20 @@ pub fn load(path: &Path) -> Result<Vec<Job>, ManifestError> {
             source,
         })?;
     let mut jobs = Vec::new();
+    let mut seen = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        if jobs.len() == MAX_JOBS {
+            return Err(ManifestError::TooManyJobs {
+                path: p,
+                line: i.saturating_add(1),
+            });
+        }
         jobs.push(
-            job(base, &root, line).map_err(|problem| ManifestError::Job {
+            job(base, &root, line, &mut seen).map_err(|problem| ManifestError::Job {
                 path: p.clone(),
                 line: i.saturating_add(1),
                 problem,
@@ -127,8 +232,15 @@ pub fn load(path: &Path) -> Result<Vec<Job>, ManifestError> {
 }
 
 /// The job of one manifest line, `PROGRAM [INPUT]`: a built-in guest, unless the manifest's
-/// folder `base` (canonically `root`) holds a file of that name, or an ELF file.
-fn job(base: &Path, root: &Path, line: &str) -> Result<Job, JobError> {
+/// folder `base` (canonically `root`) holds a file of that name, or an ELF file. `seen` holds
+/// the files already hashed, by canonical path (and the built-in guests, by a name no canonical
+/// path can have).
+fn job(
+    base: &Path,
+    root: &Path,
+    line: &str,
+    seen: &mut HashMap<PathBuf, Blob>,
+) -> Result<Job, JobError> {
     let mut parts = line.split_whitespace();
     let program = parts.next().unwrap_or_default().to_string();
     let input_name = parts.next();
@@ -136,18 +248,21 @@ fn job(base: &Path, root: &Path, line: &str) -> Result<Job, JobError> {
         return Err(JobError::Syntax);
     }
     let elf = match guests::find(&program).filter(|_| !base.join(&program).exists()) {
-        Some(g) => g.elf.to_vec(),
-        None => read_entry(root, &program).map_err(|problem| JobError::Program {
+        Some(g) => seen
+            .entry(PathBuf::from(format!("built-in:{program}")))
+            .or_insert_with(|| Blob::from(g.elf))
+            .clone(),
+        None => entry(root, &program, seen).map_err(|problem| JobError::Program {
             name: program.clone(),
             problem,
         })?,
     };
     let input = match input_name {
-        Some(name) => read_entry(root, name).map_err(|problem| JobError::Input {
+        Some(name) => entry(root, name, seen).map_err(|problem| JobError::Input {
             name: name.into(),
             problem,
         })?,
-        None => Vec::new(),
+        None => Blob::from(Vec::new()),
     };
     Ok(Job {
         program,
@@ -156,9 +271,9 @@ fn job(base: &Path, root: &Path, line: &str) -> Result<Job, JobError> {
     })
 }
 
-/// Reads manifest entry `name` under the manifest's canonical folder `root`, refusing
-/// anything that is not a bounded regular file inside it.
-fn read_entry(root: &Path, name: &str) -> Result<Vec<u8>, EntryError> {
+/// Manifest entry `name` under the manifest's canonical folder `root`, refusing anything that
+/// is not a bounded regular file inside it; hashed once per distinct file.
+fn entry(root: &Path, name: &str, seen: &mut HashMap<PathBuf, Blob>) -> Result<Blob, EntryError> {
     use std::path::Component;
     let rel = Path::new(name);
     if rel
@@ -171,7 +286,12 @@ fn read_entry(root: &Path, name: &str) -> Result<Vec<u8>, EntryError> {
     if !full.starts_with(root) {
         return Err(EntryError::Outside);
     }
-    poie_files::files::read_bounded(&full, poie_files::files::MAX_PROGRAM).map_err(EntryError::Read)
+    if let Some(b) = seen.get(&full) {
+        return Ok(b.clone());
+    }
+    let b = Blob::file(full.clone()).map_err(EntryError::Read)?;
+    seen.insert(full, b.clone());
+    Ok(b)
 }
 
 /// `blake3(DS_WINDBACK || count (u64 LE) || for each job: blake3(elf) || blake3(input))`.
@@ -180,8 +300,7 @@ pub fn digest(jobs: &[Job]) -> [u8; 32] {
     h.update(DS_WINDBACK)
         .update(&(jobs.len() as u64).to_le_bytes());
     for j in jobs {
-        h.update(blake3::hash(&j.elf).as_bytes())
-            .update(blake3::hash(&j.input).as_bytes());
+        h.update(j.elf.hash()).update(j.input.hash());
     }
     *h.finalize().as_bytes()
 }
@@ -242,7 +361,14 @@ pub fn execute_within<S: TraceSink>(
     // Chunks still allowed, counting the one that proves the trace too long.
     let mut budget = max_chunks.saturating_add(1);
     for (k, job) in jobs.iter().enumerate() {
-        let mut vm = Vm::new(&job.elf, job.input.clone()).map_err(|source| ExecuteError::Load {
+        let read = |source| ExecuteError::Read {
+            job: k,
+            program: job.program.clone(),
+            source,
+        };
+        let elf = job.elf.load().map_err(read)?;
+        let input = job.input.load().map_err(read)?.to_vec();
+        let mut vm = Vm::new(&elf, input).map_err(|source| ExecuteError::Load {
             job: k,
             program: job.program.clone(),
             source,

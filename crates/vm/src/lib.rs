@@ -14,6 +14,7 @@ mod syscall;
 pub use decode::{decode, Inst, Op};
 pub use elf::ElfError;
 pub use memory::{Memory, MAX_RESIDENT_PAGES, PAGE_SIZE};
+pub use syscall::MAX_OUTPUT;
 
 use memory::{EXEC, WRITE};
 use poie_trace::{Chunk, TraceSink};
@@ -116,6 +117,8 @@ pub enum TrapKind {
     MemoryLimit {
         addr: u32,
     },
+    /// A `write` to a stream that already holds [`MAX_OUTPUT`] bytes.
+    OutputLimit,
 }
 
 /// A trap: the faulting instruction did not retire.
@@ -135,6 +138,7 @@ impl Trap {
             TrapKind::MisalignedJump { .. } => 135, // SIGBUS
             TrapKind::LoadFault { .. } | TrapKind::StoreFault { .. } | TrapKind::FetchFault => 139, // SIGSEGV
             TrapKind::MemoryLimit { .. } => MEMORY_LIMIT_EXIT_CODE,
+            TrapKind::OutputLimit => 153, // SIGXFSZ
         }
     }
 }
@@ -155,6 +159,10 @@ impl fmt::Display for Trap {
             TrapKind::MisalignedJump { target } => {
                 format!("jump to misaligned address {target:#010x}")
             }
+            TrapKind::OutputLimit => format!(
+                "output limit: a write to a stream that already holds {} bytes",
+                MAX_OUTPUT
+            ),
         };
         write!(
             f,
@@ -283,6 +291,10 @@ struct Io {
     input_pos: usize,
     stdout: Output,
     stderr: Output,
+    /// Bytes the guest wrote to each stream, whatever the host does with them: what the output
+    /// limit counts.
+    stdout_written: u64,
+    stderr_written: u64,
     /// Bit `fd` set while fd 0, 1 or 2 is open; `close` clears it.
     open_fds: u8,
 }
@@ -440,6 +452,8 @@ impl Vm {
                 input_pos: 0,
                 stdout: Output::Capture(Vec::new()),
                 stderr: Output::Capture(Vec::new()),
+                stdout_written: 0,
+                stderr_written: 0,
                 open_fds: 0b111,
             },
             retired: 0,

@@ -10,6 +10,12 @@
 //! Access to an unmapped page, or a store to a page mapped read-only, fails; the VM turns that
 //! into a trap. Misaligned accesses are allowed and behave as byte-wise little-endian accesses,
 //! also across a page boundary, exactly as `qemu-riscv32` (user mode) performs them.
+//!
+//! The address space does not wrap: an access whose bytes `[addr, addr + len)` would run past
+//! 2^32 fails whatever is mapped, loads and stores alike (it never reaches page 0), and so does
+//! a system call's buffer ([`Memory::range_ok`], [`Memory::read_bytes`],
+//! [`Memory::write_bytes`]). On Linux the top page is never a user page, so such an access
+//! faults there too, and `access_ok` refuses such a buffer with `EFAULT`.
 
 pub const PAGE_BITS: u32 = 12;
 pub const PAGE_SIZE: usize = 1 << PAGE_BITS;
@@ -59,6 +65,13 @@ impl Default for Memory {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Whether `[start, start + len)` runs past the top of the address space (2^32): such a
+/// range is never accessible, whatever is mapped.
+#[inline(always)]
+fn past_top(start: u32, len: u32) -> bool {
+    u64::from(start) + u64::from(len) > 1 << 32
 }
 
 /// The page numbers touching `[start, start + len)`, empty for `len = 0`; the range is clipped
@@ -168,12 +181,13 @@ impl Memory {
         page_range(start, len).any(|p| self.perms[p] & (WRITE | EXEC) == WRITE | EXEC)
     }
 
-    /// Whether every byte of `[start, start + len)` is mapped (and writable, if asked).
+    /// Whether every byte of `[start, start + len)` is mapped (and writable, if asked). A
+    /// non-empty range that runs past 2^32 never is: it does not wrap to page 0.
     pub fn range_ok(&self, start: u32, len: u32, need_write: bool) -> bool {
         if len == 0 {
             return true;
         }
-        if u64::from(start) + u64::from(len) > 1 << 32 {
+        if past_top(start, len) {
             return false;
         }
         let need = if need_write { MAPPED | WRITE } else { MAPPED };
@@ -240,11 +254,17 @@ impl Memory {
     }
 
     /// A load that crosses a page boundary or reads a page that is not resident, byte by byte.
+    /// One whose bytes would run past 2^32 fails whatever is mapped, as a store does: it does
+    /// not wrap to page 0. (The fast paths never see such a load: its bytes cross a page.)
     #[cold]
     fn load_slow(&self, addr: u32, len: u32) -> Option<u32> {
+        if past_top(addr, len) {
+            return None;
+        }
         let mut v = 0u32;
         for i in 0..len {
-            v |= self.load_u8(addr.wrapping_add(i))? << (8 * i);
+            // In range: `addr + len <= 2^32` was checked above.
+            v |= self.load_u8(addr.checked_add(i)?)? << (8 * i);
         }
         Some(v)
     }
@@ -287,7 +307,8 @@ impl Memory {
     }
 
     /// A store that crosses a page boundary, or lands in a page that is not resident or not
-    /// writable: checked whole first, so a faulting store writes (and allocates) nothing.
+    /// writable: checked whole first, so a faulting store writes (and allocates) nothing. One
+    /// whose bytes would run past 2^32 fails ([`Memory::write_bytes`]), as a load does.
     #[cold]
     fn store_slow(&mut self, addr: u32, v: u32, len: u32) -> Result<(), Fault> {
         let bytes = v.to_le_bytes();
@@ -295,7 +316,7 @@ impl Memory {
     }
 
     /// Copies guest bytes out; pages that are mapped but not resident read as zeros. `None` if
-    /// any byte is unmapped.
+    /// any byte is unmapped or the range runs past 2^32 (a system call's `EFAULT`).
     pub fn read_bytes(&self, addr: u32, len: u32) -> Option<Vec<u8>> {
         if !self.range_ok(addr, len, false) {
             return None;
@@ -319,7 +340,8 @@ impl Memory {
     /// Copies bytes into guest memory, making the pages written resident. With `force`,
     /// read-only pages are written too (the loader); otherwise the whole range must be writable.
     /// Nothing is written or allocated on failure: [`Fault::Access`] if a byte is unmapped (or
-    /// read-only without `force`), else [`Fault::PageLimit`] if the pages would not fit.
+    /// read-only without `force`) or the range runs past 2^32, else [`Fault::PageLimit`] if the
+    /// pages would not fit.
     pub fn write_bytes(&mut self, addr: u32, bytes: &[u8], force: bool) -> Result<(), Fault> {
         let len = u32::try_from(bytes.len()).map_err(|_| Fault::Access)?;
         if !self.range_ok(addr, len, !force) {
@@ -376,10 +398,73 @@ mod tests {
         // A store crossing into an unmapped page writes nothing.
         assert_eq!(m.store_u32(0x2ffe, 0x1111_1111), Err(Fault::Access));
         assert_eq!(m.load_u16(0x2ffe), Some(0));
-        // Loads at the top of the address space wrap to page 0, which is unmapped.
+        // Accesses past the top of the address space fault (see below, with page 0 mapped).
         m.map(0xffff_f000, 0x1000, WRITE);
         assert_eq!(m.load_u32(0xffff_fffe), None);
         assert_eq!(m.store_u16(0xffff_ffff, 1), Err(Fault::Access));
+    }
+
+    /// Loads, stores and system-call ranges whose bytes would run past 2^32 all fail, even
+    /// with the top page and page 0 both mapped writable (resident or not): nothing wraps.
+    #[test]
+    fn accesses_past_the_top_fault_and_do_not_wrap() {
+        let mut m = Memory::new();
+        m.map(0, 0x1000, WRITE);
+        m.map(0xffff_f000, 0x1000, WRITE);
+        let crossing = [
+            (0xffff_ffff, 2),
+            (0xffff_fffd, 4),
+            (0xffff_fffe, 4),
+            (0xffff_ffff, 4),
+        ];
+        let check = |m: &mut Memory| {
+            for (addr, len) in crossing {
+                let load = if len == 2 {
+                    m.load_u16(addr)
+                } else {
+                    m.load_u32(addr)
+                };
+                assert_eq!(load, None, "load of {len} at {addr:#x}");
+                let store = if len == 2 {
+                    m.store_u16(addr, 0xaaaa)
+                } else {
+                    m.store_u32(addr, 0xaaaa_aaaa)
+                };
+                assert_eq!(store, Err(Fault::Access), "store of {len} at {addr:#x}");
+                assert_eq!(m.read_bytes(addr, len), None);
+                assert!(!m.range_ok(addr, len, false) && !m.range_ok(addr, len, true));
+                assert_eq!(
+                    m.write_bytes(addr, &[0xaa; 4][..len as usize], false),
+                    Err(Fault::Access)
+                );
+            }
+        };
+        // Neither page resident: the old wrapping load read zeros here.
+        check(&mut m);
+        assert_eq!(m.resident_pages(), 0, "a failed store allocates nothing");
+        // Both resident, with known bytes at either end.
+        m.store_u32(0xffff_fffc, 0x4433_2211).unwrap();
+        m.store_u32(0, 0x8877_6655).unwrap();
+        check(&mut m);
+        assert_eq!(m.resident_pages(), 2);
+        assert_eq!(
+            m.load_u32(0xffff_fffc),
+            Some(0x4433_2211),
+            "nothing written"
+        );
+        assert_eq!(m.load_u32(0), Some(0x8877_6655), "nothing written");
+        // Accesses that end exactly at 2^32 are fine, misaligned ones included.
+        assert_eq!(m.load_u16(0xffff_fffe), Some(0x4433));
+        assert_eq!(m.load_u8(0xffff_ffff), Some(0x44));
+        assert_eq!(m.store_u16(0xffff_fffd, 0xbbcc), Ok(()));
+        assert_eq!(m.load_u32(0xffff_fffc), Some(0x44bb_cc11));
+        assert_eq!(
+            m.read_bytes(0xffff_fffe, 2).as_deref(),
+            Some(&[0xbb, 0x44][..])
+        );
+        assert_eq!(m.write_bytes(0xffff_ffff, &[0x55], false), Ok(()));
+        assert_eq!(m.read_bytes(0xffff_ffff, 0).as_deref(), Some(&[][..]));
+        assert_eq!(m.read_bytes(0xffff_ffff, 1).as_deref(), Some(&[0x55][..]));
     }
 
     #[test]

@@ -22,6 +22,11 @@ const ENOSYS: i32 = 38;
 /// may do.
 const MAX_IO: u32 = 1 << 20;
 
+/// The most bytes one job may write to stdout, and to stderr, in all (SPEC 1.4): the file size
+/// limit (`RLIMIT_FSIZE`) of the guest's process. Stdout is hashed as it streams, so without it
+/// a guest writing 1 MiB every few steps would make a verifier's work per step unbounded.
+pub const MAX_OUTPUT: u64 = 64 << 20;
+
 const fn neg(errno: i32) -> u32 {
     (-errno) as u32
 }
@@ -34,7 +39,7 @@ impl Vm {
         let [a0, a1, a2] = [self.regs[10], self.regs[11], self.regs[12]];
         let ret = match self.regs[17] {
             SYS_EXIT | SYS_EXIT_GROUP => return Ok(Some(a0)),
-            SYS_WRITE => self.sys_write(a0, a1, a2.min(MAX_IO)),
+            SYS_WRITE => self.sys_write(a0, a1, a2.min(MAX_IO))?,
             SYS_READ => self.sys_read(a0, a1, a2.min(MAX_IO))?,
             SYS_CLOSE => self.sys_close(a0),
             SYS_BRK => self.sys_brk(a0),
@@ -48,20 +53,29 @@ impl Vm {
         fd < 3 && self.io.open_fds & (1 << fd) != 0
     }
 
-    fn sys_write(&mut self, fd: u32, buf: u32, len: u32) -> u32 {
+    /// Appends up to `len` bytes to stdout or stderr. As under Linux's file size limit, a write
+    /// that would pass [`MAX_OUTPUT`] is shortened to end there, and one at the limit kills
+    /// the guest (`SIGXFSZ`): it traps, writing nothing.
+    fn sys_write(&mut self, fd: u32, buf: u32, len: u32) -> Result<u32, TrapKind> {
         if fd == 0 || !self.fd_open(fd) {
-            return neg(EBADF);
+            return Ok(neg(EBADF));
         }
-        let Some(bytes) = self.mem.read_bytes(buf, len) else {
-            return neg(EFAULT);
-        };
-        let out = if fd == 1 {
-            &mut self.io.stdout
+        let (out, written) = if fd == 1 {
+            (&mut self.io.stdout, &mut self.io.stdout_written)
         } else {
-            &mut self.io.stderr
+            (&mut self.io.stderr, &mut self.io.stderr_written)
+        };
+        let room = MAX_OUTPUT.saturating_sub(*written);
+        if room == 0 && len > 0 {
+            return Err(TrapKind::OutputLimit);
+        }
+        let len = len.min(u32::try_from(room).unwrap_or(u32::MAX));
+        let Some(bytes) = self.mem.read_bytes(buf, len) else {
+            return Ok(neg(EFAULT));
         };
         out.write(&bytes);
-        len
+        *written = written.saturating_add(u64::from(len));
+        Ok(len)
     }
 
     /// Copies up to `len` input bytes to `buf`. The whole `len` bytes must be writable, even

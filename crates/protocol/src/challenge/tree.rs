@@ -43,8 +43,8 @@ pub enum SetupError {
     WindbackMismatch,
     #[error("under the vote's step limit the windback's trace is longer than its {n} chunks")]
     TooLong { n: u64 },
-    #[error("the vote claims {n} chunks, more than the protocol's cap of {cap}: it is invalid", cap = crate::vote::MAX_VOTE_CHUNKS)]
-    BeyondCap { n: u64 },
+    #[error("{0}: it is invalid")]
+    BeyondCap(#[from] crate::vote::BeyondCap),
     #[error("the key (address {key}) is not the vote's (address {vote})")]
     KeyMismatch { key: Address, vote: Address },
     #[error(
@@ -125,9 +125,7 @@ impl Tree {
         jobs: &[Job],
         corrupt_at: Option<u64>,
     ) -> Result<Tree, SetupError> {
-        if !v.within_cap() {
-            return Err(SetupError::BeyondCap { n: v.n });
-        }
+        v.within_cap()?;
         if salt_commitment(salt) != v.salt_commitment {
             return Err(SetupError::SaltMismatch);
         }
