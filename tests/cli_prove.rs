@@ -92,6 +92,7 @@ fn salt_file_is_private_and_never_overwritten_or_printed() {
     assert_eq!(std::fs::read_to_string(&path).expect("salt"), text);
     let o = prove(dir.path(), &["--out", "c.json"]);
     assert_ok(&o);
+    assert!(stderr(&o).contains("wrote c.json"), "{}", stderr(&o));
     let all = format!(
         "{}{}{}",
         stderr(&o),

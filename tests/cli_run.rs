@@ -281,3 +281,63 @@ fn huge_and_refused_elfs_give_exit_codes_and_errors() {
     assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
     assert!(stderr(&o).contains("entry point 0x11000"), "{}", stderr(&o));
 }
+
+/// A trace file cannot fill the disk: past `--max-trace-bytes` the run stops, exits 125 and
+/// leaves nothing; and a run killed while writing (SIGKILL, which no handler sees) leaves no
+/// temporary file behind, because the file has no name until it is complete.
+#[test]
+fn trace_out_is_bounded_and_leaves_nothing_when_stopped_or_killed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let looping = write(d, "loop.elf", &elf(&[j(0, 0)], &[]));
+    let out = d.join("t.trace");
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let o = poie(&[
+        "run",
+        &looping,
+        "--trace-out",
+        out.to_str().expect("utf8"),
+        "--max-trace-bytes",
+        "3200",
+    ]);
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--max-trace-bytes 3200 (100 steps"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(listing(), ["loop.elf"]);
+    // Exactly at the limit is fine, and the file is named on stderr.
+    let o = poie(&[
+        "run",
+        &looping,
+        "--trace-out",
+        out.to_str().expect("utf8"),
+        "--max-trace-bytes",
+        "3200",
+        "--max-steps",
+        "100",
+    ]);
+    assert_eq!(o.status.code(), Some(124), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wrote"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&out).expect("trace").len(), 3200);
+    std::fs::remove_file(&out).expect("remove");
+    #[cfg(target_os = "linux")]
+    {
+        let mut child = common::cli::bin()
+            .args(["run", &looping, "--trace-out", out.to_str().expect("utf8")])
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("waits");
+        assert_eq!(listing(), ["loop.elf"]);
+    }
+}

@@ -202,13 +202,14 @@ pub fn prove(a: ProveArgs) -> Result<ExitCode> {
     let secs = start.elapsed().as_secs_f64();
     super::write_json(a.out.as_deref(), &c)?;
     eprintln!(
-        "poie: proved {} chunks ({layout}, {}, {} threads, {}) in {secs:.3} s: {:.1} M chunks/s; root {}",
+        "poie: proved {} chunks ({layout}, {}, {} threads, {}) in {secs:.3} s: {:.1} M chunks/s; root {}; {}",
         c.n,
         params.hash,
         cfg.threads,
         cfg.simd,
         c.n as f64 / secs.max(1e-9) / 1e6,
-        hex::encode(c.root)
+        hex::encode(c.root),
+        super::wrote(a.out.as_deref())
     );
     Ok(ExitCode::SUCCESS)
 }

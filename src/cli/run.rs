@@ -1,7 +1,7 @@
 //! `poie run`: execute a guest, stream its output, optionally save its trace.
 
 use super::program;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use poie::atomic::AtomicFile;
 use poie::trace::{NoTrace, NullSink, TraceSink, WriterSink};
 use poie::vm::{Outcome, Output, RunResult, Vm};
@@ -26,9 +26,14 @@ pub struct Args {
     /// Stop after this many instructions (exit code 124).
     #[arg(long, value_name = "N", default_value_t = u64::MAX, hide_default_value = true)]
     max_steps: u64,
-    /// Write the raw trace (32 bytes per instruction, see docs/SPEC.md) to this file.
+    /// Write the raw trace (32 bytes per instruction, see docs/SPEC.md) to this file
+    /// (atomically: a failed or killed run leaves nothing behind).
     #[arg(long, value_name = "FILE")]
     trace_out: Option<PathBuf>,
+    /// Refuse to write a trace larger than this (with --trace-out): the run stops there, exits
+    /// 125 and writes nothing, so a guest that never ends cannot fill the disk.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30, requires = "trace_out")]
+    max_trace_bytes: u64,
     /// Build the trace and drop it (measures the cost of tracing without any I/O).
     #[arg(long, conflicts_with = "trace_out")]
     discard_trace: bool,
@@ -47,12 +52,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let start = Instant::now();
     let result = match &args.trace_out {
         Some(path) => {
+            super::check_out(path)?;
+            let chunk = poie::trace::CHUNK_LEN as u64;
+            let max_chunks = args.max_trace_bytes / chunk;
             let mut file = AtomicFile::create(path, false)?;
             let mut sink = WriterSink(BufWriter::with_capacity(1 << 20, file.file()));
-            let r = run_into(&mut vm, &mut sink, args.max_steps)
+            // One step past the budget tells a guest that stops there from one that goes on.
+            let limit = args.max_steps.min(max_chunks.saturating_add(1));
+            let r = run_into(&mut vm, &mut sink, limit)
                 .with_context(|| format!("writing trace {}", path.display()))?;
+            if r.steps > max_chunks {
+                bail!(
+                    "the trace passed --max-trace-bytes {} ({max_chunks} steps of {chunk} bytes): \
+                     stopped, and wrote nothing to {}; raise the limit or set --max-steps",
+                    args.max_trace_bytes,
+                    path.display()
+                );
+            }
             drop(sink);
             file.commit()?;
+            eprintln!(
+                "poie: wrote {} ({} bytes, {} steps)",
+                path.display(),
+                r.steps.saturating_mul(chunk),
+                r.steps
+            );
             r
         }
         None if args.discard_trace => run_into(&mut vm, &mut NullSink, args.max_steps)?,
