@@ -641,6 +641,7 @@ fn a_bad_node_ends_its_session_and_the_server_plays_the_next_challenger() {
             timeout: ms(2000),
             games: 1,
             max_sessions: 2,
+            per_peer: 8,
         },
     );
     let mut s = TcpStream::connect(addr).expect("connect");
@@ -732,7 +733,8 @@ fn a_dripping_executor_is_cut_off_within_the_message_timeout() {
 #[test]
 fn a_dripping_challenger_is_cut_off_and_reported_and_serve_goes_on() {
     let params = params(HashId::Blake3, 4, true);
-    let executor = tree(params, None);
+    // A lying executor: only a game that reaches a leaf opening counts, and ends the server.
+    let executor = tree(params, Some(5));
     let disputed = disputed(&executor);
     let root = disputed.root;
     let (addr, server, reports) = start_serve(
@@ -742,6 +744,7 @@ fn a_dripping_challenger_is_cut_off_and_reported_and_serve_goes_on() {
             timeout: ms(1000),
             games: 1,
             max_sessions: 2,
+            per_peer: 8,
         },
     );
     let hello = line_of(&Msg::Hello { root });
@@ -776,7 +779,7 @@ fn a_dripping_challenger_is_cut_off_and_reported_and_serve_goes_on() {
     let correct = tree(params, None);
     let (outcome, _) =
         challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(2000)).expect("connects");
-    assert!(matches!(outcome, Outcome::Executor(_)), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
     assert_eq!(server.join().expect("no panic").expect("serves"), 1);
 }
 
@@ -796,6 +799,7 @@ fn serve_plays_challengers_at_once_up_to_its_cap() {
             timeout: ms(4000),
             games: 2,
             max_sessions: 2,
+            per_peer: 8,
         },
     );
     // A challenger that says hello, then holds its session.
@@ -840,13 +844,25 @@ fn serve_plays_challengers_at_once_up_to_its_cap() {
         matches!(&busy.msg, Msg::Error { reason } if reason.contains("busy")),
         "{busy:?}"
     );
-    // The holder and the second close after their hello: two more games, the server is done
-    // (it returns once the games are reached, with the sessions in progress finished).
+    // The holder and the second close after their hello: not games (a hello is public). A
+    // second whole game is, and the server is done (it returns once the games are reached,
+    // with the sessions in progress finished).
     drop(holder);
     drop(second);
+    let (outcome, _) =
+        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(4000)).expect("connects");
+    assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
     let games = server.join().expect("no panic").expect("serves");
-    assert!(games >= 2, "{games}");
+    assert_eq!(games, 2);
     let reports = reports.lock().expect("lock");
+    assert_eq!(
+        reports
+            .iter()
+            .filter(|(_, e, _)| matches!(e, SessionEnd::Unfinished { messages: 1 }))
+            .count(),
+        2,
+        "{reports:?}"
+    );
     assert_eq!(
         reports
             .iter()
@@ -898,6 +914,7 @@ fn zero_timeouts_are_refused_by_the_library() {
         timeout: Duration::ZERO,
         games: 1,
         max_sessions: 1,
+        per_peer: 1,
     };
     let key = key();
     let exec = Executor::new(&t, &key);
@@ -985,9 +1002,11 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     fixtures::windback_and_key(d, "200 3", "sort in.txt\n");
+    // A lying executor: a game counts once it reaches a leaf opening, which a challenge of a
+    // correct vote (settled at the hello) never does.
     assert_ok(&poie(
         d,
-        &vote_args("s", &["--lanes", "4", "--out", "v.json"]),
+        &vote_args("s", &["--lanes", "4", "--lie-at", "57", "--out", "v.json"]),
     ));
     assert_ok(&poie(d, &reveal_args("v.json", "s", "r.json")));
     let vote: serde_json::Value = read_json(d.join("v.json"));
@@ -997,7 +1016,7 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
         .args(serve_args(
             "k.key",
             "127.0.0.1:0",
-            &["--timeout-ms", "3000"],
+            &["--timeout-ms", "3000", "--lie-at", "57"],
         ))
         .stderr(Stdio::piped())
         .spawn()
@@ -1047,7 +1066,7 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     let o = poie(d, &challenge_args(&addr, &["--timeout-ms", "3000"]));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        o.status.success() && out.contains("challenger loses: no divergence"),
+        o.status.success() && out.contains("executor loses: wrong chunk at step 57"),
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
@@ -1083,7 +1102,10 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     let o = referee(d);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("challenger loses: no divergence"), "{out}");
+    assert!(
+        out.contains("executor loses: wrong chunk at step 57"),
+        "{out}"
+    );
     let mut t: serde_json::Value = read_json(d.join("t.json"));
     assert_eq!(t["version"], 2);
     t["entries"][1] = serde_json::json!({"from": "executor", "failure": "timed out: no whole message within 3000 ms"});
@@ -1773,4 +1795,273 @@ fn cli_serve_checks_its_key_and_root_before_serving() {
     // A key file of another kind is refused as such.
     let o = serve("s", &[]);
     assert_eq!(o.status.code(), Some(125));
+}
+
+/// Attacker's report, C: three connections that said the public hello and closed used to be
+/// three games, so `serve --games 3` exited and the honest challenger found no server. A game
+/// now counts only once it reaches a leaf opening: with `games = 1`, strangers' hellos (and a
+/// bare connection) leave the server up, the honest challenger plays its whole game, and the
+/// server exits after it.
+#[test]
+fn hello_only_sessions_do_not_use_up_the_games() {
+    let params = params(HashId::Blake3, 4, true);
+    let executor = tree(params, Some(400));
+    let disputed = disputed(&executor);
+    let root = disputed.root;
+    let (addr, server, reports) = start_serve(
+        executor,
+        ServeOptions {
+            behaviour: Behaviour::Honest,
+            timeout: ms(3000),
+            games: 1,
+            max_sessions: 4,
+            per_peer: 4,
+        },
+    );
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        send(&mut s, &Msg::Hello { root });
+        let mut r = BufReader::new(s);
+        assert!(read_line_within(&mut r, ms(5000)).contains("\"top\""));
+    }
+    drop(TcpStream::connect(addr).expect("connect"));
+    let deadline = Instant::now() + ms(5000);
+    while reports.lock().expect("lock").len() < 4 {
+        assert!(Instant::now() < deadline, "the four sessions never ended");
+        std::thread::sleep(ms(10));
+    }
+    assert!(!server.is_finished(), "strangers used up the server's game");
+    let correct = tree(params, None);
+    let (outcome, transcript) =
+        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(3000))
+            .expect("the honest challenger is served");
+    assert!(
+        matches!(&outcome, Outcome::Challenger(w) if w.contains("wrong chunk at step 400")),
+        "{outcome:?}"
+    );
+    assert_eq!(referee(&correct, &disputed, &transcript), Ok(outcome));
+    assert_eq!(server.join().expect("no panic").expect("serves"), 1);
+    let reports = reports.lock().expect("lock");
+    let count = |f: &dyn Fn(&SessionEnd) -> bool| reports.iter().filter(|(_, e, _)| f(e)).count();
+    assert_eq!(
+        count(&|e| *e == SessionEnd::Unfinished { messages: 1 }),
+        3,
+        "{reports:?}"
+    );
+    assert_eq!(
+        count(&|e| matches!(e, SessionEnd::Failed(_))),
+        1,
+        "{reports:?}"
+    );
+    assert_eq!(count(&|e| e.is_game()), 1, "{reports:?}");
+}
+
+/// Attacker's report, C: one address holds at most `per_peer` sessions at once, so it cannot
+/// take every session from other challengers; one more from it is told so and closed, and
+/// once its session ends it is served again.
+#[test]
+fn sessions_from_one_address_are_bounded() {
+    let params = params(HashId::Blake3, 4, true);
+    let executor = tree(params, Some(600));
+    let disputed = disputed(&executor);
+    let root = disputed.root;
+    let (addr, server, reports) = start_serve(
+        executor,
+        ServeOptions {
+            behaviour: Behaviour::Honest,
+            timeout: ms(4000),
+            games: 1,
+            max_sessions: 4,
+            per_peer: 1,
+        },
+    );
+    let mut holder = TcpStream::connect(addr).expect("connect");
+    send(&mut holder, &Msg::Hello { root });
+    let mut holder = BufReader::new(holder);
+    assert!(read_line_within(&mut holder, ms(5000)).contains("\"top\""));
+    // The server has room (4 sessions), but not for a second one from 127.0.0.1.
+    let mut other = BufReader::new(TcpStream::connect(addr).expect("connect"));
+    let busy = parse(&read_line_within(&mut other, ms(3000)));
+    assert!(
+        matches!(&busy.msg, Msg::Error { reason } if reason.contains("1 sessions from your address")),
+        "{busy:?}"
+    );
+    assert_eq!(read_line_within(&mut other, ms(3000)), "", "and closed");
+    drop(holder);
+    let deadline = Instant::now() + ms(5000);
+    while !reports
+        .lock()
+        .expect("lock")
+        .iter()
+        .any(|(_, e, _)| matches!(e, SessionEnd::Unfinished { .. }))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the holder's session never ended"
+        );
+        std::thread::sleep(ms(10));
+    }
+    let correct = tree(params, None);
+    let (outcome, _) =
+        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(4000)).expect("connects");
+    assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
+    assert_eq!(server.join().expect("no panic").expect("serves"), 1);
+    let reports = reports.lock().expect("lock");
+    assert_eq!(
+        reports
+            .iter()
+            .filter(|(_, e, _)| *e == SessionEnd::PeerBusy)
+            .count(),
+        1,
+        "{reports:?}"
+    );
+}
+
+/// A convicting game's transcript file, written to `path`; its entries.
+fn convicting_transcript(path: &std::path::Path) -> (TranscriptFile, Vec<Entry>) {
+    let params = params(HashId::Blake3, 4, true);
+    let (outcome, transcript, _, disputed) =
+        game(params, tree(params, Some(500)), Behaviour::Honest);
+    assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
+    let file = TranscriptFile::new(disputed.root, transcript.clone(), outcome);
+    file.save(path).expect("saved");
+    (file, transcript.entries)
+}
+
+/// Attacker's report, A: a 63 MiB transcript of 3.3M entries made `referee` peak at 2.44 GB
+/// before refusing entry 0. No game records more than `MAX_TRANSCRIPT_ENTRIES` entries (the
+/// executor's message cap, each message with its reply): one more is refused by that count,
+/// and the cap itself loads.
+#[test]
+fn a_transcript_longer_than_any_game_is_refused_by_its_entry_count() {
+    use poie::protocol::challenge::{BadTranscript, MAX_TRANSCRIPT_ENTRIES};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.json");
+    let (mut file, entries) = convicting_transcript(&path);
+    assert_eq!(entries.len() % 2, 0, "message and reply");
+    file.entries = entries
+        .iter()
+        .cycle()
+        .take(MAX_TRANSCRIPT_ENTRIES)
+        .cloned()
+        .collect();
+    file.save(&path).expect("saved");
+    assert_eq!(
+        TranscriptFile::read(&path)
+            .expect("the cap loads")
+            .entries
+            .len(),
+        MAX_TRANSCRIPT_ENTRIES
+    );
+    file.entries = entries
+        .iter()
+        .cycle()
+        .take(MAX_TRANSCRIPT_ENTRIES + 1)
+        .cloned()
+        .collect();
+    file.save(&path).expect("saved");
+    let e = TranscriptFile::read(&path).expect_err("refused");
+    assert_eq!(
+        e.bad(),
+        Some(&BadTranscript::TooManyEntries {
+            max: MAX_TRANSCRIPT_ENTRIES
+        }),
+        "{e}"
+    );
+    let e = TranscriptFile::load(&path)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains(&format!("more than {MAX_TRANSCRIPT_ENTRIES} entries")),
+        "{e}"
+    );
+}
+
+/// Attacker's report, A: the bytes are bounded too, by what the longest legal game writes, and
+/// a longer file is refused by its length before it is read (a sparse 1 GiB file is reported
+/// at its full length, where a read would have stopped one byte past the bound).
+#[test]
+fn a_transcript_larger_than_any_game_is_refused_before_it_is_read() {
+    use poie::protocol::challenge::{BadTranscript, MAX_TRANSCRIPT_BYTES};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.json");
+    let (file, _) = convicting_transcript(&path);
+    // A valid transcript padded with spaces to one byte past the bound: it used to load.
+    let mut text = file.to_json().expect("json").into_bytes();
+    text.resize(
+        usize::try_from(MAX_TRANSCRIPT_BYTES).expect("fits") + 1,
+        b' ',
+    );
+    std::fs::write(&path, &text).expect("write");
+    let e = TranscriptFile::read(&path).expect_err("refused");
+    assert_eq!(
+        e.bad(),
+        Some(&BadTranscript::TooLarge {
+            len: MAX_TRANSCRIPT_BYTES + 1,
+            max: MAX_TRANSCRIPT_BYTES
+        }),
+        "{e}"
+    );
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .expect("create")
+        .set_len(1 << 30)
+        .expect("sparse");
+    let e = TranscriptFile::read(&huge).expect_err("refused");
+    assert_eq!(
+        e.bad(),
+        Some(&BadTranscript::TooLarge {
+            len: 1 << 30,
+            max: MAX_TRANSCRIPT_BYTES
+        }),
+        "{e}"
+    );
+    // The longest legal transcript fits: the cap's entries, the last a failure quoting a
+    // whole line escaped, and an outcome quoting it escaped again.
+    let mut longest = file.clone();
+    longest.entries = file
+        .entries
+        .iter()
+        .cycle()
+        .take(poie::protocol::challenge::MAX_TRANSCRIPT_ENTRIES - 1)
+        .cloned()
+        .collect();
+    longest.entries.push(Entry {
+        from: Party::Executor,
+        msg: None,
+        sig: None,
+        failure: Some("\\\"".repeat(MAX_LINE)),
+    });
+    longest.outcome = Outcome::Unproven("\\\\\\\"".repeat(MAX_LINE));
+    longest.save(&path).expect("saved");
+    let len = std::fs::metadata(&path).expect("meta").len();
+    assert!(len < MAX_TRANSCRIPT_BYTES, "{len}");
+    assert_eq!(TranscriptFile::read(&path).expect("loads"), longest);
+}
+
+/// Attacker's report, A: entries are checked as they are read, and the first that no game
+/// records (a signed challenger's message, two executor entries in a row) is named.
+#[test]
+fn a_transcript_entry_no_game_records_is_refused_at_the_first() {
+    use poie::protocol::challenge::BadTranscript;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.json");
+    let (file, _) = convicting_transcript(&path);
+    let mut signed = file.clone();
+    signed.entries[2].sig = signed.entries[1].sig;
+    signed.save(&path).expect("saved");
+    let e = TranscriptFile::read(&path).expect_err("refused");
+    assert!(
+        matches!(e.bad(), Some(BadTranscript::BadEntry { entry: 2, .. })),
+        "{e}"
+    );
+    let mut twice = file.clone();
+    twice.entries[4] = twice.entries[3].clone();
+    twice.entries[6] = twice.entries[3].clone();
+    twice.save(&path).expect("saved");
+    let e = TranscriptFile::read(&path).expect_err("refused");
+    assert!(
+        matches!(e.bad(), Some(BadTranscript::BadEntry { entry: 4, .. })),
+        "{e}"
+    );
 }

@@ -102,11 +102,13 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
     secret::write_salt(&a.salt_out, &salt)?;
     super::write_json(a.out.as_deref(), &v)?;
     eprintln!(
-        "poie: voted on {} job{}, {} chunks; root {}",
+        "poie: voted on {} job{}, {} chunks; root {}; {}, and the salt to {} (mode 0600)",
         jobs.len(),
         if jobs.len() == 1 { "" } else { "s" },
         v.n,
-        hex::encode(v.root)
+        hex::encode(v.root),
+        super::wrote(a.out.as_deref()),
+        a.salt_out.display()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -306,13 +308,18 @@ pub struct ServeArgs {
     /// challenger must arrive within it.
     #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=u64::from(poie::protocol::challenge::MAX_TIMEOUT_MS)))]
     timeout_ms: u64,
-    /// Exit after N games (default: one game, then exit): sessions the challenger closed after
-    /// playing. Sessions ended by a protocol error or refused as busy do not count.
+    /// Exit after N games (default: one game, then exit): sessions that reached a leaf
+    /// opening (the end of a bisection) and that the challenger then closed. Sessions closed
+    /// before it (a hello alone), ended by a protocol error or refused as busy do not count.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     games: u64,
     /// Most challengers served at once (1 to 64); one more is told the server is busy.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
     max_sessions: u32,
+    /// Most sessions at once from one address (an IPv4 address, or an IPv6 /64), 1 to 64; one
+    /// more from it is told the server is busy.
+    #[arg(long, value_name = "N", default_value_t = poie::protocol::challenge::DEFAULT_PER_PEER as u32, value_parser = clap::value_parser!(u32).range(1..=64))]
+    per_peer: u32,
 }
 
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
@@ -345,6 +352,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         timeout: std::time::Duration::from_millis(a.timeout_ms),
         games: a.games,
         max_sessions: usize::try_from(a.max_sessions).context("--max-sessions")?,
+        per_peer: usize::try_from(a.per_peer).context("--per-peer")?,
     };
     let games = poie::protocol::challenge::serve(&listener, &exec, &opts, &|peer, end| {
         eprintln!("poie: session with {peer}: {end}");

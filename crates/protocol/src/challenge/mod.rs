@@ -20,9 +20,16 @@
 //! The executor's side ([`serve`]) treats every challenger as hostile: a node outside the tree,
 //! an unexpected, malformed, oversized or late message is a protocol error that ends that
 //! session (with an unsigned `error` reply when the connection allows), never the server. It
-//! plays several sessions at once, up to a cap, and counts only sessions that ended cleanly as
-//! games. It signs only answers its tree gives, so whatever a challenger sends, an honest
-//! executor signs nothing a referee could convict it on.
+//! plays several sessions at once, up to a cap in all and a smaller one per peer address, and
+//! counts as games only sessions that reached a leaf opening and ended cleanly (a hello is
+//! public: a stranger's hello must not use up `serve --games`). It signs only answers its tree
+//! gives, so whatever a challenger sends, an honest executor signs nothing a referee could
+//! convict it on.
+//!
+//! A transcript file is read in proportion to the game: at most [`MAX_TRANSCRIPT_ENTRIES`]
+//! entries (the executor's message cap, each message with its reply) and
+//! [`MAX_TRANSCRIPT_BYTES`] bytes, parsed as a stream and refused at its first entry that no
+//! game records ([`TranscriptError`]).
 //!
 //! One module per job: `wire`, the messages, their signed bytes and their JSON lines; `tree`,
 //! the tree in memory; `executor`, the executor's answers; `challenger`, the challenger's play;
@@ -44,9 +51,13 @@ pub use executor::{check_key, Executor, Refusal};
 pub use net::{challenge, connect, MAX_TIMEOUT_MS};
 pub use referee::{referee, RefereeError};
 pub use server::{
-    serve, serve_one, session, Behaviour, ServeOptions, SessionEnd, MAX_SESSION_MESSAGES,
+    peer_key, serve, serve_one, session, Behaviour, ServeOptions, SessionEnd, DEFAULT_PER_PEER,
+    MAX_SESSION_MESSAGES,
 };
-pub use transcript::{Entry, Party, Transcript};
+pub use transcript::{
+    BadTranscript, Entry, Party, Transcript, TranscriptError, MAX_TRANSCRIPT_BYTES,
+    MAX_TRANSCRIPT_ENTRIES,
+};
 pub use tree::{BadNode, ChunkCollector, SetupError, Tree};
 pub use wire::{
     fresh_nonce, reply_message, Disputed, Line, LineError, Msg, Node, Nonce, Reply, Signature,

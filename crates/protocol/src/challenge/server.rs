@@ -1,12 +1,20 @@
-//! The executor's server: sessions with challengers over TCP, several at once up to a cap, each
-//! ended by its challenger or by a protocol error, never the server.
+//! The executor's server: sessions with challengers over TCP, several at once up to a cap (and a
+//! smaller one per peer address), each ended by its challenger or by a protocol error, never the
+//! server.
+//!
+//! The hello is public (a vote's root), so anyone can open a session. A session counts as a game
+//! only once the executor has answered a leaf opening, the end of a bisection: a stranger who
+//! connects and closes, or says hello and goes, no longer uses up `serve --games`. That is not
+//! a proof of a real challenge (an `open` may come right after the hello, and the server cannot
+//! see the challenger's verdict), only a floor on what a session costs to count.
 
 use super::executor::{Executor, Refusal};
 use super::net::{deadline, Conn, ReadError};
 use super::wire::{Line, Msg, Nonce};
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -30,15 +38,21 @@ pub enum Behaviour {
 /// How one session of the executor's server ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SessionEnd {
-    /// A game: the challenger sent `messages` messages, each answered (or, silent, read), and
-    /// closed the connection between two messages.
+    /// A game: the challenger sent `messages` messages, each answered, among them a leaf
+    /// opening, and closed the connection between two messages. (A silent executor, a drill,
+    /// answers nothing: there any session its challenger closed after a message is a game.)
     Played { messages: u32 },
+    /// The challenger closed the connection between two messages, each answered, before any
+    /// leaf opening: not a game, as a hello costs a stranger nothing.
+    Unfinished { messages: u32 },
     /// A protocol error ended the session: a node outside the tree, an unexpected, malformed,
     /// oversized or late message, or a broken connection. The peer was sent the reason as an
     /// `error` message where the connection allowed.
     Failed(String),
     /// Refused at once: the most sessions allowed were in progress.
     Busy,
+    /// Refused at once: the most sessions allowed from the peer's address were in progress.
+    PeerBusy,
 }
 
 impl SessionEnd {
@@ -53,8 +67,18 @@ impl fmt::Display for SessionEnd {
         match self {
             SessionEnd::Played { messages: 1 } => write!(f, "game played (1 message)"),
             SessionEnd::Played { messages } => write!(f, "game played ({messages} messages)"),
+            SessionEnd::Unfinished { messages } => write!(
+                f,
+                "closed before a leaf opening after {messages} message(s): not counted as a game"
+            ),
             SessionEnd::Failed(why) => write!(f, "ended by a protocol error: {why}"),
             SessionEnd::Busy => write!(f, "refused: too many sessions in progress"),
+            SessionEnd::PeerBusy => {
+                write!(
+                    f,
+                    "refused: too many sessions from this address in progress"
+                )
+            }
         }
     }
 }
@@ -75,11 +99,17 @@ pub fn session(
     };
     let mut received: u32 = 0;
     let mut nonce: Option<Nonce> = None;
+    // Whether a leaf opening was answered: only then is the session a game.
+    let mut opened = false;
     let why = loop {
         let line = match conn.read_line() {
             Ok(l) => l,
             Err(ReadError::Closed) if received > 0 => {
-                return SessionEnd::Played { messages: received }
+                return if opened || behaviour == Behaviour::Silent {
+                    SessionEnd::Played { messages: received }
+                } else {
+                    SessionEnd::Unfinished { messages: received }
+                };
             }
             Err(ReadError::Closed) => {
                 return SessionEnd::Failed(
@@ -117,6 +147,7 @@ pub fn session(
         };
         match exec.answer(&nonce, index, &line.msg) {
             Ok(reply) => {
+                opened |= matches!(reply.msg, Msg::Leaf { .. });
                 let out = Line {
                     msg: reply.msg,
                     nonce: None,
@@ -155,18 +186,96 @@ pub struct ServeOptions {
     pub behaviour: Behaviour,
     /// Per-message timeout (positive).
     pub timeout: Duration,
-    /// Return once this many games have been played ([`SessionEnd::is_game`]); sessions ended
-    /// by a protocol error do not count.
+    /// Return once this many games have been played ([`SessionEnd::is_game`]): sessions that
+    /// reached a leaf opening. Sessions closed before it or ended by a protocol error do not
+    /// count.
     pub games: u64,
     /// Most sessions in progress at once (at least 1); a connection beyond them gets an
     /// `error` message and is closed at once.
     pub max_sessions: usize,
+    /// Most sessions in progress at once from one peer address (at least 1; see
+    /// [`peer_key`]), so that one address cannot take every session; a connection beyond them
+    /// is refused as one beyond `max_sessions` is.
+    pub per_peer: usize,
 }
+
+/// The default of [`ServeOptions::per_peer`] (`poie serve --per-peer`): an honest challenger
+/// plays one session at a time, and a second allows for one retrying before its first has
+/// timed out on the server's side.
+pub const DEFAULT_PER_PEER: usize = 2;
 
 #[derive(Default)]
 struct Counts {
     active: usize,
     games: u64,
+    /// Sessions in progress by [`peer_key`]; an address leaves the map with its last session,
+    /// so the map holds at most `max_sessions` addresses.
+    peers: HashMap<IpAddr, usize>,
+}
+
+impl Counts {
+    /// Takes a session for a peer, or says why not.
+    fn admit(&mut self, opts: &ServeOptions, peer: IpAddr) -> Result<(), (SessionEnd, String)> {
+        if self.active >= opts.max_sessions {
+            return Err((
+                SessionEnd::Busy,
+                format!(
+                    "busy: {} sessions in progress, try again later",
+                    opts.max_sessions
+                ),
+            ));
+        }
+        let mine = self.peers.entry(peer).or_insert(0);
+        if *mine >= opts.per_peer {
+            return Err((
+                SessionEnd::PeerBusy,
+                format!(
+                    "busy: {} sessions from your address in progress, try again later",
+                    opts.per_peer
+                ),
+            ));
+        }
+        *mine = mine.saturating_add(1);
+        self.active = self.active.saturating_add(1);
+        Ok(())
+    }
+
+    /// Gives back a session taken by [`Counts::admit`], counting it as a game if it was one.
+    fn release(&mut self, peer: IpAddr, game: bool) {
+        self.active = self.active.saturating_sub(1);
+        if let Some(n) = self.peers.get_mut(&peer) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.peers.remove(&peer);
+            }
+        }
+        if game {
+            self.games = self.games.saturating_add(1);
+        }
+    }
+}
+
+/// The address [`ServeOptions::per_peer`] bounds: an IPv4 address (also when it comes mapped
+/// into IPv6), or an IPv6 address's /64 prefix, as one host is commonly given a whole /64 and
+/// could otherwise take a fresh address for each session.
+pub fn peer_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// Tells a refused peer why (best effort, within a second at most) and closes the connection.
+fn refuse(stream: TcpStream, timeout: Duration, reason: String) {
+    if let Ok(mut conn) = Conn::new(stream, timeout.min(Duration::from_secs(1))) {
+        let _ = conn.write_msg(&Msg::Error { reason });
+    }
 }
 
 fn lock(m: &Mutex<Counts>) -> MutexGuard<'_, Counts> {
@@ -175,9 +284,10 @@ fn lock(m: &Mutex<Counts>) -> MutexGuard<'_, Counts> {
 }
 
 /// Executor over TCP: plays sessions with challengers, each on its own thread, at most
-/// `max_sessions` at once, until `games` games have been played; then waits for the sessions
-/// in progress (each bounded by its timeouts) and returns the number of games. `report` hears
-/// how each session ended. A bad session only ends itself: it is never the server's end.
+/// `max_sessions` at once and `per_peer` from one address, until `games` games have been
+/// played; then waits for the sessions in progress (each bounded by its timeouts) and returns
+/// the number of games. `report` hears how each session ended. A bad session only ends itself:
+/// it is never the server's end.
 pub fn serve(
     listener: &TcpListener,
     exec: &Executor<'_>,
@@ -185,10 +295,10 @@ pub fn serve(
     report: &(dyn Fn(SocketAddr, &SessionEnd) + Sync),
 ) -> io::Result<u64> {
     deadline(opts.timeout)?;
-    if opts.max_sessions == 0 {
+    if opts.max_sessions == 0 || opts.per_peer == 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "at least one session must be allowed",
+            "at least one session (and one per peer) must be allowed",
         ));
     }
     // Non-blocking, so the loop sees the last game end without waiting for a connection.
@@ -226,24 +336,12 @@ pub fn serve(
                 );
                 continue;
             }
-            {
-                let mut c = lock(counts);
-                if c.active >= opts.max_sessions {
-                    drop(c);
-                    if let Ok(mut conn) =
-                        Conn::new(stream, opts.timeout.min(Duration::from_secs(1)))
-                    {
-                        let _ = conn.write_msg(&Msg::Error {
-                            reason: format!(
-                                "busy: {} sessions in progress, try again later",
-                                opts.max_sessions
-                            ),
-                        });
-                    }
-                    report(peer, &SessionEnd::Busy);
-                    continue;
-                }
-                c.active += 1;
+            let key = peer_key(peer.ip());
+            let admitted = lock(counts).admit(opts, key);
+            if let Err((end, reason)) = admitted {
+                refuse(stream, opts.timeout, reason);
+                report(peer, &end);
+                continue;
             }
             let spawned = std::thread::Builder::new()
                 .name("poie-session".into())
@@ -254,16 +352,10 @@ pub fn serve(
                     }))
                     .unwrap_or_else(|_| SessionEnd::Failed("internal error (a panic)".into()));
                     report(peer, &end);
-                    let mut c = lock(counts);
-                    c.active = c.active.saturating_sub(1);
-                    if end.is_game() {
-                        c.games = c.games.saturating_add(1);
-                    }
+                    lock(counts).release(key, end.is_game());
                 });
             if let Err(e) = spawned {
-                let mut c = lock(counts);
-                c.active = c.active.saturating_sub(1);
-                drop(c);
+                lock(counts).release(key, false);
                 report(
                     peer,
                     &SessionEnd::Failed(format!("could not start a session thread: {e}")),
@@ -276,4 +368,51 @@ pub fn serve(
     restored?;
     let games = lock(counts).games;
     Ok(games)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_is_its_ipv4_address_or_its_ipv6_slash_64() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        assert_eq!(peer_key(ip("192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(peer_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(peer_key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(
+            peer_key(ip("2001:db8:1:2:ffff:1:2:3")),
+            peer_key(ip("2001:db8:1:2::9"))
+        );
+        assert_ne!(peer_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+    }
+
+    #[test]
+    fn sessions_are_bounded_per_peer_and_in_all_and_given_back() {
+        let opts = ServeOptions {
+            behaviour: Behaviour::Honest,
+            timeout: Duration::from_secs(1),
+            games: 1,
+            max_sessions: 3,
+            per_peer: 2,
+        };
+        let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        let mut c = Counts::default();
+        assert!(c.admit(&opts, a).is_ok());
+        assert!(c.admit(&opts, a).is_ok());
+        assert_eq!(
+            c.admit(&opts, a).map_err(|e| e.0),
+            Err(SessionEnd::PeerBusy)
+        );
+        assert!(c.admit(&opts, b).is_ok());
+        assert_eq!(c.admit(&opts, b).map_err(|e| e.0), Err(SessionEnd::Busy));
+        c.release(a, false);
+        c.release(a, true);
+        assert_eq!(
+            (c.active, c.games, c.peers.len()),
+            (1, 1, 1),
+            "a is forgotten"
+        );
+        assert!(c.admit(&opts, a).is_ok());
+    }
 }
