@@ -4,7 +4,7 @@
 use super::crosscheck::{consecutive_runs, cross_check};
 use super::report::markdown::{esc, esc_html};
 use super::report::{count, verdict, Report, SourceKind};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -172,16 +172,23 @@ fn all_configurations(reports: &[Report], s: &mut String) {
         let _ = write!(s, " #{} |", i + 1);
     }
     let _ = writeln!(s, "\n|---|---|---|---|---|{}", "---|".repeat(reports.len()));
+    // Each report's median by key, from the first point in order with that key: built once,
+    // where a scan of every point per key made the table quadratic in the points.
+    let medians: Vec<HashMap<_, f64>> = reports
+        .iter()
+        .map(|r| {
+            let mut by_key = HashMap::new();
+            for p in &r.points {
+                by_key.entry(key(p, false)).or_insert(p.median);
+                if main(r, p) {
+                    by_key.entry(key(p, true)).or_insert(p.median);
+                }
+            }
+            by_key
+        })
+        .collect();
     for k in keys {
-        let vals: Vec<Option<f64>> = reports
-            .iter()
-            .map(|r| {
-                r.points
-                    .iter()
-                    .find(|p| key(p, false) == k || (main(r, p) && key(p, true) == k))
-                    .map(|p| p.median)
-            })
-            .collect();
+        let vals: Vec<Option<f64>> = medians.iter().map(|m| m.get(&k).copied()).collect();
         let slowest = vals.iter().flatten().copied().fold(f64::INFINITY, f64::min);
         let layout = if k.2 {
             format!("L={} chained", k.3)

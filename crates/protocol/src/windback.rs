@@ -52,9 +52,9 @@ impl Blob {
 
     /// The bytes. A file is read again and must still have the hash it had when the manifest
     /// was read: a file changed in between would run something other than what was voted on.
-    pub fn load(&self) -> io::Result<Arc<[u8]>> {
+    pub fn load(&self) -> io::Result<Vec<u8>> {
         match &self.source {
-            Source::Memory(b) => Ok(Arc::clone(b)),
+            Source::Memory(b) => Ok(b.to_vec()),
             Source::File(path) => {
                 let bytes = poie_files::files::read_bounded(path, poie_files::files::MAX_PROGRAM)?;
                 if blake3::hash(&bytes).as_bytes() != &self.hash {
@@ -63,7 +63,7 @@ impl Blob {
                         path.display()
                     )));
                 }
-                Ok(bytes.into())
+                Ok(bytes)
             }
         }
     }
@@ -367,7 +367,7 @@ pub fn execute_within<S: TraceSink>(
             source,
         };
         let elf = job.elf.load().map_err(read)?;
-        let input = job.input.load().map_err(read)?.to_vec();
+        let input = job.input.load().map_err(read)?;
         let mut vm = Vm::new(&elf, input).map_err(|source| ExecuteError::Load {
             job: k,
             program: job.program.clone(),

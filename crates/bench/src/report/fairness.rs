@@ -4,6 +4,7 @@
 use super::{FairnessRow, Point, Report, SourceKind, KEEP, KEEP_RESOLUTION};
 use crate::stats::Estimate;
 use poie_proof::{HashId, Simd};
+use std::collections::{BTreeMap, HashMap};
 
 /// The backend a hash was swept on: that of its synthetic points with the most threads (the
 /// other backends are measured on one thread only); the widest on a tie.
@@ -37,41 +38,38 @@ pub fn fairness(points: &[Point]) -> Vec<FairnessRow> {
         let Some(simd) = main_simd(points, hash) else {
             continue;
         };
-        let synth: Vec<&Point> = points
+        // The points indexed once, in their order: by layout (every unchained point is one
+        // layout), and the first one-thread point of each layout and pinning. A scan of every
+        // point per layout made the table quadratic in the points.
+        let mut by_layout: BTreeMap<(bool, u32), Vec<&Point>> = BTreeMap::new();
+        let mut one_thread: HashMap<(u32, bool, bool), &Point> = HashMap::new();
+        for p in points
             .iter()
             .filter(|p| p.hash == hash && p.simd == simd && p.source == SourceKind::Synthetic)
-            .collect();
+        {
+            let layout = (p.chained, if p.chained { p.lanes } else { 1 });
+            by_layout.entry(layout).or_default().push(p);
+            if p.threads == 1 {
+                one_thread
+                    .entry((p.lanes, p.chained, p.pinned))
+                    .or_insert(p);
+            }
+        }
         // One core: the unpinned point where there is one (a single worker is not pinned
         // twice).
         let one_core = |lanes: u32, chained: bool| {
-            let at = |pinned: bool| {
-                synth.iter().copied().find(|p| {
-                    p.lanes == lanes && p.chained == chained && p.threads == 1 && p.pinned == pinned
-                })
-            };
+            let at = |pinned: bool| one_thread.get(&(lanes, chained, pinned)).copied();
             at(false).or_else(|| at(true)).filter(|p| p.median > 0.0)
         };
         let Some(base) = one_core(1, true) else {
             continue;
         };
-        let layout_best = |chained: bool, lanes: u32| {
-            best_point(
-                synth
-                    .iter()
-                    .copied()
-                    .filter(move |p| p.chained == chained && (!chained || p.lanes == lanes)),
-            )
-        };
-        let unchained = layout_best(false, 1);
+        let unchained = by_layout
+            .get(&(false, 1))
+            .and_then(|v| best_point(v.iter().copied()));
         let baseline = format!("{hash} {simd}, L=1 chained, 1 thread");
-        let mut layouts: Vec<(bool, u32)> = synth
-            .iter()
-            .map(|p| (p.chained, if p.chained { p.lanes } else { 1 }))
-            .collect();
-        layouts.sort();
-        layouts.dedup();
-        for (chained, lanes) in layouts {
-            let Some(b) = layout_best(chained, lanes) else {
+        for (&(chained, lanes), of_layout) in &by_layout {
+            let Some(b) = best_point(of_layout.iter().copied()) else {
                 continue;
             };
             let speedup = b.ratio(base);
@@ -174,14 +172,17 @@ pub fn measured_recommendation(r: &Report, hash: HashId) -> Option<Recommendatio
 pub fn not_monotone(rows: &[&FairnessRow]) -> Vec<(u32, u32, bool)> {
     let chained: Vec<&&FairnessRow> = rows.iter().filter(|f| f.lanes.is_some()).collect();
     let mut out = Vec::new();
-    for (i, big) in chained.iter().enumerate() {
-        // The smaller L with the highest gain.
-        let Some(small) = chained[..i]
-            .iter()
-            .max_by(|a, b| a.best_speedup.total_cmp(&b.best_speedup))
-        else {
+    // The smaller L with the highest gain, carried along (the last of equal gains, as
+    // `max_by`): a scan of every smaller L per row was quadratic.
+    let mut best: Option<&&FairnessRow> = None;
+    for big in chained.iter().copied() {
+        let Some(small) = best else {
+            best = Some(big);
             continue;
         };
+        if !small.best_speedup.total_cmp(&big.best_speedup).is_gt() {
+            best = Some(big);
+        }
         if big.best_speedup < small.best_speedup {
             let (b, s) = (big.speedup(), small.speedup());
             let overlap = b.hi() >= s.lo();
@@ -197,6 +198,126 @@ pub fn not_monotone(rows: &[&FairnessRow]) -> Vec<(u32, u32, bool)> {
 mod tests {
     use super::super::fixture::{point_mut, sample_report, with_rates};
     use super::*;
+
+    /// The table as it was computed before the points were indexed: a scan of every point per
+    /// layout and per one-core lookup (quadratic), kept as the reference.
+    fn naive_fairness(points: &[Point]) -> Vec<(HashId, Option<u32>, String, f64, f64, f64)> {
+        let mut rows = Vec::new();
+        for hash in HashId::ALL {
+            let Some(simd) = main_simd(points, hash) else {
+                continue;
+            };
+            let synth: Vec<&Point> = points
+                .iter()
+                .filter(|p| p.hash == hash && p.simd == simd && p.source == SourceKind::Synthetic)
+                .collect();
+            let one_core = |lanes: u32, chained: bool| {
+                let at = |pinned: bool| {
+                    synth.iter().copied().find(|p| {
+                        p.lanes == lanes
+                            && p.chained == chained
+                            && p.threads == 1
+                            && p.pinned == pinned
+                    })
+                };
+                at(false).or_else(|| at(true)).filter(|p| p.median > 0.0)
+            };
+            let Some(base) = one_core(1, true) else {
+                continue;
+            };
+            let layout_best = |chained: bool, lanes: u32| {
+                best_point(
+                    synth
+                        .iter()
+                        .copied()
+                        .filter(move |p| p.chained == chained && (!chained || p.lanes == lanes)),
+                )
+            };
+            let unchained = layout_best(false, 1);
+            let mut layouts: Vec<(bool, u32)> = synth
+                .iter()
+                .map(|p| (p.chained, if p.chained { p.lanes } else { 1 }))
+                .collect();
+            layouts.sort();
+            layouts.dedup();
+            for (chained, lanes) in layouts {
+                let Some(b) = layout_best(chained, lanes) else {
+                    continue;
+                };
+                let same = one_core(b.lanes, chained).map_or(0.0, |p| b.ratio(p).median);
+                let keep = match unchained {
+                    Some(u) if chained => u.median.gt(&0.0).then(|| b.ratio(u).median),
+                    _ => Some(1.0),
+                };
+                rows.push((
+                    hash,
+                    chained.then_some(lanes),
+                    format!(
+                        "{}, {}{}, {}",
+                        b.layout_name(),
+                        super::super::thr(b.threads),
+                        if b.pinned { " pinned" } else { "" },
+                        b.simd
+                    ),
+                    b.ratio(base).median,
+                    same,
+                    keep.unwrap_or(0.0),
+                ));
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn the_indexed_table_is_the_naive_one() {
+        let template = sample_report().points[0].clone();
+        let mut state: u64 = 0x5eed;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for _ in 0..200 {
+            let mut points = Vec::new();
+            for _ in 0..1 + next(40) {
+                let mut p = template.clone();
+                p.hash = if next(4) == 0 {
+                    HashId::Keccak
+                } else {
+                    HashId::Blake3
+                };
+                p.simd = if next(5) == 0 {
+                    Simd::Sse41
+                } else {
+                    Simd::Avx2
+                };
+                p.lanes = [1, 2, 4, 16][next(4) as usize];
+                p.chained = next(3) != 0;
+                p.threads = 1 + next(3) as usize;
+                p.pinned = next(3) == 0;
+                p.oversubscribed = next(6) == 0;
+                // Ties on purpose: the same medians recur, and the first point must win.
+                let m = 1.0 + next(5) as f64;
+                with_rates(&mut p, &[m, m * 1.01, m * 0.99]);
+                points.push(p);
+            }
+            let rows: Vec<_> = fairness(&points)
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.hash,
+                        r.lanes,
+                        r.best_config,
+                        r.best_speedup,
+                        r.gain_over_same_layout,
+                        r.keep,
+                    )
+                })
+                .collect();
+            assert_eq!(rows, naive_fairness(&points), "{points:?}");
+        }
+    }
 
     #[test]
     fn fairness_names_its_baseline_and_both_gains() {

@@ -20,6 +20,8 @@ pub mod warnings;
 
 #[cfg(test)]
 pub(crate) mod fixture;
+#[cfg(test)]
+mod scale;
 
 pub use analysis::{fit_models, model_for};
 pub use fairness::{fairness, main_simd, measured_recommendation, Recommendation};
@@ -36,6 +38,12 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever a field changes meaning or is removed.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Most points a report may hold; a report with more is refused before its analysis. A full
+/// sweep of a large machine measures a few hundred (layouts by thread counts by backends, with
+/// pinned twins and the VM); the cap keeps what a corrupt or hostile report costs to analyse
+/// and render in proportion (some tables are layouts by thread counts).
+pub const MAX_POINTS: usize = 10_000;
 
 /// A model whose worst error on the measured points exceeds this marks its modelled machines
 /// and lane recommendation as rough.
@@ -565,6 +573,7 @@ impl Report {
     /// Parses a report and derives its analysis again ([`Report::analyse`]).
     pub fn from_json(text: &str) -> Result<Report, FileError> {
         let mut r = <Report as VersionedFile>::from_text(text, "report")?;
+        r.check_points("report")?;
         r.analyse();
         Ok(r)
     }
@@ -573,8 +582,23 @@ impl Report {
     /// derives its analysis again.
     pub fn read(path: &std::path::Path) -> Result<Report, FileError> {
         let mut r = <Report as VersionedFile>::load(path)?;
+        r.check_points(&path.display().to_string())?;
         r.analyse();
         Ok(r)
+    }
+
+    /// Refuses a report of more than [`MAX_POINTS`] points, read from `origin`.
+    fn check_points(&self, origin: &str) -> Result<(), FileError> {
+        if self.points.len() > MAX_POINTS {
+            return Err(FileError::Invalid {
+                path: origin.into(),
+                msg: format!(
+                    "{} points, more than the {MAX_POINTS} a benchmark report may hold",
+                    self.points.len()
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Derives everything that is not a measurement from the measurements: each point's
@@ -668,6 +692,8 @@ impl Report {
         chained: bool,
         threads: usize,
     ) -> Option<&Point> {
+        // Once, not per point: asked of each point it made every lookup quadratic.
+        let twins = self.has_unpinned();
         self.points.iter().find(|p| {
             p.source == SourceKind::Synthetic
                 && p.hash == hash
@@ -675,8 +701,28 @@ impl Report {
                 && p.lanes == lanes
                 && p.chained == chained
                 && p.threads == threads
-                && !self.is_twin(p)
+                && !(twins && p.pinned)
         })
+    }
+
+    /// [`Report::find`] at one thread for every configuration at once, keyed by hash, backend,
+    /// lanes and chaining: for a lookup per point, which one [`Report::find`] each would make
+    /// quadratic in the points.
+    pub fn one_thread_points(
+        &self,
+    ) -> std::collections::HashMap<(HashId, Simd, u32, bool), &Point> {
+        let twins = self.has_unpinned();
+        let mut at_one = std::collections::HashMap::new();
+        for p in self
+            .points
+            .iter()
+            .filter(|p| p.source == SourceKind::Synthetic && p.threads == 1 && !(twins && p.pinned))
+        {
+            at_one
+                .entry((p.hash, p.simd, p.lanes, p.chained))
+                .or_insert(p);
+        }
+        at_one
     }
 }
 

@@ -5,7 +5,8 @@ use super::{
     m, thr, FairnessRow, Mode, Point, Report, SourceKind, LOAD_WARN, MODEL_WARN, SLOWER_WARN,
     STEAL_WARN, STREAMED_WARN, TOLERANCE,
 };
-use poie_proof::{HashId, Simd};
+use poie_proof::HashId;
+use std::collections::BTreeMap;
 
 /// The points flagged by [`Point::flags`], with their flags.
 pub fn flagged(r: &Report) -> Vec<(&Point, Vec<String>)> {
@@ -63,33 +64,40 @@ pub fn warnings(r: &Report) -> Vec<String> {
 /// aside): the median paired ratio below `1 - SLOWER_WARN` and its interval below 1.
 fn slower_with_more_threads(r: &Report) -> Option<String> {
     let mut slower = Vec::new();
-    let mut groups: Vec<(HashId, Simd, bool, u32)> = r
+    // The points grouped once, in their order (a scan of every point per group was
+    // quadratic), in the order the groups are named.
+    let mut groups: BTreeMap<(String, usize, bool, u32), Vec<&Point>> = BTreeMap::new();
+    for p in r
         .points
         .iter()
         .filter(|p| p.source == SourceKind::Synthetic)
-        .map(|p| (p.hash, p.simd, p.chained, p.lanes))
-        .collect();
-    groups.sort_by_key(|g| (g.0.to_string(), g.1.degree(), g.2, g.3));
-    groups.dedup();
-    for (hash, simd, chained, lanes) in groups {
-        let mut line: Vec<&Point> = r
-            .points
-            .iter()
-            .filter(|p| {
-                p.source == SourceKind::Synthetic
-                    && (p.hash, p.simd, p.chained, p.lanes) == (hash, simd, chained, lanes)
-                    && !p.oversubscribed
-            })
-            .collect();
+    {
+        let group = groups
+            .entry((p.hash.to_string(), p.simd.degree(), p.chained, p.lanes))
+            .or_default();
+        if !p.oversubscribed {
+            group.push(p);
+        }
+    }
+    for mut line in groups.into_values() {
         line.sort_by_key(|p| p.threads);
-        for (i, more) in line.iter().enumerate() {
-            let Some(fewer) = line[..i]
-                .iter()
-                .filter(|f| f.threads < more.threads)
-                .max_by(|a, b| a.median.total_cmp(&b.median))
-            else {
+        // The fastest point with fewer threads than the current one: the best of the runs of
+        // thread counts before it, carried along (the last of equal medians, as `max_by`).
+        let mut fewer: Option<&Point> = None;
+        let mut run_best: Option<&Point> = None;
+        for (i, &more) in line.iter().enumerate() {
+            if i > 0
+                && line
+                    .get(i - 1)
+                    .is_some_and(|prev| prev.threads < more.threads)
+            {
+                fewer = later_max(fewer, run_best.take());
+            }
+            run_best = later_max(run_best, Some(more));
+            let Some(fewer) = fewer else {
                 continue;
             };
+            let (hash, simd) = (more.hash, more.simd);
             let q = more.ratio(fewer);
             if q.median < 1.0 - SLOWER_WARN && q.hi() < 1.0 {
                 slower.push(format!(
@@ -110,17 +118,28 @@ fn slower_with_more_threads(r: &Report) -> Option<String> {
     ))
 }
 
+/// Of two points, the one with the higher median; `b` on a tie, as `max_by` keeps the last.
+fn later_max<'a>(a: Option<&'a Point>, b: Option<&'a Point>) -> Option<&'a Point> {
+    match (a, b) {
+        (Some(a), Some(b)) if a.median.total_cmp(&b.median).is_gt() => Some(a),
+        (a, None) => a,
+        (_, b) => b,
+    }
+}
+
 /// Speedups over one thread shown beyond the ideal (linear up to the logical cores).
 fn beyond_the_ideal(r: &Report) -> Option<String> {
     let cores = r.cores();
     let mut beyond = Vec::new();
+    let at_one = r.one_thread_points();
     for p in r
         .points
         .iter()
         .filter(|p| p.source == SourceKind::Synthetic && p.threads > 1)
     {
-        let Some(one) = r
-            .find(p.hash, p.simd, p.lanes, p.chained, 1)
+        let Some(one) = at_one
+            .get(&(p.hash, p.simd, p.lanes, p.chained))
+            .copied()
             .filter(|o| o.median > 0.0)
         else {
             continue;
