@@ -17,6 +17,8 @@
 //! [`Memory::write_bytes`]). On Linux the top page is never a user page, so such an access
 //! faults there too, and `access_ok` refuses such a buffer with `EFAULT`.
 
+use std::mem::ManuallyDrop;
+
 pub const PAGE_BITS: u32 = 12;
 pub const PAGE_SIZE: usize = 1 << PAGE_BITS;
 const NUM_PAGES: usize = 1 << (32 - PAGE_BITS);
@@ -54,8 +56,10 @@ struct Page {
 
 /// Guest memory. Flat tables indexed by page number keep lookup at one index plus one offset.
 pub struct Memory {
-    /// Resident pages.
-    pages: Box<[Option<Box<Page>>; NUM_PAGES]>,
+    /// Resident pages. `ManuallyDrop` so that dropping the table frees its 8 MiB without
+    /// visiting a million empty slots (that visit was most of a job's setup cost); [`Drop`]
+    /// frees the resident pages, found through `perms`.
+    pages: Box<[ManuallyDrop<Option<Box<Page>>>; NUM_PAGES]>,
     /// Permission bits of every page; 0 for unmapped.
     perms: Box<[u8; NUM_PAGES]>,
     resident: usize,
@@ -105,9 +109,36 @@ pub fn distinct_pages(ranges: &[(u32, u32)]) -> usize {
     total
 }
 
+impl Drop for Memory {
+    fn drop(&mut self) {
+        // Every resident page is mapped (unmapping frees it), so the mapped pages hold them
+        // all: the byte table is scanned 64 pages at a time, far faster than the pointer table.
+        const RUN: usize = 64;
+        let runs = self.pages.chunks_mut(RUN).zip(self.perms.chunks(RUN));
+        for (slots, perms) in runs {
+            // A branch-free OR over the run vectorizes; `all` would stop at each byte.
+            if perms.iter().fold(0u8, |acc, &p| acc | p) == 0 {
+                continue;
+            }
+            for (slot, &p) in slots.iter_mut().zip(perms) {
+                if p != 0 && slot.take().is_some() {
+                    self.resident -= 1;
+                }
+            }
+        }
+        // Never leak: should a resident page ever be unmapped, visit every slot.
+        if self.resident != 0 {
+            for slot in self.pages.iter_mut() {
+                slot.take();
+            }
+        }
+    }
+}
+
 impl Memory {
     pub fn new() -> Self {
-        let table: Box<[Option<Box<Page>>]> = (0..NUM_PAGES).map(|_| None).collect();
+        let table: Box<[ManuallyDrop<Option<Box<Page>>>]> =
+            vec![ManuallyDrop::new(None); NUM_PAGES].into_boxed_slice();
         let pages = match table.try_into() {
             Ok(p) => p,
             Err(_) => unreachable!("table has exactly NUM_PAGES entries"),
@@ -211,7 +242,7 @@ impl Memory {
         }
         for p in page_range(start, len) {
             if self.pages[p].is_none() {
-                self.pages[p] = Some(Box::new(Page {
+                *self.pages[p] = Some(Box::new(Page {
                     data: [0; PAGE_SIZE],
                     writable: self.perms[p] & WRITE != 0,
                 }));
