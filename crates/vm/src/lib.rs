@@ -217,9 +217,10 @@ pub struct RunResult {
     pub outcome: Outcome,
 }
 
-/// The most guest output [`Output::Capture`] keeps; the rest is dropped, so a guest cannot
-/// exhaust the host's memory by writing.
-pub const CAPTURE_LIMIT: usize = 16 << 20;
+/// The most guest output [`Output::Capture`] keeps: all of it, since the output limit
+/// ([`MAX_OUTPUT`]) stops a guest first; the capture's own bound stays as a second guard on the
+/// host's memory.
+pub const CAPTURE_LIMIT: usize = MAX_OUTPUT as usize;
 
 /// Where guest output goes.
 pub enum Output {

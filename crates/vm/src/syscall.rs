@@ -24,8 +24,10 @@ const MAX_IO: u32 = 1 << 20;
 
 /// The most bytes one job may write to stdout, and to stderr, in all (SPEC 1.4): the file size
 /// limit (`RLIMIT_FSIZE`) of the guest's process. Stdout is hashed as it streams, so without it
-/// a guest writing 1 MiB every few steps would make a verifier's work per step unbounded.
-pub const MAX_OUTPUT: u64 = 64 << 20;
+/// a guest writing 1 MiB every few steps would make a verifier's work per step unbounded. At 4
+/// MiB, a windback's 4096 jobs hash at most 16 GiB of stdout: no more than the leaf hashing of
+/// a vote at the cap of 2^28 chunks, so output can at most double what a check costs.
+pub const MAX_OUTPUT: u64 = 4 << 20;
 
 const fn neg(errno: i32) -> u32 {
     (-errno) as u32
