@@ -4,6 +4,7 @@
 //! - [`cli`]: running the `poie` binary, and the checks on its output;
 //! - [`fixtures`]: salts, keys, the arguments of the vote and challenge-game commands, written
 //!   inputs, JSON documents;
+//! - [`game`]: the challenge game's trees, keys, servers and lines;
 //! - [`golden`]: the golden roots;
 //! - [`rng`]: a seedable generator for random test data;
 //! - [`tools`]: `qemu-riscv32` and the RISC-V gcc, found or skipped.
@@ -14,6 +15,7 @@
 
 pub mod cli;
 pub mod fixtures;
+pub mod game;
 pub mod golden;
 pub mod rng;
 pub mod rv32;
