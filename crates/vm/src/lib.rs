@@ -9,17 +9,22 @@ mod decode;
 mod elf;
 mod exec;
 mod memory;
+mod state;
 mod syscall;
 
 pub use decode::{decode, Inst, Op};
 pub use elf::ElfError;
 pub use memory::{Memory, MAX_RESIDENT_PAGES, PAGE_SIZE};
+pub use state::{
+    StateCommitment, STATUS_EXITED, STATUS_RUNNING, STATUS_STEP_LIMIT, STATUS_TRAPPED,
+};
 pub use syscall::MAX_OUTPUT;
 
 use memory::{EXEC, WRITE};
 use poie_trace::{Chunk, TraceSink};
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::OnceLock;
 use thiserror::Error;
 
 /// The stack occupies `[STACK_TOP - STACK_SIZE, STACK_TOP)`.
@@ -298,6 +303,13 @@ struct Io {
     stderr_written: u64,
     /// Bit `fd` set while fd 0, 1 or 2 is open; `close` clears it.
     open_fds: u8,
+    /// Each stream's output accumulator for the state commitment (`state::absorb_output`),
+    /// kept here because the stream itself may be a digest, a writer or nothing.
+    stdout_acc: [u8; 32],
+    stderr_acc: [u8; 32],
+    /// The input's Merkle root, computed by the first state commitment: the input never
+    /// changes, and may be hundreds of MiB.
+    input_root: OnceLock<[u8; 32]>,
 }
 
 enum Stop {
@@ -456,6 +468,9 @@ impl Vm {
                 stdout_written: 0,
                 stderr_written: 0,
                 open_fds: 0b111,
+                stdout_acc: [0; 32],
+                stderr_acc: [0; 32],
+                input_root: OnceLock::new(),
             },
             retired: 0,
             finished: None,

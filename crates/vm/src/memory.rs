@@ -395,6 +395,23 @@ impl Memory {
     }
 }
 
+/// Read-only views for the state commitment (`state.rs`), which must see every page's
+/// permissions and which pages are resident, and may not change either.
+impl Memory {
+    /// The permission bits of every page, indexed by page number.
+    pub(crate) fn perms_table(&self) -> &[u8] {
+        &self.perms[..]
+    }
+
+    /// The bytes of page number `page` if it is resident.
+    pub(crate) fn resident_page(&self, page: usize) -> Option<&[u8; PAGE_SIZE]> {
+        self.pages
+            .get(page)
+            .and_then(|slot| slot.as_deref())
+            .map(|p| &p.data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! the guest's state and its input bytes: no clock, environment or host file system.
 
 use super::memory::{Fault, WRITE};
-use super::{page_up, TrapKind, Vm, BRK_MAX};
+use super::{page_up, state, TrapKind, Vm, BRK_MAX};
 
 pub const SYS_CLOSE: u32 = 57;
 pub const SYS_READ: u32 = 63;
@@ -62,10 +62,12 @@ impl Vm {
         if fd == 0 || !self.fd_open(fd) {
             return Ok(neg(EBADF));
         }
-        let (out, written) = if fd == 1 {
-            (&mut self.io.stdout, &mut self.io.stdout_written)
+        let (out, written, acc) = if fd == 1 {
+            let io = &mut self.io;
+            (&mut io.stdout, &mut io.stdout_written, &mut io.stdout_acc)
         } else {
-            (&mut self.io.stderr, &mut self.io.stderr_written)
+            let io = &mut self.io;
+            (&mut io.stderr, &mut io.stderr_written, &mut io.stderr_acc)
         };
         let room = MAX_OUTPUT.saturating_sub(*written);
         if room == 0 && len > 0 {
@@ -76,6 +78,7 @@ impl Vm {
             return Ok(neg(EFAULT));
         };
         out.write(&bytes);
+        state::absorb_output(acc, &bytes);
         *written = written.saturating_add(u64::from(len));
         Ok(len)
     }
