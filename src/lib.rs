@@ -18,6 +18,7 @@ pub use poie_files::{atomic, files, hexser, json, limit};
 pub use poie_guests as guests;
 pub use poie_proof as proof;
 pub use poie_protocol as protocol;
+pub use poie_referee as referee;
 pub use poie_source as source;
 pub use poie_trace as trace;
 pub use poie_vm as vm;

@@ -10,6 +10,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("poie-trace", &[]),
     ("poie-files", &[]),
     ("poie-guests", &[]),
+    ("poie-referee", &[]),
     ("poie-vm", &["poie-trace"]),
     ("poie-proof", &["poie-trace", "poie-files"]),
     (

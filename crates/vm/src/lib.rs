@@ -15,6 +15,7 @@ mod syscall;
 pub use decode::{decode, Inst, Op};
 pub use elf::ElfError;
 pub use memory::{Memory, MAX_RESIDENT_PAGES, PAGE_SIZE};
+pub use state::proof::LeafProof;
 pub use state::{
     StateCommitment, STATUS_EXITED, STATUS_RUNNING, STATUS_STEP_LIMIT, STATUS_TRAPPED,
 };

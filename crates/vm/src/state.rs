@@ -13,9 +13,14 @@
 //! - The input is a third such tree over its bytes, zero-padded, depth [`INPUT_DEPTH`].
 //! - Everything else is a fixed-width header of big-endian integers ([`StateCommitment::encode`]),
 //!   big-endian so that Solidity's `abi.encodePacked` produces it as it is.
+//! - One leaf of any of the trees is proven with its siblings from the leaf upward
+//!   ([`proof::LeafProof`]: `Vm::memory_proof`, `Vm::page_table_proof`, `Vm::input_proof`).
 //!
 //! Nodes are `keccak256(left || right)` with no prefix: every tree has a fixed depth and a
 //! path is always checked to that depth, so a leaf cannot pass for a node or the reverse.
+
+/// Merkle proofs of one leaf of each tree ([`proof::LeafProof`]).
+pub mod proof;
 
 use crate::memory::{Memory, EXEC, MAPPED, PAGE_SIZE, WRITE};
 use crate::{Outcome, TrapKind, Vm};
@@ -140,14 +145,34 @@ pub fn page_table_byte(perms: u8, resident: bool) -> u8 {
     (perms & (MAPPED | WRITE | EXEC)) | if resident { RESIDENT } else { 0 }
 }
 
-/// The memory root and the page table root, in one pass over the permission table.
+/// The memory root and the page table root, in one pass over the permission table
+/// ([`memory_nodes`]).
+pub fn memory_roots(mem: &Memory, z: &[Hash]) -> (Hash, Hash) {
+    let nodes = memory_nodes(mem, z);
+    (
+        fold_sparse(nodes.pages, PAGE_DEPTH, MEMORY_DEPTH, z),
+        fold_sparse(nodes.table_leaves, 0, PAGE_TABLE_DEPTH, z),
+    )
+}
+
+/// The non-zero nodes that decide the memory and page table roots, each list in ascending
+/// index order (as [`fold_sparse`] takes them).
+pub(crate) struct MemoryNodes {
+    /// The roots of the pages that are not all zero, as `(page, root)`: level [`PAGE_DEPTH`]
+    /// of the memory tree.
+    pub pages: Vec<(u64, Hash)>,
+    /// The page table leaves that are not all zero, as `(leaf index, leaf)`.
+    pub table_leaves: Vec<(u64, Hash)>,
+}
+
+/// The [`MemoryNodes`] of `mem`.
 ///
 /// The pass reads the 1 MiB permission table 32 bytes at a time, skipping all-zero runs (the
 /// table is all that lists pages: `Memory` keeps no list of resident pages, and adding one
 /// would touch the store path); hashing is proportional to the resident pages' non-zero
 /// leaves plus the mapped 32-page groups. An unmapped page is never resident (unmapping frees
 /// it, as `Memory`'s `Drop` also relies on), so skipped runs hold no memory to commit.
-pub fn memory_roots(mem: &Memory, z: &[Hash]) -> (Hash, Hash) {
+pub(crate) fn memory_nodes(mem: &Memory, z: &[Hash]) -> MemoryNodes {
     let mut pages: Vec<(u64, Hash)> = Vec::new();
     let mut table_leaves: Vec<(u64, Hash)> = Vec::new();
     for (group, perms) in (0u64..).zip(mem.perms_table().chunks_exact(LEAF_BYTES)) {
@@ -169,10 +194,10 @@ pub fn memory_roots(mem: &Memory, z: &[Hash]) -> (Hash, Hash) {
         }
         table_leaves.push((group, leaf));
     }
-    (
-        fold_sparse(pages, PAGE_DEPTH, MEMORY_DEPTH, z),
-        fold_sparse(table_leaves, 0, PAGE_TABLE_DEPTH, z),
-    )
+    MemoryNodes {
+        pages,
+        table_leaves,
+    }
 }
 
 /// The root of a tree of height `depth` over `bytes` zero-padded to `32 << depth` bytes, in

@@ -1,0 +1,24 @@
+//! The verifier's side of the VM state commitment (docs/SPEC.md 1.6), the next piece of a
+//! one-step referee (as in Optimism's Cannon and Asterisc).
+//!
+//! Written from the specification alone: it uses nothing of poie's, so that it checks the VM
+//! (`poie-vm`'s `Vm::state_commitment` and its proofs) rather than repeats it, and so that it
+//! reads as a model for the on-chain verifier.
+//!
+//! - [`merkle`]: the trees' hashing: [`node`], [`zero_hashes`], [`verify_leaf`];
+//! - [`header`]: the 394-byte header, [`Header::decode`], [`Header::encode`] and the state
+//!   commitment [`Header::commitment`];
+//! - [`open`]: one 32-byte leaf of memory, of the page table or of the input checked against
+//!   a decoded header's roots.
+//!
+//! Nothing here panics on hostile bytes: decoding fails with a [`DecodeError`], and a proof of
+//! the wrong shape is simply rejected.
+
+pub mod header;
+pub mod merkle;
+pub mod open;
+
+pub use header::{DecodeError, Header, Status, TrapKind, DOMAIN, HEADER_LEN};
+pub use merkle::{
+    node, verify_leaf, zero_hashes, Hash, INPUT_DEPTH, LEAF_BYTES, MEMORY_DEPTH, PAGE_TABLE_DEPTH,
+};
