@@ -9,7 +9,9 @@
 //! - [`header`]: the 394-byte header, [`Header::decode`], [`Header::encode`] and the state
 //!   commitment [`Header::commitment`];
 //! - [`open`]: one 32-byte leaf of memory, of the page table or of the input checked against
-//!   a decoded header's roots.
+//!   a decoded header's roots;
+//! - [`step`]: the one-step verifier: a [`StepProof`] of one instruction checked and executed
+//!   against a pre-state header, giving the post-state and the trace chunk ([`step::step`]).
 //!
 //! Nothing here panics on hostile bytes: decoding fails with a [`DecodeError`], and a proof of
 //! the wrong shape is simply rejected.
@@ -17,8 +19,10 @@
 pub mod header;
 pub mod merkle;
 pub mod open;
+pub mod step;
 
 pub use header::{DecodeError, Header, Status, TrapKind, DOMAIN, HEADER_LEN};
 pub use merkle::{
     node, verify_leaf, zero_hashes, Hash, INPUT_DEPTH, LEAF_BYTES, MEMORY_DEPTH, PAGE_TABLE_DEPTH,
 };
+pub use step::{step, LeafProof, StepError, StepProof, StepResult, MAX_RESIDENT_PAGES};

@@ -16,6 +16,7 @@ pub use decode::{decode, Inst, Op};
 pub use elf::ElfError;
 pub use memory::{Memory, MAX_RESIDENT_PAGES, PAGE_SIZE};
 pub use state::proof::LeafProof;
+pub use state::step::{StepProofParts, StepProver};
 pub use state::{
     StateCommitment, STATUS_EXITED, STATUS_RUNNING, STATUS_STEP_LIMIT, STATUS_TRAPPED,
 };

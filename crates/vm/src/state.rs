@@ -21,6 +21,8 @@
 
 /// Merkle proofs of one leaf of each tree ([`proof::LeafProof`]).
 pub mod proof;
+/// The raw parts of a one-step proof ([`step::StepProofParts`], `Vm::step_proof`).
+pub mod step;
 
 use crate::memory::{Memory, EXEC, MAPPED, PAGE_SIZE, WRITE};
 use crate::{Outcome, TrapKind, Vm};
@@ -361,11 +363,23 @@ impl Vm {
     /// input never changes.
     pub fn state(&self, job: u32, max_steps: u64) -> StateCommitment {
         let z = zero_hashes();
-        let (memory_root, page_table_root) = memory_roots(&self.mem, &z);
+        let roots = memory_roots(&self.mem, &z);
+        self.state_with_roots(job, max_steps, roots, &z)
+    }
+
+    /// [`Vm::state`] with the memory and page table roots given, computed from this VM's
+    /// memory (the step prover keeps them up to date instead of recomputing them).
+    pub(crate) fn state_with_roots(
+        &self,
+        job: u32,
+        max_steps: u64,
+        (memory_root, page_table_root): (Hash, Hash),
+        z: &[Hash],
+    ) -> StateCommitment {
         let input_root = *self
             .io
             .input_root
-            .get_or_init(|| input_root(&self.io.input, &z));
+            .get_or_init(|| input_root(&self.io.input, z));
         let mut regs = [0u32; 32];
         // Index 0 stays 0: x0 reads as 0 whatever the sink slot holds.
         for (i, r) in regs.iter_mut().enumerate().skip(1) {

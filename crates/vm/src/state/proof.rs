@@ -34,7 +34,7 @@ pub struct LeafProof {
 /// upward, given the tree's non-zero nodes at `level` (ascending, as [`fold_sparse`] takes
 /// them). The sibling at level `k` is the root of the subtree of height `k - level` next to
 /// the path; each listed node falls in at most one of them.
-fn sparse_siblings(
+pub(super) fn sparse_siblings(
     nodes: &[(u64, Hash)],
     level: usize,
     depth: usize,

@@ -1,0 +1,346 @@
+//! The raw parts of a one-step proof (the verifier, `poie-referee`'s `step`, is written from
+//! the specification alone and does not depend on the VM, nor the VM on it): the pre-state
+//! header, the memory and page table leaves of the instruction fetch, and for a load or store
+//! the memory and page table leaves of the bytes it touches.
+//!
+//! Which leaves, in which order (the verifier refuses any other set):
+//! - `fetch`: memory leaf `pc / 32`; `fetch_page`: page table leaf `(pc >> 12) / 32`;
+//! - when the pc's page is executable and the word there decodes to a load or store whose bytes
+//!   `[addr, addr + len)` end at or before 2^32: `data`, the memory leaves those bytes touch
+//!   (one or two, ascending), and `data_pages`, the page table leaves of the pages they touch
+//!   (one or two distinct leaves, ascending); otherwise both are empty.
+//!
+//! [`Vm::step_proof`] computes everything afresh: the header from [`Vm::state`], the proofs
+//! from one pass over memory ([`memory_nodes`]). A [`StepProver`] kept across the steps of one
+//! VM gives the same parts faster: it keeps each resident page's bytes and subtree root, and
+//! hashes again only the pages whose bytes changed since its last call.
+
+use super::proof::sparse_siblings;
+use super::proof::LeafProof;
+use super::{memory_nodes, node, nonzero_leaves, zero_hashes, Hash};
+use super::{page_table_byte, MemoryNodes};
+use super::{LEAF_BYTES, MEMORY_DEPTH, PAGE_DEPTH, PAGE_TABLE_DEPTH};
+use crate::decode::{decode, Op};
+use crate::memory::PAGE_SIZE;
+use crate::Vm;
+use std::collections::HashMap;
+
+/// What a one-step proof holds, as the VM produces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepProofParts {
+    /// The pre-state header: `Vm::state(job, max_steps).encode()`, 394 bytes.
+    pub header: Vec<u8>,
+    /// Memory leaf `pc / 32`.
+    pub fetch: LeafProof,
+    /// Page table leaf `(pc >> 12) / 32`.
+    pub fetch_page: LeafProof,
+    /// The memory leaves a load's or store's bytes touch, ascending; empty otherwise.
+    pub data: Vec<LeafProof>,
+    /// The page table leaves of the pages those bytes touch, ascending; empty otherwise.
+    pub data_pages: Vec<LeafProof>,
+}
+
+/// Proofs of several leaves of one state, sharing one pass over memory.
+struct Prover<'a> {
+    vm: &'a Vm,
+    nodes: MemoryNodes,
+    z: [Hash; MEMORY_DEPTH + 1],
+}
+
+impl Prover<'_> {
+    fn memory(&self, addr: u32) -> LeafProof {
+        let index = u64::from(addr) / LEAF_BYTES as u64;
+        let page = u64::from(addr) / PAGE_SIZE as u64;
+        let in_page = index % (PAGE_SIZE / LEAF_BYTES) as u64;
+        let data = usize::try_from(page)
+            .ok()
+            .and_then(|p| self.vm.mem.resident_page(p));
+        let leaves = data.map_or_else(Vec::new, |d| nonzero_leaves(d, 0));
+        let mut siblings = sparse_siblings(&leaves, 0, PAGE_DEPTH, in_page, &self.z);
+        siblings.extend(sparse_siblings(
+            &self.nodes.pages,
+            PAGE_DEPTH,
+            MEMORY_DEPTH,
+            page,
+            &self.z,
+        ));
+        let mut leaf = [0u8; LEAF_BYTES];
+        if let Some(d) = data {
+            let at = in_page as usize * LEAF_BYTES;
+            leaf.copy_from_slice(&d[at..at + LEAF_BYTES]);
+        }
+        LeafProof {
+            index,
+            leaf,
+            siblings,
+        }
+    }
+
+    /// The page table leaf `index` (pages `32 index ..`).
+    fn table(&self, index: u64) -> LeafProof {
+        let t = &self.nodes.table_leaves;
+        let leaf = t
+            .binary_search_by_key(&index, |&(i, _)| i)
+            .ok()
+            .and_then(|at| t.get(at))
+            .map_or([0; LEAF_BYTES], |&(_, leaf)| leaf);
+        LeafProof {
+            index,
+            leaf,
+            siblings: sparse_siblings(t, 0, PAGE_TABLE_DEPTH, index, &self.z),
+        }
+    }
+}
+
+/// Builds step proofs for the successive states of one VM, keeping each resident page's
+/// subtree between calls so that only changed pages are hashed again, and every level of the
+/// trees above the pages so that a proof is lookups. Gives exactly what [`Vm::step_proof`]
+/// gives (the tests compare the two, and the header with [`Vm::state`]).
+#[derive(Default)]
+pub struct StepProver {
+    /// Resident page number to its bytes and every level of its subtree (leaves first) at the
+    /// last call.
+    pages: HashMap<u64, PageTree>,
+    /// The levels above the pages and of the page table at the last call; rebuilt only when
+    /// their bottom level changes.
+    upper: Vec<Vec<(u64, Hash)>>,
+    table: Vec<Vec<(u64, Hash)>>,
+}
+
+/// `cache` if its bottom level is `nodes`, else the levels built afresh.
+fn levels_cached(
+    cache: &mut Vec<Vec<(u64, Hash)>>,
+    nodes: Vec<(u64, Hash)>,
+    level: usize,
+    depth: usize,
+    z: &[Hash],
+) {
+    if cache.first() != Some(&nodes) {
+        *cache = sparse_levels(nodes, level, depth, z);
+    }
+}
+
+struct PageTree {
+    bytes: Box<[u8; PAGE_SIZE]>,
+    /// `levels[k][j]`: node `j` at level `k` of the page's subtree; `levels[7][0]` its root.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl PageTree {
+    fn new(data: &[u8; PAGE_SIZE], z: &[Hash]) -> PageTree {
+        let mut level: Vec<Hash> = data
+            .chunks_exact(LEAF_BYTES)
+            .map(|c| {
+                let mut h = [0u8; LEAF_BYTES];
+                h.copy_from_slice(c);
+                h
+            })
+            .collect();
+        let mut levels = Vec::with_capacity(PAGE_DEPTH + 1);
+        for k in 0..PAGE_DEPTH {
+            let zero = z[k];
+            let up = level
+                .chunks_exact(2)
+                .map(|p| {
+                    if p[0] == zero && p[1] == zero {
+                        z[k + 1]
+                    } else {
+                        node(&p[0], &p[1])
+                    }
+                })
+                .collect();
+            levels.push(std::mem::replace(&mut level, up));
+        }
+        levels.push(level);
+        PageTree {
+            bytes: Box::new(*data),
+            levels,
+        }
+    }
+
+    fn root(&self) -> Hash {
+        self.levels[PAGE_DEPTH][0]
+    }
+}
+
+/// Every level of a sparse tree from `level` up to `depth`, given its non-zero nodes at
+/// `level` (ascending): entry `k - level` lists the non-zero nodes at level `k`, as
+/// [`fold_sparse`] computes them.
+fn sparse_levels(
+    nodes: Vec<(u64, Hash)>,
+    level: usize,
+    depth: usize,
+    z: &[Hash],
+) -> Vec<Vec<(u64, Hash)>> {
+    let mut out = vec![nodes];
+    for k in level..depth {
+        let zero = z[k];
+        let mut up = Vec::new();
+        let mut it = out[k - level].iter().copied().peekable();
+        while let Some((i, h)) = it.next() {
+            let parent = if i & 1 == 0 {
+                match it.next_if(|&(j, _)| j == i + 1) {
+                    Some((_, right)) => node(&h, &right),
+                    None => node(&h, &zero),
+                }
+            } else {
+                node(&zero, &h)
+            };
+            up.push((i >> 1, parent));
+        }
+        out.push(up);
+    }
+    out
+}
+
+/// The siblings of node `index` at the bottom level of `levels` (from [`sparse_levels`],
+/// bottom level `level`), up to the root.
+fn siblings_from(levels: &[Vec<(u64, Hash)>], level: usize, index: u64, z: &[Hash]) -> Vec<Hash> {
+    levels
+        .iter()
+        .take(levels.len().saturating_sub(1))
+        .enumerate()
+        .map(|(k, nodes)| {
+            let want = (index >> k) ^ 1;
+            nodes
+                .binary_search_by_key(&want, |&(i, _)| i)
+                .map_or(z[level + k], |at| nodes[at].1)
+        })
+        .collect()
+}
+
+impl StepProver {
+    pub fn new() -> Self {
+        StepProver::default()
+    }
+
+    /// The parts of a one-step proof of `vm`'s next instruction, as [`Vm::step_proof`].
+    pub fn prove(&mut self, vm: &Vm, job: u32, max_steps: u64) -> StepProofParts {
+        let z = zero_hashes();
+        let mem = &vm.mem;
+        let mut pages: Vec<(u64, Hash)> = Vec::new();
+        let mut table_leaves: Vec<(u64, Hash)> = Vec::new();
+        let mut trees: HashMap<u64, PageTree> = HashMap::with_capacity(self.pages.len());
+        for (group, perms) in (0u64..).zip(mem.perms_table().chunks_exact(LEAF_BYTES)) {
+            if perms.iter().fold(0u8, |acc, &p| acc | p) == 0 {
+                continue;
+            }
+            let mut leaf = [0u8; LEAF_BYTES];
+            for ((page, &p), byte) in (group * LEAF_BYTES as u64..).zip(perms).zip(&mut leaf) {
+                if p == 0 {
+                    continue;
+                }
+                let data = usize::try_from(page)
+                    .ok()
+                    .and_then(|n| mem.resident_page(n));
+                *byte = page_table_byte(p, data.is_some());
+                let Some(data) = data else { continue };
+                let tree = match self.pages.remove(&page) {
+                    Some(t) if *t.bytes == *data => t,
+                    _ => PageTree::new(data, &z),
+                };
+                if tree.root() != z[PAGE_DEPTH] {
+                    pages.push((page, tree.root()));
+                }
+                trees.insert(page, tree);
+            }
+            table_leaves.push((group, leaf));
+        }
+        self.pages = trees;
+        levels_cached(&mut self.upper, pages, PAGE_DEPTH, MEMORY_DEPTH, &z);
+        levels_cached(&mut self.table, table_leaves, 0, PAGE_TABLE_DEPTH, &z);
+        let (upper, table) = (&self.upper, &self.table);
+        let root = |levels: &[Vec<(u64, Hash)>], depth: usize| {
+            levels
+                .last()
+                .and_then(|l| l.first())
+                .map_or(z[depth], |&(_, h)| h)
+        };
+        let roots = (root(upper, MEMORY_DEPTH), root(table, PAGE_TABLE_DEPTH));
+        let header = vm.state_with_roots(job, max_steps, roots, &z).encode();
+        let memory = |addr: u32| {
+            let index = u64::from(addr) / LEAF_BYTES as u64;
+            let page = u64::from(addr) / PAGE_SIZE as u64;
+            let in_page = (index % (PAGE_SIZE / LEAF_BYTES) as u64) as usize;
+            let (leaf, mut siblings) = match self.pages.get(&page) {
+                Some(t) => (
+                    t.levels[0][in_page],
+                    (0..PAGE_DEPTH)
+                        .map(|k| t.levels[k][(in_page >> k) ^ 1])
+                        .collect(),
+                ),
+                None => ([0; LEAF_BYTES], z[..PAGE_DEPTH].to_vec()),
+            };
+            siblings.extend(siblings_from(upper, PAGE_DEPTH, page, &z));
+            LeafProof {
+                index,
+                leaf,
+                siblings,
+            }
+        };
+        let table_proof = |index: u64| LeafProof {
+            index,
+            leaf: table[0]
+                .binary_search_by_key(&index, |&(i, _)| i)
+                .map_or([0; LEAF_BYTES], |at| table[0][at].1),
+            siblings: siblings_from(table, 0, index, &z),
+        };
+        parts(vm, header, &memory, &table_proof)
+    }
+}
+
+/// The fetch and data proofs of `vm`'s next instruction, with `header`.
+fn parts(
+    vm: &Vm,
+    header: Vec<u8>,
+    memory: &dyn Fn(u32) -> LeafProof,
+    table: &dyn Fn(u64) -> LeafProof,
+) -> StepProofParts {
+    let pc = vm.pc;
+    let page_leaf = |addr: u64| (addr / PAGE_SIZE as u64) / LEAF_BYTES as u64;
+    let fetch = memory(pc);
+    let fetch_page = table(page_leaf(u64::from(pc)));
+    let (mut data, mut data_pages) = (Vec::new(), Vec::new());
+    if vm.mem.is_executable(pc) {
+        let inst = decode(vm.mem.load_u32(pc).unwrap_or(0));
+        let len = match inst.op {
+            Op::Lb | Op::Lbu | Op::Sb => 1,
+            Op::Lh | Op::Lhu | Op::Sh => 2,
+            Op::Lw | Op::Sw => 4,
+            _ => 0,
+        };
+        let addr = u64::from(vm.reg(usize::from(inst.rs1)).wrapping_add(inst.imm));
+        if len > 0 && addr + len <= 1 << 32 {
+            let last = addr + len - 1;
+            let step = LEAF_BYTES as u64;
+            for index in (addr / step)..=(last / step) {
+                data.push(memory((index * step) as u32));
+            }
+            for index in page_leaf(addr)..=page_leaf(last) {
+                data_pages.push(table(index));
+            }
+        }
+    }
+    StepProofParts {
+        header,
+        fetch,
+        fetch_page,
+        data,
+        data_pages,
+    }
+}
+
+impl Vm {
+    /// The parts of a one-step proof of the next instruction from this state (see the module
+    /// documentation). `job` and `max_steps` go into the header as in [`Vm::state`].
+    pub fn step_proof(&self, job: u32, max_steps: u64) -> StepProofParts {
+        let header = self.state(job, max_steps).encode();
+        let z = zero_hashes();
+        let prover = Prover {
+            vm: self,
+            nodes: memory_nodes(&self.mem, &z),
+            z,
+        };
+        parts(self, header, &|a| prover.memory(a), &|i| prover.table(i))
+    }
+}

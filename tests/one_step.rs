@@ -1,0 +1,766 @@
+//! The one-step verifier (`poie-referee`'s `step`, written from SPEC 1 alone) against the VM:
+//! at every step of the built-in guests (small inputs, a step budget each), of seeded random
+//! programs (ALU and M ops, loads and stores misaligned across leaves and pages, stores into
+//! fresh pages, branches, jumps, fences, now and then a trap) and of hand-written programs for
+//! each trap, the VM builds a step proof (`Vm::step_proof`), the referee verifies and executes
+//! it, and its post-state header (so its commitment) and chunk must be the VM's. `ecall` steps
+//! are refused by the referee (system calls are not covered yet) and run by the VM alone.
+//! Tampered proofs (a sibling, a leaf, a proof of another leaf, a missing or extra leaf, a
+//! header that is not the pre-state) are refused.
+
+mod common;
+
+use common::rng::Rng;
+use common::rv32::*;
+use poie::guests;
+use poie::trace::VecSink;
+use poie::vm::{StepProofParts, StepProver, Vm};
+use poie_referee::{step, Header, LeafProof, Status, StepError, StepProof, TrapKind};
+use std::time::Instant;
+
+const MAX: u64 = u64::MAX;
+const JOB: u32 = 3;
+
+fn leaf(p: &poie::vm::LeafProof) -> LeafProof {
+    LeafProof {
+        index: p.index,
+        leaf: p.leaf,
+        siblings: p.siblings.clone(),
+    }
+}
+
+fn convert(parts: &StepProofParts) -> StepProof {
+    StepProof {
+        header: parts.header.clone(),
+        fetch: leaf(&parts.fetch),
+        fetch_page: leaf(&parts.fetch_page),
+        data: parts.data.iter().map(leaf).collect(),
+        data_pages: parts.data_pages.iter().map(leaf).collect(),
+    }
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    verified: u64,
+    ecalls: u64,
+    traps: u64,
+    stores: u64,
+    two_leaf: u64,
+    two_page_leaves: u64,
+}
+
+/// Steps `vm` one instruction at a time, at most `budget` steps, checking the referee at each
+/// one; stops at the end of the run. Returns the tally and the last header.
+fn check_run(vm: &mut Vm, max_steps: u64, budget: u64, tally: &mut Tally) -> Header {
+    // A prover that rehashes only changed pages; checked against the VM's own state and a
+    // fresh `Vm::step_proof` every 251 steps and at the end.
+    let mut prover = StepProver::new();
+    let mut parts = prover.prove(vm, JOB, max_steps);
+    assert_eq!(parts, vm.step_proof(JOB, max_steps));
+    for n in 1..=budget {
+        let pre = Header::decode(&parts.header).expect("the VM's header decodes");
+        let proof = convert(&parts);
+        let got = step(&pre, &proof);
+        if pre.status != Status::Running {
+            assert!(
+                matches!(
+                    got,
+                    Err(StepError::Finished(_)) | Err(StepError::StepLimit { .. })
+                ),
+                "a finished state has no step: {got:?}"
+            );
+            assert_eq!(parts.header, vm.state(JOB, max_steps).encode());
+            return pre;
+        }
+        let mut sink = VecSink::default();
+        vm.run(&mut sink, 1).expect("a vec sink cannot fail");
+        let next = prover.prove(vm, JOB, max_steps);
+        if n % 251 == 0 || n == budget {
+            // The proof's header is the VM's state, as `Vm::state` commits it.
+            assert_eq!(next.header, vm.state(JOB, max_steps).encode());
+            assert_eq!(next, vm.step_proof(JOB, max_steps));
+        }
+        let word = u32::from_le_bytes(
+            proof.fetch.leaf[(pre.pc % 32) as usize..][..4]
+                .try_into()
+                .expect("4 bytes"),
+        );
+        if word == ECALL && pre.page_executable(&proof) {
+            assert_eq!(got, Err(StepError::Ecall { pc: pre.pc }));
+            tally.ecalls += 1;
+        } else {
+            let r = got.unwrap_or_else(|e| {
+                panic!(
+                    "step {} at pc {:#x} (word {word:#010x}) refused: {e}",
+                    pre.steps, pre.pc
+                )
+            });
+            let post = Header::decode(&next.header).expect("decodes");
+            assert_eq!(
+                r.post, post,
+                "post-state at step {} pc {:#x} word {word:#010x}",
+                pre.steps, pre.pc
+            );
+            assert_eq!(r.post.encode(), next.header);
+            assert_eq!(r.post_commitment, vm.state_commitment_of(&next));
+            assert_eq!(
+                r.chunk,
+                sink.0.first().copied(),
+                "chunk at pc {:#x} word {word:#010x}",
+                pre.pc
+            );
+            assert!(sink.0.len() <= 1);
+            tally.verified += 1;
+            tally.traps += u64::from(r.chunk.is_none());
+            tally.stores += u64::from(r.post.memory_root != pre.memory_root);
+            tally.two_leaf += u64::from(proof.data.len() == 2);
+            tally.two_page_leaves += u64::from(proof.data_pages.len() == 2);
+        }
+        parts = next;
+    }
+    Header::decode(&parts.header).expect("decodes")
+}
+
+/// What the test needs of a header and a proof beyond the referee's API.
+trait Peek {
+    fn page_executable(&self, proof: &StepProof) -> bool;
+}
+
+impl Peek for Header {
+    fn page_executable(&self, proof: &StepProof) -> bool {
+        proof.fetch_page.leaf[((self.pc >> 12) % 32) as usize] & 4 != 0
+    }
+}
+
+/// The commitment of a step proof's header: keccak256 of its bytes, through the referee.
+trait CommitmentOf {
+    fn state_commitment_of(&self, parts: &StepProofParts) -> [u8; 32];
+}
+
+impl CommitmentOf for Vm {
+    fn state_commitment_of(&self, parts: &StepProofParts) -> [u8; 32] {
+        Header::decode(&parts.header).expect("decodes").commitment()
+    }
+}
+
+#[test]
+fn one_step_matches_the_vm_on_the_built_in_guests() {
+    let t = Instant::now();
+    let mut tally = Tally::default();
+    let runs: [(&str, &[u8], u64); 5] = [
+        ("hello", b"", 20_000),
+        ("sort", b"100 7", 20_000),
+        ("sieve", b"1000", 20_000),
+        ("sha256", b"abc", 15_000),
+        ("ledger", b"1 2 30\n2 3 5\n# c\n7 1 9\n", 20_000),
+    ];
+    for (name, input, budget) in runs {
+        let g = guests::find(name).expect("a built-in guest");
+        let mut vm = Vm::new(g.elf, input.to_vec()).expect("loads");
+        let before = tally.verified;
+        let end = check_run(&mut vm, MAX, budget, &mut tally);
+        eprintln!(
+            "{name}: {} steps verified, status {:?}",
+            tally.verified - before,
+            end.status
+        );
+    }
+    eprintln!("guests: {tally:?} in {:?}", t.elapsed());
+    assert!(tally.verified >= 50_000, "{tally:?}");
+    assert!(tally.ecalls > 0 && tally.stores > 1000, "{tally:?}");
+}
+
+// ---- Random programs -------------------------------------------------------------------
+
+/// Two data pages (resident), a bss page (mapped, not resident), a read-only page.
+const BSS: u32 = DATA + 0x2000;
+const RO: u32 = 0x4_0000;
+const UNMAPPED: u32 = 0x5_0000;
+/// Registers the random body never writes: bases and a link register.
+const B_DATA: u32 = 31;
+const B_BSS: u32 = 30;
+const B_RO: u32 = 29;
+const B_NONE: u32 = 28;
+const LINK: u32 = 27;
+
+const R_OPS: [(u32, u32); 18] = [
+    (0, 0),
+    (0x20, 0),
+    (0, 1),
+    (0, 2),
+    (0, 3),
+    (0, 4),
+    (0, 5),
+    (0x20, 5),
+    (0, 6),
+    (0, 7),
+    (1, 0),
+    (1, 1),
+    (1, 2),
+    (1, 3),
+    (1, 4),
+    (1, 5),
+    (1, 6),
+    (1, 7),
+];
+const I_OPS: [u32; 6] = [0, 2, 3, 4, 6, 7];
+const LOADS: [u32; 5] = [0, 1, 2, 4, 5];
+const BRANCHES: [u32; 6] = [0, 1, 4, 5, 6, 7];
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn value(&mut self) -> u32 {
+        match self.below(6) {
+            0 => 0,
+            1 => u32::MAX,
+            2 => 0x8000_0000,
+            3 => self.below(16) as u32,
+            _ => self.next() as u32,
+        }
+    }
+}
+
+/// A random program of `len` units; traps are rare (`trap_rate` per mille per unit).
+fn random_program(seed: u64, len: usize, trap_rate: u64) -> Vec<u8> {
+    let mut rng = Rng(seed);
+    let mut code = Vec::new();
+    for reg in 1..LINK {
+        let v = rng.value();
+        code.extend(li(reg, v));
+    }
+    code.extend(li(B_DATA, DATA + 0x1000));
+    code.extend(li(B_BSS, BSS));
+    code.extend(li(B_RO, RO));
+    code.extend(li(B_NONE, UNMAPPED));
+    let rd = |rng: &mut Rng| rng.below(u64::from(LINK)) as u32;
+    let reg = |rng: &mut Rng| rng.below(32) as u32;
+    for _ in 0..len {
+        let (d, s1, s2) = (rd(&mut rng), reg(&mut rng), reg(&mut rng));
+        // Offsets near a page boundary and across leaves.
+        let off = |rng: &mut Rng| rng.below(80) as i32 - 40;
+        if rng.below(1000) < trap_rate {
+            let w = match rng.below(7) {
+                0 => s(off(&mut rng), s2, B_RO, rng.below(3) as u32),
+                1 => i(off(&mut rng), B_NONE, LOADS[rng.below(5) as usize], d, 0x03),
+                2 => EBREAK,
+                3 => 0xc000_2573, // rdcycle a0: a CSR read, illegal
+                4 => rng.next() as u32,
+                5 => jalr(0, B_DATA, 0),
+                _ => jalr(LINK, B_DATA, 2 + 4 * rng.below(4) as i32),
+            };
+            code.push(w);
+            continue;
+        }
+        match rng.below(100) {
+            0..=24 => {
+                let (f7, f3) = R_OPS[rng.below(18) as usize];
+                code.push(r(f7, s2, s1, f3, d, 0x33));
+            }
+            25..=34 => {
+                let imm = rng.below(4096) as i32 - 2048;
+                code.push(i(imm, s1, I_OPS[rng.below(6) as usize], d, 0x13));
+            }
+            35..=39 => {
+                let sh = rng.below(32) as i32;
+                let (f3, imm) = [(1, sh), (5, sh), (5, 0x400 | sh)][rng.below(3) as usize];
+                code.push(i(imm, s1, f3, d, 0x13));
+            }
+            40..=54 => {
+                let base = [B_DATA, B_DATA, B_BSS][rng.below(3) as usize];
+                code.push(i(
+                    off(&mut rng),
+                    base,
+                    LOADS[rng.below(5) as usize],
+                    d,
+                    0x03,
+                ));
+            }
+            55..=72 => {
+                let base = [B_DATA, B_DATA, B_BSS][rng.below(3) as usize];
+                code.push(s(off(&mut rng), s2, base, rng.below(3) as u32));
+            }
+            73..=80 => {
+                let skip = 1 + rng.below(3) as i32;
+                code.push(b(4 * (skip + 1), s2, s1, BRANCHES[rng.below(6) as usize]));
+                for _ in 0..skip {
+                    code.push(addi(d, s1, 1));
+                }
+            }
+            81..=83 => {
+                code.push(j(8, d));
+                code.push(addi(d, d, 1));
+            }
+            84..=86 => {
+                // auipc then a jalr over the next word (an odd offset: bit 0 is cleared).
+                code.push(auipc(LINK, 0));
+                code.push(jalr(d, LINK, 12 + rng.below(2) as i32));
+                code.push(addi(d, d, 1));
+            }
+            87..=90 => code.push(lui(d, rng.next() as u32)),
+            91..=93 => code.push(auipc(d, rng.next() as u32)),
+            94..=95 => {
+                let f3 = rng.below(2) as u32;
+                code.push((rng.next() as u32 & !0x7fff) | f3 << 12 | 0x0f);
+            }
+            _ => code.extend(li(d, rng.value())),
+        }
+    }
+    code.extend(exit());
+    let mut data = vec![0u8; 0x2000];
+    for (k, byte) in data.iter_mut().enumerate() {
+        if k % 7 == 0 || k > 0xf80 && k < 0x1080 {
+            *byte = rng.next() as u8;
+        }
+    }
+    elf_segments(
+        TEXT,
+        &[
+            Seg::code(TEXT, PF_R | PF_X, &code),
+            Seg {
+                vaddr: DATA,
+                memsz: 0x2000,
+                flags: PF_R | PF_W,
+                bytes: data,
+            },
+            Seg::zero(BSS, 0x1000, PF_R | PF_W),
+            Seg {
+                vaddr: RO,
+                memsz: 0x1000,
+                flags: PF_R,
+                bytes: vec![0x5a; 64],
+            },
+        ],
+    )
+}
+
+#[test]
+fn one_step_matches_the_vm_on_random_programs() {
+    let t = Instant::now();
+    let mut tally = Tally::default();
+    let programs = 150u64;
+    for n in 0..programs {
+        let image = random_program(0x5eed ^ n.wrapping_mul(0x9e37_79b9), 400, 2);
+        let mut vm = Vm::new(&image, Vec::new()).expect("loads");
+        check_run(&mut vm, MAX, 10_000, &mut tally);
+    }
+    eprintln!("random programs: {tally:?} in {:?}", t.elapsed());
+    assert!(tally.verified >= 30_000, "{tally:?}");
+    assert!(tally.traps >= 10 && tally.two_leaf >= 100, "{tally:?}");
+}
+
+// ---- Hand-written programs ------------------------------------------------------------
+
+/// Pages 0x3e and 0x3f (page-table leaf 1) hold file bytes; 0x40 (leaf 2) is bss, mapped and
+/// not resident; 0x41 is read-only; 0x42 is writable and executable (self-modifying code).
+const D2: u32 = 0x3_e000;
+const FRESH: u32 = 0x4_0000;
+const RO2: u32 = 0x4_1000;
+const RWX: u32 = 0x4_2000;
+/// Two bss pages (0x43, 0x44), mapped and not resident: a store across them makes both resident.
+const FRESH2: u32 = 0x4_3000;
+const T0: u32 = 5;
+const T1: u32 = 6;
+const T2: u32 = 7;
+const T3: u32 = 28;
+
+fn sh(rs2: u32, rs1: u32, imm: i32) -> u32 {
+    s(imm, rs2, rs1, 1)
+}
+fn sb(rs2: u32, rs1: u32, imm: i32) -> u32 {
+    s(imm, rs2, rs1, 0)
+}
+fn lh(rd: u32, rs1: u32, imm: i32) -> u32 {
+    i(imm, rs1, 1, rd, 0x03)
+}
+fn lbu(rd: u32, rs1: u32, imm: i32) -> u32 {
+    i(imm, rs1, 4, rd, 0x03)
+}
+
+fn handwritten(code: &[u32]) -> Vec<u8> {
+    let data: Vec<u8> = (0..0x2000u32).map(|k| (k * 13 + 1) as u8).collect();
+    elf_segments(
+        TEXT,
+        &[
+            Seg::code(TEXT, PF_R | PF_X, code),
+            Seg {
+                vaddr: D2,
+                memsz: 0x2000,
+                flags: PF_R | PF_W,
+                bytes: data,
+            },
+            Seg::zero(FRESH, 0x1000, PF_R | PF_W),
+            Seg {
+                vaddr: RO2,
+                memsz: 0x1000,
+                flags: PF_R,
+                bytes: vec![7; 32],
+            },
+            Seg::zero(FRESH2, 0x2000, PF_R | PF_W),
+            Seg {
+                vaddr: RWX,
+                memsz: 0x1000,
+                flags: PF_R | PF_W | PF_X,
+                bytes: [addi(T1, 0, 1), jalr(0, 1, 0)]
+                    .iter()
+                    .flat_map(|w| w.to_le_bytes())
+                    .collect(),
+            },
+        ],
+    )
+}
+
+/// Runs a hand-written program under the referee to its end; returns the last header.
+fn run_handwritten(code: &[u32], max_steps: u64, tally: &mut Tally) -> Header {
+    let mut vm = Vm::new(&handwritten(code), Vec::new()).expect("loads");
+    check_run(&mut vm, max_steps, 10_000, tally)
+}
+
+/// The accesses that cross 32-byte leaves and pages, a store that makes a page resident, a
+/// load from a mapped page that is not resident, fences, self-modifying code; then exit.
+#[test]
+fn one_step_misaligned_accesses_residency_and_fences() {
+    let mut tally = Tally::default();
+    let code = [
+        li(T0, D2 + 0xffe),
+        vec![
+            lw(T1, T0, 0),      // crosses page 0x3e -> 0x3f, both resident
+            lh(T2, T0, -0xfdf), // 0x3e01f: crosses a leaf inside a page
+            lw(T2, T0, -0xfe0), // 0x3e01e: crosses a leaf
+        ],
+        li(T0, FRESH - 2),
+        vec![
+            lw(T2, T0, 0),  // crosses into page 0x40, not resident: zeros; two table leaves
+            sw(T1, T0, 0),  // store across: page 0x40 becomes resident
+            sh(T1, T0, 1),  // 0x3ffff: one byte in each page
+            lbu(T2, T0, 3), // reads back
+            sb(T1, T0, 0x800),
+            0x0ff0_000f, // fence
+            0x0000_100f, // fence.i
+            0xfff2_900f, // a fence with other fields set
+        ],
+        // A store across two fresh pages makes both resident.
+        li(T0, FRESH2 + 0xffd),
+        vec![sw(T1, T0, 0), lw(T2, T0, 0)],
+        // Overwrite the rwx page's first instruction, then call it (it returns through ra).
+        li(T3, RWX),
+        li(T2, addi(T1, T1, 5)),
+        vec![sw(T2, T3, 0), jalr(1, T3, 0)],
+        exit(),
+    ]
+    .concat();
+    let end = run_handwritten(&code, MAX, &mut tally);
+    assert_eq!(end.status, Status::Exited, "{tally:?}");
+    assert!(
+        tally.two_leaf >= 6 && tally.two_page_leaves >= 3,
+        "{tally:?}"
+    );
+}
+
+/// Every trap the referee covers, each as the end of a short program: its kind, value and
+/// the trapping word must be the VM's (check_run compares whole headers).
+#[test]
+fn one_step_traps_match_the_vm() {
+    let mut tally = Tally::default();
+    let cases: Vec<(Vec<u32>, TrapKind, Option<u32>)> = vec![
+        // Past 2^32: no data proofs at all.
+        (
+            [li(T0, 0xffff_fffd), vec![lw(T1, T0, 0)]].concat(),
+            TrapKind::LoadFault,
+            Some(0xffff_fffd),
+        ),
+        (
+            [li(T0, 0xffff_ffff), vec![sh(T1, T0, 0)]].concat(),
+            TrapKind::StoreFault,
+            Some(0xffff_ffff),
+        ),
+        // Ends exactly at 2^32: an ordinary access, to an unmapped page.
+        (
+            [li(T0, 0xffff_fffc), vec![lw(T1, T0, 0)]].concat(),
+            TrapKind::LoadFault,
+            Some(0xffff_fffc),
+        ),
+        (
+            [li(T0, 0x5_0002), vec![lbu(T1, T0, 0)]].concat(),
+            TrapKind::LoadFault,
+            Some(0x5_0002),
+        ),
+        // Into a read-only page, and across from a writable into a read-only one.
+        (
+            [li(T0, RO2 + 4), vec![sb(T1, T0, 0)]].concat(),
+            TrapKind::StoreFault,
+            Some(RO2 + 4),
+        ),
+        (
+            [li(T1, 0x1234_5678), li(T0, RO2 - 2), vec![sw(T1, T0, 0)]].concat(),
+            TrapKind::StoreFault,
+            Some(RO2 - 2),
+        ),
+        // A load across from a mapped into an unmapped page.
+        (
+            [li(T0, FRESH2 + 0x1ffe), vec![lw(T1, T0, 0)]].concat(),
+            TrapKind::LoadFault,
+            Some(FRESH2 + 0x1ffe),
+        ),
+        // Fetch from a page that is not executable, and from an unmapped one.
+        (
+            [li(T0, D2 + 0x40), vec![jalr(1, T0, 0)]].concat(),
+            TrapKind::FetchFault,
+            Some(0),
+        ),
+        (
+            [li(T0, 0x5_0000), vec![jalr(1, T0, 0)]].concat(),
+            TrapKind::FetchFault,
+            Some(0),
+        ),
+        // Misaligned jumps: jalr (bit 0 cleared first, bit 1 set) and a taken branch.
+        (
+            [li(T0, TEXT + 3), vec![jalr(1, T0, 4)]].concat(),
+            TrapKind::MisalignedJump,
+            Some(TEXT + 6),
+        ),
+        (
+            vec![addi(T0, 0, 1), b(6, 0, T0, 1)],
+            TrapKind::MisalignedJump,
+            None,
+        ),
+        (
+            vec![addi(T0, 0, 1), 0xffff_ffff],
+            TrapKind::IllegalInstruction,
+            Some(0),
+        ),
+        (vec![0xc000_2573], TrapKind::IllegalInstruction, Some(0)),
+        (vec![0x0000_0000], TrapKind::IllegalInstruction, Some(0)),
+        (
+            vec![r(0x01, 1, 2, 0, 3, 0x3b)],
+            TrapKind::IllegalInstruction,
+            Some(0),
+        ),
+        (
+            vec![i(0x21, 1, 1, 3, 0x13) | 1 << 25],
+            TrapKind::IllegalInstruction,
+            Some(0),
+        ),
+        (
+            vec![i(0, 1, 3, 3, 0x03)],
+            TrapKind::IllegalInstruction,
+            Some(0),
+        ),
+        (vec![s(0, 1, 1, 3)], TrapKind::IllegalInstruction, Some(0)),
+        (
+            vec![jalr(1, 0, 0) | 1 << 12],
+            TrapKind::IllegalInstruction,
+            Some(0),
+        ),
+        (vec![0x0000_200f], TrapKind::IllegalInstruction, Some(0)),
+        (vec![EBREAK], TrapKind::Breakpoint, Some(0)),
+        // Past the end of the code, in the executable page: zero words, illegal.
+        (vec![addi(T0, 0, 1)], TrapKind::IllegalInstruction, Some(0)),
+    ];
+    for (code, kind, value) in cases {
+        let end = run_handwritten(&code, MAX, &mut tally);
+        assert_eq!(
+            (end.status, end.trap_kind),
+            (Status::Trapped, kind),
+            "{code:08x?}"
+        );
+        if let Some(v) = value {
+            assert_eq!(end.status_value, v, "{code:08x?}");
+        }
+    }
+    assert!(tally.traps >= 22, "{tally:?}");
+}
+
+/// The step limit: the step that reaches it gives status 3 (as the VM's state does), and a
+/// state at the limit, or one that has exited, has no next step.
+#[test]
+fn one_step_step_limit_and_finished_states_are_refused() {
+    let mut tally = Tally::default();
+    let code = [li(T0, 5), li(T1, 6), vec![addi(T2, 0, 7)], exit()].concat();
+    let end = run_handwritten(&code, 3, &mut tally);
+    assert_eq!((end.status, end.steps), (Status::StepLimit, 3));
+    assert_eq!(tally.verified, 3);
+    let end = run_handwritten(&code, MAX, &mut tally);
+    assert_eq!(end.status, Status::Exited);
+    // A running header with steps >= max_steps is no state the VM commits to: refused too.
+    let vm = Vm::new(&handwritten(&code), Vec::new()).expect("loads");
+    let parts = vm.step_proof(JOB, 10);
+    let mut pre = Header::decode(&parts.header).expect("decodes");
+    pre.max_steps = 0;
+    let mut proof = convert(&parts);
+    proof.header = pre.encode();
+    assert_eq!(
+        step(&pre, &proof),
+        Err(StepError::StepLimit {
+            steps: 0,
+            max_steps: 0
+        })
+    );
+}
+
+/// The VM at the step that executes the first store of `code` whose data proofs are given,
+/// with its step proof.
+fn at_first_access(code: &[u32]) -> (Vm, StepProofParts) {
+    let mut vm = Vm::new(&handwritten(code), Vec::new()).expect("loads");
+    loop {
+        let parts = vm.step_proof(JOB, MAX);
+        if !parts.data.is_empty() {
+            return (vm, parts);
+        }
+        vm.run(&mut VecSink::default(), 1).expect("runs");
+    }
+}
+
+/// The 65536-page limit, from the referee alone (a VM with 65536 resident pages is too big
+/// for this test): the pre-state's resident count is set near the limit, and a store into one
+/// or two fresh pages must trap or retire accordingly.
+#[test]
+fn one_step_memory_limit() {
+    let one = [li(T1, 9), li(T0, FRESH + 8), vec![sw(T1, T0, 0)]].concat();
+    // A store across 0x40000 from a resident page into the fresh one: one fresh page too.
+    let across = [li(T1, 9), li(T0, FRESH - 2), vec![sw(T1, T0, 0)]].concat();
+    for (code, addr) in [(one, FRESH + 8), (across, FRESH - 2)] {
+        let (_, parts) = at_first_access(&code);
+        let base = Header::decode(&parts.header).expect("decodes");
+        for (resident, traps) in [(65536u32, true), (65535, false), (70000, true), (3, false)] {
+            let mut pre = base.clone();
+            pre.resident_pages = resident;
+            let mut proof = convert(&parts);
+            proof.header = pre.encode();
+            let r = step(&pre, &proof).expect("verifies");
+            if traps {
+                assert_eq!(r.post.status, Status::Trapped);
+                assert_eq!(r.post.trap_kind, TrapKind::MemoryLimit);
+                assert_eq!(r.post.status_value, addr);
+                assert_eq!(r.post.memory_root, pre.memory_root, "writes nothing");
+                assert_eq!(r.chunk, None);
+            } else {
+                assert_eq!(r.post.status, Status::Running);
+                assert_eq!(r.post.resident_pages, resident + 1);
+                assert_ne!(r.post.page_table_root, pre.page_table_root);
+            }
+        }
+    }
+}
+
+/// Proof `which` of a step proof: fetch, fetch page, then the data leaves and data pages.
+fn pick(p: &mut StepProof, which: usize) -> &mut LeafProof {
+    let d = p.data.len();
+    match which {
+        0 => &mut p.fetch,
+        1 => &mut p.fetch_page,
+        w if w < 2 + d => &mut p.data[w - 2],
+        w => &mut p.data_pages[w - 2 - d],
+    }
+}
+
+/// A store across two fresh pages needs room for both.
+#[test]
+fn one_step_memory_limit_two_fresh_pages() {
+    let code = [li(T1, 9), li(T0, FRESH2 + 0xfff), vec![sh(T1, T0, 0)]].concat();
+    let (_, parts) = at_first_access(&code);
+    let base = Header::decode(&parts.header).expect("decodes");
+    for (resident, traps) in [(65535u32, true), (65534, false), (65536, true)] {
+        let mut pre = base.clone();
+        pre.resident_pages = resident;
+        let mut proof = convert(&parts);
+        proof.header = pre.encode();
+        let r = step(&pre, &proof).expect("verifies");
+        if traps {
+            assert_eq!(
+                (r.post.trap_kind, r.post.status_value),
+                (TrapKind::MemoryLimit, FRESH2 + 0xfff)
+            );
+        } else {
+            assert_eq!(r.post.status, Status::Running);
+            assert_eq!(r.post.resident_pages, resident + 2);
+        }
+    }
+}
+
+/// Tampered proofs are refused: a sibling, a leaf, a proof of another leaf or page, a missing,
+/// extra or reordered leaf, a header that is not the pre-state; an ecall is refused.
+#[test]
+fn one_step_tampered_proofs_are_refused() {
+    let code = [li(T1, 9), li(T0, FRESH - 2), vec![sw(T1, T0, 0)], exit()].concat();
+    let (vm, parts) = at_first_access(&code);
+    let pre = Header::decode(&parts.header).expect("decodes");
+    let good = convert(&parts);
+    assert_eq!((good.data.len(), good.data_pages.len()), (2, 2));
+    let ok = step(&pre, &good).expect("the honest proof verifies");
+    assert_eq!(good.verify(&pre.commitment()), Ok(ok));
+    assert_eq!(good.verify(&[0; 32]), Err(StepError::HeaderMismatch));
+    let refused = |p: &StepProof| step(&pre, p).expect_err("refused");
+    let is_bad = |e: StepError| matches!(e, StepError::BadProof { .. });
+    let is_wrong = |e: StepError| matches!(e, StepError::WrongLeaf { .. });
+    let is_count = |e: StepError| matches!(e, StepError::ProofCount { .. });
+    let n = 2 + good.data.len() + good.data_pages.len();
+    for which in 0..n {
+        let depth = good.fetch.siblings.len().max(15);
+        for k in 0..depth {
+            let mut p = good.clone();
+            let target = pick(&mut p, which);
+            if k >= target.siblings.len() {
+                continue;
+            }
+            target.siblings[k][k % 32] ^= 1;
+            assert!(is_bad(refused(&p)), "sibling {k} of proof {which}");
+        }
+        let mut p = good.clone();
+        pick(&mut p, which).leaf[31] ^= 0x80;
+        assert!(is_bad(refused(&p)), "leaf of proof {which}");
+        let mut p = good.clone();
+        pick(&mut p, which).siblings.pop();
+        assert!(is_bad(refused(&p)), "short path of proof {which}");
+    }
+    // A different instruction word in the fetch leaf.
+    let mut p = good.clone();
+    let at = (pre.pc % 32) as usize;
+    p.fetch.leaf[at..at + 4].copy_from_slice(&addi(T1, T1, 1).to_le_bytes());
+    assert!(is_bad(refused(&p)));
+    // Proofs of other leaves: valid proofs, of the wrong place.
+    let mut p = good.clone();
+    p.fetch = leaf(&vm.memory_proof(pre.pc + 32));
+    assert!(is_wrong(refused(&p)));
+    let mut p = good.clone();
+    p.fetch_page = leaf(&vm.page_table_proof(FRESH >> 12).expect("a page"));
+    assert!(is_wrong(refused(&p)));
+    let mut p = good.clone();
+    p.data_pages[1] = leaf(&vm.page_table_proof(TEXT >> 12).expect("a page"));
+    assert!(is_wrong(refused(&p)));
+    let mut p = good.clone();
+    p.data.swap(0, 1);
+    assert!(is_wrong(refused(&p)));
+    // The right index claimed for another leaf's bytes and path.
+    let mut p = good.clone();
+    let other = vm.memory_proof(pre.pc + 32);
+    p.fetch.leaf = other.leaf;
+    p.fetch.siblings = other.siblings.clone();
+    assert!(is_bad(refused(&p)));
+    // Missing and extra leaves.
+    let mut p = good.clone();
+    p.data.pop();
+    assert!(is_count(refused(&p)));
+    let mut p = good.clone();
+    p.data_pages.clear();
+    assert!(is_count(refused(&p)));
+    let mut p = good.clone();
+    p.data.push(good.data[1].clone());
+    assert!(is_count(refused(&p)));
+    // A header that is not the pre-state.
+    let mut other_pre = pre.clone();
+    other_pre.regs[T1 as usize] ^= 1;
+    assert_eq!(step(&other_pre, &good), Err(StepError::HeaderMismatch));
+    let mut p = good.clone();
+    p.header = other_pre.encode();
+    assert_eq!(step(&pre, &p), Err(StepError::HeaderMismatch));
+    // An ALU step given data leaves is refused.
+    let vm = Vm::new(&handwritten(&code), Vec::new()).expect("loads");
+    let parts = vm.step_proof(JOB, MAX);
+    let alu_pre = Header::decode(&parts.header).expect("decodes");
+    let mut p = convert(&parts);
+    assert!(step(&alu_pre, &p).is_ok());
+    p.data.push(good.data[0].clone());
+    assert!(is_count(step(&alu_pre, &p).expect_err("refused")));
+}
