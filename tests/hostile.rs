@@ -424,6 +424,24 @@ fn manifests_hold_hashes_and_are_limited_in_jobs() {
             .len(),
         windback::MAX_JOBS
     );
+    // Each job's files are read again when it runs, so a windback names at most 4 GiB in all,
+    // a file counted once per line: lines naming one (sparse) 256 MiB input, and `hello`'s
+    // ELF, are refused at the 16th, after that file was hashed once.
+    let big = std::fs::File::create(d.join("big.bin")).expect("create");
+    big.set_len(256 << 20).expect("sparse");
+    std::fs::write(d.join("m.txt"), "hello big.bin\n".repeat(17)).expect("write");
+    let e = windback::load(&d.join("m.txt")).expect_err("too many bytes");
+    assert!(
+        e.to_string().contains("line 16: the jobs name more than"),
+        "{e}"
+    );
+    std::fs::write(d.join("m.txt"), "hello big.bin\n".repeat(15)).expect("write");
+    assert_eq!(
+        windback::load(&d.join("m.txt"))
+            .expect("under the limit")
+            .len(),
+        15
+    );
 }
 
 #[test]
@@ -539,15 +557,24 @@ fn chatty_elf() -> Vec<u8> {
 
 /// `write(fd, DATA, 1 MiB)` `times` times, then exit 0.
 fn chatty_elf_to(fd: u32, times: u32) -> Vec<u8> {
-    let code = prog(&[
-        li(9, times),
-        // loop:
+    writer_elf(fd, times, 1 << 20)
+}
+
+/// `write(fd, DATA, size)` `times` times (`size` at most 1 MiB), then exit 0.
+fn writer_elf(fd: u32, times: u32, size: u32) -> Vec<u8> {
+    let body = [
         li(10, fd),
         li(11, DATA),
-        li(12, 1 << 20),
+        li(12, size),
         vec![addi(17, 0, 64), ECALL, addi(9, 9, -1)],
-        // bne x9, x0, loop (back over 9 instructions)
-        vec![b(-36, 0, 9, 1)],
+    ]
+    .concat();
+    // bne x9, x0, back to the body's first instruction.
+    let back = -4 * body.len() as i32;
+    let code = prog(&[
+        li(9, times),
+        body,
+        vec![b(back, 0, 9, 1)],
         li(10, 0),
         exit(),
     ]);
@@ -556,7 +583,7 @@ fn chatty_elf_to(fd: u32, times: u32) -> Vec<u8> {
 
 /// A job writes at most `MAX_OUTPUT` bytes to each stream: the write that would pass it is
 /// shortened, and the next one kills the guest as `SIGXFSZ` would (exit 153), whether the
-/// stream is hashed, captured or discarded. So a verifier hashes at most 64 MiB per job.
+/// stream is hashed, captured or discarded. So a verifier hashes at most 4 MiB per job.
 #[test]
 fn output_past_the_file_size_limit_traps() {
     use poie::vm::{Outcome, Output, TrapKind, Vm, MAX_OUTPUT};
@@ -583,6 +610,24 @@ fn output_past_the_file_size_limit_traps() {
             assert_eq!(d.len(), MAX_OUTPUT);
         }
     }
+    // Writes of 1 MiB - 100 bytes: the fifth is shortened to the 400 bytes left, the sixth
+    // traps. Each `write`'s result is the `rd_val` of its chunk (SPEC 2).
+    let size = (mib - 100) as u32;
+    let mut vm = Vm::new(&writer_elf(1, 8, size), Vec::new()).expect("loads");
+    vm.set_stdout(Output::Capture(Vec::new()));
+    let mut trace = poie::trace::VecSink::default();
+    let r = vm.run(&mut trace, u64::MAX).expect("runs");
+    assert!(matches!(r.outcome, Outcome::Trapped(t) if t.kind == TrapKind::OutputLimit));
+    let word =
+        |c: &[u8; 32], at: usize| u32::from_le_bytes([c[at], c[at + 1], c[at + 2], c[at + 3]]);
+    let returned: Vec<u32> = trace
+        .0
+        .iter()
+        .filter(|c| word(c, 4) == 0x73 && word(c, 8) == 64)
+        .map(|c| word(c, 16))
+        .collect();
+    assert_eq!(returned, [size, size, size, size, 400]);
+    assert_eq!(vm.stdout().len() as u64, MAX_OUTPUT);
     // Exactly at the limit is fine.
     let elf = chatty_elf_to(1, (MAX_OUTPUT / mib) as u32);
     let mut vm = Vm::new(&elf, Vec::new()).expect("loads");

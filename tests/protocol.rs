@@ -343,6 +343,18 @@ fn audit_passes_honest_openings_and_catches_bad_ones() {
         audit(&v, &r, &jobs, &c, &bad).expect("audits"),
         AuditVerdict::BadOpening { .. }
     ));
+    // A challenge of no samples (or too many) is refused, not passed; so is an extra opening.
+    for samples in [0, poie::protocol::audit::MAX_SAMPLES + 1] {
+        let mut none = c.clone();
+        none.samples = samples;
+        assert!(audit(&v, &r, &jobs, &none, &resp).is_err(), "{samples}");
+    }
+    let mut bad = resp.clone();
+    bad.openings.push(resp.openings[0].clone());
+    assert!(matches!(
+        audit(&v, &r, &jobs, &c, &bad).expect("audits"),
+        AuditVerdict::BadOpening { .. }
+    ));
     let mut bad = resp.clone();
     bad.openings.truncate(7);
     assert!(matches!(

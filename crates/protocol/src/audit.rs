@@ -290,6 +290,8 @@ impl std::fmt::Display for AuditVerdict {
 pub enum AuditError {
     #[error("the challenge is for another vote (root {0}), not this one")]
     OtherVote(String),
+    #[error("the challenge asks for {0} samples: 1 to {MAX_SAMPLES} are allowed")]
+    Samples(u32),
     #[error(transparent)]
     Simd(#[from] SimdError),
     #[error(transparent)]
@@ -308,6 +310,10 @@ pub fn audit(
 ) -> Result<AuditVerdict, AuditError> {
     if c.root != v.root {
         return Err(AuditError::OtherVote(hex::encode(c.root)));
+    }
+    // A challenge of no samples would pass every vote whose length and state roots are right.
+    if !(1..=MAX_SAMPLES).contains(&c.samples) {
+        return Err(AuditError::Samples(c.samples));
     }
     if !v.authentic() || !r.belongs_to(v) {
         return Ok(AuditVerdict::BadSignature);
@@ -353,6 +359,16 @@ pub fn audit(
         &v.address,
         poie_proof::Simd::detect(),
     )?;
+    if resp.openings.len() > indices.len() {
+        return Ok(AuditVerdict::BadOpening {
+            index: resp.openings.get(indices.len()).map_or(0, |o| o.index),
+            reason: format!(
+                "the response holds {} openings for {} samples",
+                resp.openings.len(),
+                indices.len()
+            ),
+        });
+    }
     for (k, &index) in indices.iter().enumerate() {
         let bad = |reason: String| Ok(AuditVerdict::BadOpening { index, reason });
         let Some(o) = resp.openings.get(k) else {

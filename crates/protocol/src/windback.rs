@@ -28,12 +28,19 @@ pub const DS_STATE: &[u8] = b"poie/v1/state";
 /// roots.
 pub const MAX_JOBS: usize = 4096;
 
+/// The most program and input bytes one windback may name in all, a file counted once per line
+/// that names it (SPEC 6.2): each job's files are read and hashed again when it runs, so
+/// without it 4096 lines naming one 256 MiB input would cost a verifier 1 TiB of reading and
+/// hashing for a trace of a few steps.
+pub const MAX_WINDBACK_BYTES: u64 = 4 << 30;
+
 /// A job's program or input: its blake3 hash, and where its bytes are. A file is hashed once
 /// when the manifest is read (once however many lines name it) and read again only when its
 /// job runs, so running a windback holds one job's bytes at a time.
 #[derive(Clone, Debug)]
 pub struct Blob {
     hash: [u8; 32],
+    len: u64,
     source: Source,
 }
 
@@ -48,6 +55,15 @@ impl Blob {
     /// The blake3 hash of the bytes: what the windback digest commits to.
     pub fn hash(&self) -> &[u8; 32] {
         &self.hash
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// The bytes. A file is read again and must still have the hash it had when the manifest
@@ -84,6 +100,7 @@ impl Blob {
         }
         Ok(Blob {
             hash: *h.finalize().as_bytes(),
+            len,
             source: Source::File(path),
         })
     }
@@ -99,6 +116,7 @@ impl From<Arc<[u8]>> for Blob {
     fn from(bytes: Arc<[u8]>) -> Blob {
         Blob {
             hash: *blake3::hash(&bytes).as_bytes(),
+            len: bytes.len() as u64,
             source: Source::Memory(bytes),
         }
     }
@@ -136,6 +154,8 @@ pub enum ManifestError {
     NoJobs { path: String },
     #[error("{path}, line {line}: more than {MAX_JOBS} jobs (SPEC 6.2)")]
     TooManyJobs { path: String, line: usize },
+    #[error("{path}, line {line}: the jobs name more than {MAX_WINDBACK_BYTES} bytes of programs and inputs in all, a file counted once per line (SPEC 6.2)")]
+    TooManyBytes { path: String, line: usize },
 }
 
 /// What is wrong with one job line of a manifest.
@@ -206,6 +226,7 @@ pub fn load(path: &Path) -> Result<Vec<Job>, ManifestError> {
         })?;
     let mut jobs = Vec::new();
     let mut seen = HashMap::new();
+    let mut total = 0u64;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -217,13 +238,21 @@ pub fn load(path: &Path) -> Result<Vec<Job>, ManifestError> {
                 line: i.saturating_add(1),
             });
         }
-        jobs.push(
-            job(base, &root, line, &mut seen).map_err(|problem| ManifestError::Job {
-                path: p.clone(),
+        let j = job(base, &root, line, &mut seen).map_err(|problem| ManifestError::Job {
+            path: p.clone(),
+            line: i.saturating_add(1),
+            problem,
+        })?;
+        total = total
+            .saturating_add(j.elf.len())
+            .saturating_add(j.input.len());
+        if total > MAX_WINDBACK_BYTES {
+            return Err(ManifestError::TooManyBytes {
+                path: p,
                 line: i.saturating_add(1),
-                problem,
-            })?,
-        );
+            });
+        }
+        jobs.push(j);
     }
     if jobs.is_empty() {
         return Err(ManifestError::NoJobs { path: p });
