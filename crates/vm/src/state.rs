@@ -88,6 +88,27 @@ pub fn zero_hashes() -> [Hash; MAX_DEPTH + 1] {
     z
 }
 
+/// One level up from a level's non-zero nodes (ascending `(index, hash)`), every other node of
+/// it being `zero`: the parents that are not zero subtrees, ascending.
+pub(crate) fn fold_level(nodes: &[(u64, Hash)], zero: &Hash) -> Vec<(u64, Hash)> {
+    let mut up = Vec::with_capacity(nodes.len().div_ceil(2));
+    let mut it = nodes.iter().copied().peekable();
+    while let Some((i, h)) = it.next() {
+        // A left child takes its sibling from the list if it is there; a right child listed
+        // alone has a zero left sibling (a listed one would have taken it).
+        let parent = if i & 1 == 0 {
+            match it.next_if(|&(j, _)| j == i + 1) {
+                Some((_, right)) => node(&h, &right),
+                None => node(&h, zero),
+            }
+        } else {
+            node(zero, &h)
+        };
+        up.push((i >> 1, parent));
+    }
+    up
+}
+
 /// The root of a tree of height `depth` above level `level`, given its nodes at `level` that
 /// are not zero subtrees, as `(index in the level, hash)` in ascending index order; every node
 /// not listed is the zero subtree `z[level]`. Costs about `nodes.len() * (depth - level)`
@@ -100,23 +121,7 @@ fn fold_sparse(mut nodes: Vec<(u64, Hash)>, level: usize, depth: usize, z: &[Has
     debug_assert!(nodes.last().is_none_or(|&(i, _)| i >> (depth - level) == 0));
     let zero_at = |k: usize| z.get(k).copied().unwrap_or([0; 32]);
     for k in level..depth {
-        let zero = zero_at(k);
-        let mut up = Vec::with_capacity(nodes.len().div_ceil(2));
-        let mut it = nodes.into_iter().peekable();
-        while let Some((i, h)) = it.next() {
-            // A left child takes its sibling from the list if it is there; a right child
-            // listed alone has a zero left sibling (a listed one would have taken it).
-            let parent = if i & 1 == 0 {
-                match it.next_if(|&(j, _)| j == i + 1) {
-                    Some((_, right)) => node(&h, &right),
-                    None => node(&h, &zero),
-                }
-            } else {
-                node(&zero, &h)
-            };
-            up.push((i >> 1, parent));
-        }
-        nodes = up;
+        nodes = fold_level(&nodes, &zero_at(k));
     }
     match nodes.first() {
         Some(&(_, root)) => root,

@@ -17,7 +17,7 @@
 
 use super::proof::sparse_siblings;
 use super::proof::LeafProof;
-use super::{memory_nodes, node, nonzero_leaves, zero_hashes, Hash};
+use super::{fold_level, memory_nodes, node, nonzero_leaves, zero_hashes, Hash};
 use super::{page_table_byte, MemoryNodes};
 use super::{LEAF_BYTES, MEMORY_DEPTH, PAGE_DEPTH, PAGE_TABLE_DEPTH};
 use crate::decode::{decode, Op};
@@ -174,20 +174,10 @@ fn sparse_levels(
 ) -> Vec<Vec<(u64, Hash)>> {
     let mut out = vec![nodes];
     for k in level..depth {
-        let zero = z[k];
-        let mut up = Vec::new();
-        let mut it = out[k - level].iter().copied().peekable();
-        while let Some((i, h)) = it.next() {
-            let parent = if i & 1 == 0 {
-                match it.next_if(|&(j, _)| j == i + 1) {
-                    Some((_, right)) => node(&h, &right),
-                    None => node(&h, &zero),
-                }
-            } else {
-                node(&zero, &h)
-            };
-            up.push((i >> 1, parent));
-        }
+        let zero = z.get(k).copied().unwrap_or([0; 32]);
+        let up = out
+            .last()
+            .map_or_else(Vec::new, |below| fold_level(below, &zero));
         out.push(up);
     }
     out
