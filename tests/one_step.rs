@@ -10,138 +10,14 @@
 
 mod common;
 
+use common::one_step::{check_run, convert, leaf, Tally, JOB, MAX};
 use common::rng::Rng;
 use common::rv32::*;
 use poie::guests;
 use poie::trace::VecSink;
-use poie::vm::{StepProofParts, StepProver, Vm};
+use poie::vm::{StepProofParts, Vm};
 use poie_referee::{step, Header, LeafProof, Status, StepError, StepProof, TrapKind};
 use std::time::Instant;
-
-const MAX: u64 = u64::MAX;
-const JOB: u32 = 3;
-
-fn leaf(p: &poie::vm::LeafProof) -> LeafProof {
-    LeafProof {
-        index: p.index,
-        leaf: p.leaf,
-        siblings: p.siblings.clone(),
-    }
-}
-
-fn convert(parts: &StepProofParts) -> StepProof {
-    StepProof {
-        header: parts.header.clone(),
-        fetch: leaf(&parts.fetch),
-        fetch_page: leaf(&parts.fetch_page),
-        data: parts.data.iter().map(leaf).collect(),
-        data_pages: parts.data_pages.iter().map(leaf).collect(),
-    }
-}
-
-#[derive(Default, Debug)]
-struct Tally {
-    verified: u64,
-    ecalls: u64,
-    traps: u64,
-    stores: u64,
-    two_leaf: u64,
-    two_page_leaves: u64,
-}
-
-/// Steps `vm` one instruction at a time, at most `budget` steps, checking the referee at each
-/// one; stops at the end of the run. Returns the tally and the last header.
-fn check_run(vm: &mut Vm, max_steps: u64, budget: u64, tally: &mut Tally) -> Header {
-    // A prover that rehashes only changed pages; checked against the VM's own state and a
-    // fresh `Vm::step_proof` every 251 steps and at the end.
-    let mut prover = StepProver::new();
-    let mut parts = prover.prove(vm, JOB, max_steps);
-    assert_eq!(parts, vm.step_proof(JOB, max_steps));
-    for n in 1..=budget {
-        let pre = Header::decode(&parts.header).expect("the VM's header decodes");
-        let proof = convert(&parts);
-        let got = step(&pre, &proof);
-        if pre.status != Status::Running {
-            assert!(
-                matches!(
-                    got,
-                    Err(StepError::Finished(_)) | Err(StepError::StepLimit { .. })
-                ),
-                "a finished state has no step: {got:?}"
-            );
-            assert_eq!(parts.header, vm.state(JOB, max_steps).encode());
-            return pre;
-        }
-        let mut sink = VecSink::default();
-        vm.run(&mut sink, 1).expect("a vec sink cannot fail");
-        let next = prover.prove(vm, JOB, max_steps);
-        if n % 251 == 0 || n == budget {
-            // The proof's header is the VM's state, as `Vm::state` commits it.
-            assert_eq!(next.header, vm.state(JOB, max_steps).encode());
-            assert_eq!(next, vm.step_proof(JOB, max_steps));
-        }
-        let word = u32::from_le_bytes(
-            proof.fetch.leaf[(pre.pc % 32) as usize..][..4]
-                .try_into()
-                .expect("4 bytes"),
-        );
-        if word == ECALL && pre.page_executable(&proof) {
-            assert_eq!(got, Err(StepError::Ecall { pc: pre.pc }));
-            tally.ecalls += 1;
-        } else {
-            let r = got.unwrap_or_else(|e| {
-                panic!(
-                    "step {} at pc {:#x} (word {word:#010x}) refused: {e}",
-                    pre.steps, pre.pc
-                )
-            });
-            let post = Header::decode(&next.header).expect("decodes");
-            assert_eq!(
-                r.post, post,
-                "post-state at step {} pc {:#x} word {word:#010x}",
-                pre.steps, pre.pc
-            );
-            assert_eq!(r.post.encode(), next.header);
-            assert_eq!(r.post_commitment, vm.state_commitment_of(&next));
-            assert_eq!(
-                r.chunk,
-                sink.0.first().copied(),
-                "chunk at pc {:#x} word {word:#010x}",
-                pre.pc
-            );
-            assert!(sink.0.len() <= 1);
-            tally.verified += 1;
-            tally.traps += u64::from(r.chunk.is_none());
-            tally.stores += u64::from(r.post.memory_root != pre.memory_root);
-            tally.two_leaf += u64::from(proof.data.len() == 2);
-            tally.two_page_leaves += u64::from(proof.data_pages.len() == 2);
-        }
-        parts = next;
-    }
-    Header::decode(&parts.header).expect("decodes")
-}
-
-/// What the test needs of a header and a proof beyond the referee's API.
-trait Peek {
-    fn page_executable(&self, proof: &StepProof) -> bool;
-}
-
-impl Peek for Header {
-    fn page_executable(&self, proof: &StepProof) -> bool {
-        proof.fetch_page.leaf[((self.pc >> 12) % 32) as usize] & 4 != 0
-    }
-}
-
-/// The commitment of a step proof's header: keccak256 of its bytes, through the referee.
-trait CommitmentOf {
-    fn state_commitment_of(&self, parts: &StepProofParts) -> [u8; 32];
-}
-
-impl CommitmentOf for Vm {
-    fn state_commitment_of(&self, parts: &StepProofParts) -> [u8; 32] {
-        Header::decode(&parts.header).expect("decodes").commitment()
-    }
-}
 
 #[test]
 fn one_step_matches_the_vm_on_the_built_in_guests() {
@@ -680,7 +556,7 @@ fn one_step_memory_limit_two_fresh_pages() {
 }
 
 /// Tampered proofs are refused: a sibling, a leaf, a proof of another leaf or page, a missing,
-/// extra or reordered leaf, a header that is not the pre-state; an ecall is refused.
+/// extra or reordered leaf, a header that is not the pre-state.
 #[test]
 fn one_step_tampered_proofs_are_refused() {
     let code = [li(T1, 9), li(T0, FRESH - 2), vec![sw(T1, T0, 0)], exit()].concat();

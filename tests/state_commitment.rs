@@ -396,11 +396,17 @@ fn state_is_deterministic_and_cheap_when_untouched() {
     };
     assert_eq!(run(), run());
 
-    // brk to the top of the heap: 1.75 GiB mapped, none of it resident.
-    let code = [li(A0, 0x7000_0000), vec![addi(A7, 0, 214), ECALL], exit()].concat();
+    // brk to the top of the heap, a page per call: 1.75 GiB mapped, none of it resident.
+    let code = [
+        li(T0, 0x7000_0000),
+        vec![addi(A0, T0, 0), addi(A7, 0, 214), ECALL, b(-12, T0, A0, 1)],
+        exit(),
+    ]
+    .concat();
     let small = load(&elf(&code, &[]), b"");
     let mut big = load(&elf(&code, &[]), b"");
-    big.run(&mut NoTrace, 4).expect("no sink error");
+    let calls = (0x7000_0000 - 0x2_1000) / 4096;
+    big.run(&mut NoTrace, 2 + 4 * calls).expect("no sink error");
     let (s0, s1) = (small.state(0, MAX), big.state(0, MAX));
     assert_eq!(s1.brk, 0x7000_0000);
     assert_eq!(s0.memory_root, s1.memory_root, "untouched pages are zero");

@@ -6,6 +6,7 @@
 //!   inputs, JSON documents;
 //! - [`game`]: the challenge game's trees, keys, servers and lines;
 //! - [`golden`]: the golden roots;
+//! - [`one_step`]: the VM stepped under the one-step verifier, every step compared;
 //! - [`rng`]: a seedable generator for random test data;
 //! - [`tools`]: `qemu-riscv32` and the RISC-V gcc, found or skipped.
 
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod fixtures;
 pub mod game;
 pub mod golden;
+pub mod one_step;
 pub mod rng;
 pub mod rv32;
 pub mod tools;

@@ -20,6 +20,7 @@ pub mod header;
 pub mod merkle;
 pub mod open;
 pub mod step;
+mod syscall;
 
 pub use header::{DecodeError, Header, Status, TrapKind, DOMAIN, HEADER_LEN};
 pub use merkle::{

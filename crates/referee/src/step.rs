@@ -22,13 +22,14 @@ use crate::merkle::{node, verify_leaf, Hash, LEAF_BYTES, MEMORY_DEPTH, PAGE_TABL
 use thiserror::Error;
 
 /// Page table bits (SPEC 1.6): mapped, writable, executable, resident.
-const MAPPED: u8 = 1;
-const WRITABLE: u8 = 2;
+pub(crate) const MAPPED: u8 = 1;
+pub(crate) const WRITABLE: u8 = 2;
 const EXECUTABLE: u8 = 4;
-const RESIDENT: u8 = 8;
+pub(crate) const RESIDENT: u8 = 8;
 /// Pages that may be resident at a time (SPEC 1.2).
 pub const MAX_RESIDENT_PAGES: u32 = 1 << 16;
-const PAGE_BITS: u32 = 12;
+pub(crate) const PAGE_BITS: u32 = 12;
+const ECALL: u32 = 0x0000_0073;
 /// One trace chunk (SPEC 2).
 pub type Chunk = [u8; 32];
 
@@ -51,8 +52,14 @@ pub struct StepProof {
     pub fetch_page: LeafProof,
     /// The memory leaves a load's or store's bytes touch, ascending; empty otherwise.
     pub data: Vec<LeafProof>,
-    /// The page table leaves of the pages those bytes touch, ascending; empty otherwise.
+    /// The page table leaves of the pages those bytes touch, ascending, or the page table leaf
+    /// of the page a `brk` maps or unmaps; empty otherwise.
     pub data_pages: Vec<LeafProof>,
+    /// The input leaves a `read` copies from, ascending; empty otherwise.
+    pub input: Vec<LeafProof>,
+    /// For a `brk` that unmaps a page: its subtree root, node `page` at level 7 of the memory
+    /// tree, with the 20 siblings above it; empty otherwise.
+    pub page_memory: Vec<LeafProof>,
 }
 
 /// What a verified step gives.
@@ -78,8 +85,8 @@ pub enum StepError {
     StepLimit { steps: u64, max_steps: u64 },
     #[error("pc {0:#x} is not 4-byte aligned (no run reaches such a state)")]
     MisalignedPc(u32),
-    #[error("the instruction at {pc:#x} is an ecall: system calls have no step proofs yet")]
-    Ecall { pc: u32 },
+    #[error("the input is longer than 2^32 bytes and committed flat: a read has no proof")]
+    FlatInput,
     #[error("{what}: expected {expected} leaf proof(s), got {got}")]
     ProofCount {
         what: &'static str,
@@ -97,26 +104,31 @@ pub enum StepError {
 }
 
 /// How an instruction ends.
-enum Outcome {
+pub(crate) enum Outcome {
     /// Retires: `rd` (0: none) gets `rd_val`, the pc moves to `next_pc`.
     Retire {
         rd: usize,
         chunk: Step,
+    },
+    /// An `exit` or `exit_group` retires and ends the job with `status` (the full `a0`).
+    Exit {
+        chunk: Step,
+        status: u32,
     },
     Trap(TrapKind, u32),
 }
 
 /// The chunk's eight fields (SPEC 2).
 #[derive(Default)]
-struct Step {
-    pc: u32,
-    insn: u32,
-    rs1_val: u32,
-    rs2_val: u32,
-    rd_val: u32,
-    mem_addr: u32,
-    mem_val: u32,
-    next_pc: u32,
+pub(crate) struct Step {
+    pub pc: u32,
+    pub insn: u32,
+    pub rs1_val: u32,
+    pub rs2_val: u32,
+    pub rd_val: u32,
+    pub mem_addr: u32,
+    pub mem_val: u32,
+    pub next_pc: u32,
 }
 
 impl Step {
@@ -184,7 +196,7 @@ fn check_leaf(
 }
 
 /// Checks that `proofs` are exactly the leaves `indices` (ascending, distinct) of the tree.
-fn check_leaves(
+pub(crate) fn check_leaves(
     what: &'static str,
     root: &Hash,
     depth: usize,
@@ -212,7 +224,7 @@ fn span(lo: u64, hi: u64) -> Vec<u64> {
 /// The root after replacing the leaves of `proofs` (one or two, distinct indices, each already
 /// verified against the same root) by `new_leaves`. For two, the second path's sibling at the
 /// level where the two paths meet is the first path's new node there.
-fn root_after(depth: usize, proofs: &[LeafProof], new_leaves: &[Hash]) -> Hash {
+pub(crate) fn root_after(depth: usize, proofs: &[LeafProof], new_leaves: &[Hash]) -> Hash {
     let climb = |index: u64, leaf: Hash, siblings: &[Hash], mut at: Vec<Hash>| {
         let mut h = leaf;
         for (k, s) in siblings.iter().enumerate() {
@@ -303,6 +315,13 @@ pub fn step(pre: &Header, proof: &StepProof) -> Result<StepResult, StepError> {
         execute(pre, proof, word, &mut post)?
     };
     let chunk = match outcome {
+        Outcome::Exit { chunk, status } => {
+            post.pc = chunk.next_pc;
+            post.steps = pre.steps + 1;
+            post.status = Status::Exited;
+            post.status_value = status;
+            Some(chunk.encode())
+        }
         Outcome::Retire { rd, chunk } => {
             if rd != 0 {
                 post.regs[rd] = chunk.rd_val;
@@ -338,7 +357,14 @@ fn no_data(proof: &StepProof) -> Result<(), StepError> {
         PAGE_TABLE_DEPTH,
         &[],
         &proof.data_pages,
-    )
+    )?;
+    no_syscall_leaves(proof)
+}
+
+/// Only an `ecall` reads input leaves or a page's subtree root.
+fn no_syscall_leaves(proof: &StepProof) -> Result<(), StepError> {
+    check_leaves("input", &[0; 32], 0, &[], &proof.input)?;
+    check_leaves("page memory", &[0; 32], 0, &[], &proof.page_memory)
 }
 
 /// Decodes and executes `word` at `pre.pc` from an executable page; a store also updates
@@ -388,9 +414,13 @@ fn execute(
         Outcome::Retire { rd, chunk }
     };
     let opcode = word & 0x7f;
-    // Loads and stores go through `access`, which checks the data proofs; every other arm
-    // requires that there are none.
-    if !matches!(opcode, 0x03 | 0x23) {
+    // Loads and stores go through `access`, which checks the data proofs, and an `ecall`
+    // through `syscall::ecall`, which checks its own; every other arm requires that there are
+    // none.
+    if word != ECALL {
+        no_syscall_leaves(proof)?;
+    }
+    if !matches!(opcode, 0x03 | 0x23) && word != ECALL {
         no_data(proof)?;
     }
     Ok(match opcode {
@@ -432,7 +462,7 @@ fn execute(
         }
         // FENCE and FENCE.I: nothing, whatever the other fields; recorded with no operands.
         0x0f if f3 <= 1 => Outcome::Retire { rd: 0, chunk },
-        0x73 if word == 0x0000_0073 => return Err(StepError::Ecall { pc }),
+        0x73 if word == ECALL => crate::syscall::ecall(pre, proof, post, chunk)?,
         0x73 if word == 0x0010_0073 => Outcome::Trap(TrapKind::Breakpoint, 0),
         _ => illegal,
     })

@@ -18,9 +18,16 @@ const EBADF: i32 = 9;
 const EFAULT: i32 = 14;
 const ENOSYS: i32 = 38;
 
-/// Largest single `read` or `write` the VM performs; longer requests are shortened, as Linux
-/// may do.
-const MAX_IO: u32 = 1 << 20;
+/// Guest memory is committed in 32-byte leaves (SPEC 1.6). A `read` or `write` moves at most
+/// the bytes from its buffer's start to the end of that leaf, a short transfer that Linux
+/// allows, so that one step's proof needs one memory leaf however long the request (SPEC 1.4).
+pub(crate) const IO_LEAF: u32 = 32;
+
+/// The bytes a `read` or `write` of `len` bytes at `buf` moves at most: up to the end of
+/// `buf`'s 32-byte leaf. Never crosses a page, and never runs past 2^32.
+pub(crate) fn io_span(buf: u32, len: u32) -> u32 {
+    len.min(IO_LEAF - buf % IO_LEAF)
+}
 
 /// The most bytes one job may write to stdout, and to stderr, in all (SPEC 1.4): the file size
 /// limit (`RLIMIT_FSIZE`) of the guest's process. Stdout is hashed as it streams, so without it
@@ -28,6 +35,42 @@ const MAX_IO: u32 = 1 << 20;
 /// MiB, a windback's 4096 jobs hash at most 16 GiB of stdout: no more than the leaf hashing of
 /// a vote at the cap of 2^28 chunks, so output can at most double what a check costs.
 pub const MAX_OUTPUT: u64 = 4 << 20;
+
+const PAGE_BYTES: u32 = 4096;
+
+/// The heap page that `brk(addr)` maps or unmaps from a break at `brk` with initial break
+/// `brk_start`, and whether it unmaps it; `None` when the call maps or unmaps nothing (an
+/// address outside `[brk_start, BRK_MAX]`, or a break that stays within its page).
+pub(crate) fn brk_page(brk_start: u64, brk: u64, addr: u32) -> Option<(u64, bool)> {
+    let want = u64::from(addr);
+    if want < brk_start || want > u64::from(BRK_MAX) {
+        return None;
+    }
+    let (old_top, new_top) = (page_up(brk), page_up(brk_step(brk, want)));
+    let page = u64::from(PAGE_BYTES);
+    if new_top > old_top {
+        Some((old_top / page, false))
+    } else if new_top < old_top {
+        Some((new_top / page, true))
+    } else {
+        None
+    }
+}
+
+/// Where `brk` puts a break at `brk` asked to move to `want` (both in `[initial break,
+/// BRK_MAX]`): at `want` when its page top is at most one page from the current one, else one
+/// page towards it, on that page boundary.
+fn brk_step(brk: u64, want: u64) -> u64 {
+    let (old_top, new_top) = (page_up(brk), page_up(want));
+    let page = u64::from(PAGE_BYTES);
+    if new_top > old_top.saturating_add(page) {
+        old_top.saturating_add(page)
+    } else if new_top.saturating_add(page) < old_top {
+        old_top.saturating_sub(page)
+    } else {
+        want
+    }
+}
 
 const fn neg(errno: i32) -> u32 {
     (-errno) as u32
@@ -41,8 +84,8 @@ impl Vm {
         let [a0, a1, a2] = [self.regs[10], self.regs[11], self.regs[12]];
         let ret = match self.regs[17] {
             SYS_EXIT | SYS_EXIT_GROUP => return Ok(Some(a0)),
-            SYS_WRITE => self.sys_write(a0, a1, a2.min(MAX_IO))?,
-            SYS_READ => self.sys_read(a0, a1, a2.min(MAX_IO))?,
+            SYS_WRITE => self.sys_write(a0, a1, a2)?,
+            SYS_READ => self.sys_read(a0, a1, a2)?,
             SYS_CLOSE => self.sys_close(a0),
             SYS_BRK => self.sys_brk(a0),
             _ => neg(ENOSYS),
@@ -73,7 +116,7 @@ impl Vm {
         if room == 0 && len > 0 {
             return Err(TrapKind::OutputLimit);
         }
-        let len = len.min(u32::try_from(room).unwrap_or(u32::MAX));
+        let len = io_span(buf, len).min(u32::try_from(room).unwrap_or(u32::MAX));
         let Some(bytes) = self.mem.read_bytes(buf, len) else {
             return Ok(neg(EFAULT));
         };
@@ -83,14 +126,16 @@ impl Vm {
         Ok(len)
     }
 
-    /// Copies up to `len` input bytes to `buf`. The whole `len` bytes must be writable, even
-    /// where fewer are left to read (Linux checks the buffer as it copies, so it would report
-    /// `EFAULT` later or not at all; poie's rule is simpler to state and the same everywhere).
-    /// Making the written pages resident may hit the page limit: the call then traps.
+    /// Copies up to `len` input bytes to `buf`, no further than the end of `buf`'s leaf. Those
+    /// bytes must be writable, even where fewer are left to read (Linux checks the buffer as it
+    /// copies, so it would report `EFAULT` later or not at all; poie's rule is simpler to state
+    /// and the same everywhere). Making the written page resident may hit the page limit: the
+    /// call then traps.
     fn sys_read(&mut self, fd: u32, buf: u32, len: u32) -> Result<u32, TrapKind> {
         if fd != 0 || !self.fd_open(fd) {
             return Ok(neg(EBADF));
         }
+        let len = io_span(buf, len);
         if !self.mem.range_ok(buf, len, true) {
             return Ok(neg(EFAULT));
         }
@@ -115,24 +160,25 @@ impl Vm {
         0
     }
 
-    /// `brk(0)` returns the current break; `brk(addr)` moves it within
-    /// `[initial break, BRK_MAX]` and returns the new break; any other address leaves it
-    /// unchanged (Linux returns the old break too). The initial break is page-aligned, and the
-    /// heap is the whole pages from there up to the break rounded up: growing maps fresh zero
-    /// pages (read-write, never executable), shrinking unmaps whole pages, as Linux does. No
-    /// segment page is ever remapped, so a read-only page never becomes writable.
+    /// `brk(0)` returns the current break; `brk(addr)` moves it towards `addr` within
+    /// `[initial break, BRK_MAX]`, **by at most one page**, and returns the new break; any
+    /// other address leaves it unchanged (Linux returns the old break too). The initial break
+    /// is page-aligned, and the heap is the whole pages from there up to the break rounded up:
+    /// growing maps one fresh zero page (read-write, never executable), shrinking unmaps one,
+    /// as Linux does page by page. A request further than one page stops at the page boundary,
+    /// so a libc loops until the break is where it asked (SPEC 1.4): one page per call keeps a
+    /// step's proof to one page-table leaf and one page of memory. No segment page is ever
+    /// remapped, so a read-only page never becomes writable.
     fn sys_brk(&mut self, addr: u32) -> u32 {
         let want = u64::from(addr);
         if want >= self.brk_start && want <= u64::from(BRK_MAX) {
-            let (old_top, new_top) = (page_up(self.brk), page_up(want));
-            // Both tops lie in [brk_start, BRK_MAX], so they fit in u32.
-            if new_top > old_top {
-                self.mem
-                    .map(old_top as u32, (new_top - old_top) as u32, WRITE);
-            } else if new_top < old_top {
-                self.mem.unmap(new_top as u32, (old_top - new_top) as u32);
+            // Pages lie below BRK_MAX, so their addresses fit in u32.
+            match brk_page(self.brk_start, self.brk, addr) {
+                Some((page, false)) => self.mem.map((page << 12) as u32, PAGE_BYTES, WRITE),
+                Some((page, true)) => self.mem.unmap((page << 12) as u32, PAGE_BYTES),
+                None => {}
             }
-            self.brk = want;
+            self.brk = brk_step(self.brk, want);
         }
         // The break is 2^32 only when it cannot move (SPEC 1.3); reported mod 2^32, as 0.
         self.brk as u32

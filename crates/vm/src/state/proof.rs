@@ -7,7 +7,7 @@
 //! so a proof costs about what a root costs.
 
 use super::{
-    dense_root, fold_sparse, memory_nodes, nonzero_leaves, zero_hashes, Hash, INPUT_DEPTH,
+    dense_root, fold_sparse, memory_nodes, node, nonzero_leaves, zero_hashes, Hash, INPUT_DEPTH,
     LEAF_BYTES, MEMORY_DEPTH, PAGE_DEPTH, PAGE_TABLE_DEPTH,
 };
 use crate::memory::PAGE_SIZE;
@@ -115,30 +115,84 @@ impl Vm {
     }
 
     /// The input leaf holding byte `offset` (leaf `offset / 32`, zero-padded past the input)
-    /// and its 27 siblings, each the root of the input bytes it covers: one pass
-    /// over the input at most. `None` for an offset past 2^32 or an input longer than 2^32
-    /// bytes (committed flat, with no tree).
+    /// and its 27 siblings: one pass over the input ([`InputTree`]). `None` for an offset past
+    /// 2^32 or an input longer than 2^32 bytes (committed flat, with no tree).
     pub fn input_proof(&self, offset: u64) -> Option<LeafProof> {
-        let input = &self.io.input[..];
-        if offset >= MAX_TREE_INPUT || input.len() as u64 > MAX_TREE_INPUT {
+        let z = zero_hashes();
+        let tree = InputTree::new(&self.io.input, &z)?;
+        tree.proof(&self.io.input, offset / LEAF_BYTES as u64, &z)
+    }
+}
+
+/// The input tree above its 4 KiB chunks: `levels[k]` holds the nodes at level `PAGE_DEPTH + k`
+/// that cover input bytes (the rest are zero hashes). Built in one pass over the input; a proof
+/// then hashes one chunk's 128 leaves and looks up the rest, so a player answering many input
+/// proofs of one job (a [`super::step::StepProver`]) keeps 1/64 of the input's size.
+pub(crate) struct InputTree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl InputTree {
+    /// `None` for an input longer than 2^32 bytes, which has no tree.
+    pub(crate) fn new(input: &[u8], z: &[Hash]) -> Option<InputTree> {
+        if input.len() as u64 > MAX_TREE_INPUT {
             return None;
         }
-        let z = zero_hashes();
-        let index = offset / LEAF_BYTES as u64;
-        let siblings = (0..INPUT_DEPTH)
-            .map(|k| {
-                let lo = ((index >> k) ^ 1) << k;
-                let bytes = |leaf: u64| {
-                    usize::try_from(leaf.saturating_mul(LEAF_BYTES as u64))
-                        .unwrap_or(usize::MAX)
-                        .min(input.len())
-                };
-                let covered = input
-                    .get(bytes(lo)..bytes(lo + (1 << k)))
-                    .unwrap_or_default();
-                dense_root(covered, k, &z)
-            })
+        let chunk = PAGE_SIZE;
+        let mut level: Vec<Hash> = input
+            .chunks(chunk)
+            .map(|c| dense_root(c, PAGE_DEPTH, z))
             .collect();
+        let mut levels = Vec::with_capacity(INPUT_DEPTH - PAGE_DEPTH + 1);
+        for k in PAGE_DEPTH..INPUT_DEPTH {
+            let zero = z.get(k).copied().unwrap_or([0; LEAF_BYTES]);
+            let up = level
+                .chunks(2)
+                .map(|p| node(&p[0], p.get(1).unwrap_or(&zero)))
+                .collect();
+            levels.push(std::mem::replace(&mut level, up));
+        }
+        levels.push(level);
+        Some(InputTree { levels })
+    }
+
+    /// Leaf `index` of `input` (the bytes this tree was built from) and its siblings; `None`
+    /// past 2^32 bytes.
+    pub(crate) fn proof(&self, input: &[u8], index: u64, z: &[Hash]) -> Option<LeafProof> {
+        if index >= MAX_TREE_INPUT / LEAF_BYTES as u64 {
+            return None;
+        }
+        let per_chunk = (PAGE_SIZE / LEAF_BYTES) as u64;
+        let (chunk, in_chunk) = (index / per_chunk, index % per_chunk);
+        let at = |leaf: u64| {
+            usize::try_from(leaf.saturating_mul(LEAF_BYTES as u64))
+                .unwrap_or(usize::MAX)
+                .min(input.len())
+        };
+        let bytes = input
+            .get(at(chunk * per_chunk)..at((chunk + 1) * per_chunk))
+            .unwrap_or_default();
+        // The last chunk may end inside a leaf: pad it, as the tree pads the input.
+        let mut padded = [0u8; PAGE_SIZE];
+        if let Some(d) = padded.get_mut(..bytes.len()) {
+            d.copy_from_slice(bytes);
+        }
+        let leaves = nonzero_leaves(&padded, 0);
+        let mut siblings = sparse_siblings(&leaves, 0, PAGE_DEPTH, in_chunk, z);
+        siblings.extend(
+            self.levels
+                .iter()
+                .take(INPUT_DEPTH - PAGE_DEPTH)
+                .enumerate()
+                .map(|(k, nodes)| {
+                    let want = (chunk >> k) ^ 1;
+                    usize::try_from(want)
+                        .ok()
+                        .and_then(|i| nodes.get(i))
+                        .copied()
+                        .unwrap_or(z[PAGE_DEPTH + k])
+                }),
+        );
         Some(LeafProof {
             index,
             leaf: leaf_at(input, index),
@@ -149,7 +203,6 @@ impl Vm {
 
 #[cfg(test)]
 mod tests {
-    use super::super::node;
     use super::*;
 
     fn climb(proof: &LeafProof) -> Hash {

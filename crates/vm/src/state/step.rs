@@ -15,13 +15,13 @@
 //! VM gives the same parts faster: it keeps each resident page's bytes and subtree root, and
 //! hashes again only the pages whose bytes changed since its last call.
 
-use super::proof::sparse_siblings;
-use super::proof::LeafProof;
+use super::proof::{sparse_siblings, InputTree, LeafProof};
 use super::{fold_level, memory_nodes, node, nonzero_leaves, zero_hashes, Hash};
 use super::{page_table_byte, MemoryNodes};
 use super::{LEAF_BYTES, MEMORY_DEPTH, PAGE_DEPTH, PAGE_TABLE_DEPTH};
 use crate::decode::{decode, Op};
 use crate::memory::PAGE_SIZE;
+use crate::syscall::{brk_page, io_span, MAX_OUTPUT, SYS_BRK, SYS_READ, SYS_WRITE};
 use crate::Vm;
 use std::collections::HashMap;
 
@@ -38,6 +38,21 @@ pub struct StepProofParts {
     pub data: Vec<LeafProof>,
     /// The page table leaves of the pages those bytes touch, ascending; empty otherwise.
     pub data_pages: Vec<LeafProof>,
+    /// The input leaves a `read` copies from, ascending; empty otherwise.
+    pub input: Vec<LeafProof>,
+    /// For a `brk` that unmaps a page: that page's subtree root (node `page` at level 7 of the
+    /// memory tree) with its 20 siblings above; empty otherwise.
+    pub page_memory: Vec<LeafProof>,
+}
+
+/// The leaves of one state a step proof draws on.
+trait Leaves {
+    /// Memory leaf `addr / 32`.
+    fn memory(&self, addr: u32) -> LeafProof;
+    /// Page table leaf `index`.
+    fn table(&self, index: u64) -> LeafProof;
+    /// Page `page`'s subtree root and its siblings up to the memory root.
+    fn page_root(&self, page: u64) -> LeafProof;
 }
 
 /// Proofs of several leaves of one state, sharing one pass over memory.
@@ -47,7 +62,7 @@ struct Prover<'a> {
     z: [Hash; MEMORY_DEPTH + 1],
 }
 
-impl Prover<'_> {
+impl Leaves for Prover<'_> {
     fn memory(&self, addr: u32) -> LeafProof {
         let index = u64::from(addr) / LEAF_BYTES as u64;
         let page = u64::from(addr) / PAGE_SIZE as u64;
@@ -90,6 +105,19 @@ impl Prover<'_> {
             siblings: sparse_siblings(t, 0, PAGE_TABLE_DEPTH, index, &self.z),
         }
     }
+
+    fn page_root(&self, page: u64) -> LeafProof {
+        let p = &self.nodes.pages;
+        LeafProof {
+            index: page,
+            leaf: p
+                .binary_search_by_key(&page, |&(i, _)| i)
+                .ok()
+                .and_then(|at| p.get(at))
+                .map_or(self.z[PAGE_DEPTH], |&(_, h)| h),
+            siblings: sparse_siblings(p, PAGE_DEPTH, MEMORY_DEPTH, page, &self.z),
+        }
+    }
 }
 
 /// Builds step proofs for the successive states of one VM, keeping each resident page's
@@ -105,6 +133,9 @@ pub struct StepProver {
     /// their bottom level changes.
     upper: Vec<Vec<(u64, Hash)>>,
     table: Vec<Vec<(u64, Hash)>>,
+    /// The input tree above its 4 KiB chunks, with the input's length: the input never
+    /// changes while a job runs.
+    input: Option<(usize, InputTree)>,
 }
 
 /// `cache` if its bottom level is `nodes`, else the levels built afresh.
@@ -248,34 +279,72 @@ impl StepProver {
         };
         let roots = (root(upper, MEMORY_DEPTH), root(table, PAGE_TABLE_DEPTH));
         let header = vm.state_with_roots(job, max_steps, roots, &z).encode();
-        let memory = |addr: u32| {
-            let index = u64::from(addr) / LEAF_BYTES as u64;
-            let page = u64::from(addr) / PAGE_SIZE as u64;
-            let in_page = (index % (PAGE_SIZE / LEAF_BYTES) as u64) as usize;
-            let (leaf, mut siblings) = match self.pages.get(&page) {
-                Some(t) => (
-                    t.levels[0][in_page],
-                    (0..PAGE_DEPTH)
-                        .map(|k| t.levels[k][(in_page >> k) ^ 1])
-                        .collect(),
-                ),
-                None => ([0; LEAF_BYTES], z[..PAGE_DEPTH].to_vec()),
-            };
-            siblings.extend(siblings_from(upper, PAGE_DEPTH, page, &z));
-            LeafProof {
-                index,
-                leaf,
-                siblings,
-            }
+        let input = match self.input.take() {
+            Some((len, tree)) if len == vm.io.input.len() => Some((len, tree)),
+            _ => InputTree::new(&vm.io.input, &z).map(|t| (vm.io.input.len(), t)),
         };
-        let table_proof = |index: u64| LeafProof {
+        self.input = input;
+        let cached = Cached { prover: self, z };
+        let input = self.input.as_ref().map(|(_, t)| t);
+        parts(vm, header, &cached, input, &z)
+    }
+}
+
+/// A [`StepProver`]'s kept levels, answering proofs by lookups.
+struct Cached<'a> {
+    prover: &'a StepProver,
+    z: [Hash; MEMORY_DEPTH + 1],
+}
+
+impl Leaves for Cached<'_> {
+    fn memory(&self, addr: u32) -> LeafProof {
+        let z = &self.z;
+        let index = u64::from(addr) / LEAF_BYTES as u64;
+        let page = u64::from(addr) / PAGE_SIZE as u64;
+        let in_page = (index % (PAGE_SIZE / LEAF_BYTES) as u64) as usize;
+        let (leaf, mut siblings) = match self.prover.pages.get(&page) {
+            Some(t) => (
+                t.levels[0][in_page],
+                (0..PAGE_DEPTH)
+                    .map(|k| t.levels[k][(in_page >> k) ^ 1])
+                    .collect(),
+            ),
+            None => ([0; LEAF_BYTES], z[..PAGE_DEPTH].to_vec()),
+        };
+        siblings.extend(siblings_from(&self.prover.upper, PAGE_DEPTH, page, z));
+        LeafProof {
             index,
-            leaf: table[0]
-                .binary_search_by_key(&index, |&(i, _)| i)
-                .map_or([0; LEAF_BYTES], |at| table[0][at].1),
-            siblings: siblings_from(table, 0, index, &z),
-        };
-        parts(vm, header, &memory, &table_proof)
+            leaf,
+            siblings,
+        }
+    }
+
+    fn table(&self, index: u64) -> LeafProof {
+        let table = &self.prover.table;
+        LeafProof {
+            index,
+            leaf: table
+                .first()
+                .and_then(|t| {
+                    t.binary_search_by_key(&index, |&(i, _)| i)
+                        .ok()
+                        .and_then(|at| t.get(at))
+                })
+                .map_or([0; LEAF_BYTES], |&(_, leaf)| leaf),
+            siblings: siblings_from(table, 0, index, &self.z),
+        }
+    }
+
+    fn page_root(&self, page: u64) -> LeafProof {
+        LeafProof {
+            index: page,
+            leaf: self
+                .prover
+                .pages
+                .get(&page)
+                .map_or(self.z[PAGE_DEPTH], PageTree::root),
+            siblings: siblings_from(&self.prover.upper, PAGE_DEPTH, page, &self.z),
+        }
     }
 }
 
@@ -283,41 +352,120 @@ impl StepProver {
 fn parts(
     vm: &Vm,
     header: Vec<u8>,
-    memory: &dyn Fn(u32) -> LeafProof,
-    table: &dyn Fn(u64) -> LeafProof,
+    leaves: &dyn Leaves,
+    input_tree: Option<&InputTree>,
+    z: &[Hash],
 ) -> StepProofParts {
     let pc = vm.pc;
     let page_leaf = |addr: u64| (addr / PAGE_SIZE as u64) / LEAF_BYTES as u64;
-    let fetch = memory(pc);
-    let fetch_page = table(page_leaf(u64::from(pc)));
-    let (mut data, mut data_pages) = (Vec::new(), Vec::new());
-    if vm.mem.is_executable(pc) {
-        let inst = decode(vm.mem.load_u32(pc).unwrap_or(0));
-        let len = match inst.op {
-            Op::Lb | Op::Lbu | Op::Sb => 1,
-            Op::Lh | Op::Lhu | Op::Sh => 2,
-            Op::Lw | Op::Sw => 4,
-            _ => 0,
-        };
-        let addr = u64::from(vm.reg(usize::from(inst.rs1)).wrapping_add(inst.imm));
-        if len > 0 && addr + len <= 1 << 32 {
-            let last = addr + len - 1;
-            let step = LEAF_BYTES as u64;
-            for index in (addr / step)..=(last / step) {
-                data.push(memory((index * step) as u32));
-            }
-            for index in page_leaf(addr)..=page_leaf(last) {
-                data_pages.push(table(index));
+    let mut proof = StepProofParts {
+        header,
+        fetch: leaves.memory(pc),
+        fetch_page: leaves.table(page_leaf(u64::from(pc))),
+        data: Vec::new(),
+        data_pages: Vec::new(),
+        input: Vec::new(),
+        page_memory: Vec::new(),
+    };
+    if !vm.mem.is_executable(pc) {
+        return proof;
+    }
+    let inst = decode(vm.mem.load_u32(pc).unwrap_or(0));
+    let needs = match inst.op {
+        Op::Ecall => ecall_needs(vm),
+        op => {
+            let len = match op {
+                Op::Lb | Op::Lbu | Op::Sb => 1,
+                Op::Lh | Op::Lhu | Op::Sh => 2,
+                Op::Lw | Op::Sw => 4,
+                _ => 0,
+            };
+            let addr = u64::from(vm.reg(usize::from(inst.rs1)).wrapping_add(inst.imm));
+            Needs {
+                bytes: (len > 0 && addr + len <= 1 << 32).then_some((addr, len)),
+                ..Needs::default()
             }
         }
+    };
+    if let Some((addr, len)) = needs.bytes {
+        let last = addr + len - 1;
+        let step = LEAF_BYTES as u64;
+        for index in (addr / step)..=(last / step) {
+            proof.data.push(leaves.memory((index * step) as u32));
+        }
+        for index in page_leaf(addr)..=page_leaf(last) {
+            proof.data_pages.push(leaves.table(index));
+        }
     }
-    StepProofParts {
-        header,
-        fetch,
-        fetch_page,
-        data,
-        data_pages,
+    if let Some(page) = needs.table_page {
+        proof
+            .data_pages
+            .push(leaves.table(page / LEAF_BYTES as u64));
     }
+    if let Some(page) = needs.page_memory {
+        proof.page_memory.push(leaves.page_root(page));
+    }
+    if let (Some((from, len)), Some(tree)) = (needs.input, input_tree) {
+        let step = LEAF_BYTES as u64;
+        for index in (from / step)..=((from + len - 1) / step) {
+            proof.input.extend(tree.proof(&vm.io.input, index, z));
+        }
+    }
+    proof
+}
+
+/// What a step reads besides its fetch (SPEC 1.7).
+#[derive(Default)]
+struct Needs {
+    /// Memory bytes `(addr, len)`, `len > 0`: their leaves and their pages' table leaves.
+    bytes: Option<(u64, u64)>,
+    /// One page's table leaf (`brk`).
+    table_page: Option<u64>,
+    /// One page's subtree root (`brk` unmapping it).
+    page_memory: Option<u64>,
+    /// Input bytes `(offset, len)`, `len > 0`, that a `read` copies.
+    input: Option<(u64, u64)>,
+}
+
+/// The leaves an `ecall` reads from the state before it (SPEC 1.7), decided by the registers,
+/// the open descriptors, the output counts, the break and the input position alone.
+fn ecall_needs(vm: &Vm) -> Needs {
+    let [a0, a1, a2] = [vm.regs[10], vm.regs[11], vm.regs[12]];
+    let open = |fd: u32| fd < 3 && vm.io.open_fds & (1 << fd) != 0;
+    let mut needs = Needs::default();
+    match vm.regs[17] {
+        SYS_READ if a0 == 0 && open(0) => {
+            let n = io_span(a1, a2);
+            if n > 0 {
+                needs.bytes = Some((u64::from(a1), u64::from(n)));
+                let left = (vm.io.input.len() as u64).saturating_sub(vm.io.input_pos as u64);
+                let copied = left.min(u64::from(n));
+                if copied > 0 {
+                    needs.input = Some((vm.io.input_pos as u64, copied));
+                }
+            }
+        }
+        SYS_WRITE if (a0 == 1 || a0 == 2) && open(a0) => {
+            let written = if a0 == 1 {
+                vm.io.stdout_written
+            } else {
+                vm.io.stderr_written
+            };
+            let room = MAX_OUTPUT.saturating_sub(written);
+            let n = u64::from(io_span(a1, a2)).min(room);
+            if n > 0 {
+                needs.bytes = Some((u64::from(a1), n));
+            }
+        }
+        SYS_BRK => {
+            if let Some((page, unmaps)) = brk_page(vm.brk_start, vm.brk, a0) {
+                needs.table_page = Some(page);
+                needs.page_memory = unmaps.then_some(page);
+            }
+        }
+        _ => {}
+    }
+    needs
 }
 
 impl Vm {
@@ -331,6 +479,7 @@ impl Vm {
             nodes: memory_nodes(&self.mem, &z),
             z,
         };
-        parts(self, header, &|a| prover.memory(a), &|i| prover.table(i))
+        let input = InputTree::new(&self.io.input, &z);
+        parts(self, header, &prover, input.as_ref(), &z)
     }
 }
