@@ -10,8 +10,9 @@
 //!   commitment [`Header::commitment`];
 //! - [`open`]: one 32-byte leaf of memory, of the page table or of the input checked against
 //!   a decoded header's roots;
-//! - [`step`]: the one-step verifier: a [`StepProof`] of one instruction checked and executed
-//!   against a pre-state header, giving the post-state and the trace chunk ([`step::step`]).
+//! - [`mod@step`]: the one-step verifier: a [`StepProof`] of one instruction checked and executed
+//!   against a pre-state header, giving the post-state and the trace chunk ([`step::step`]);
+//!   its system calls are in `syscall`.
 //!
 //! Nothing here panics on hostile bytes: decoding fails with a [`DecodeError`], and a proof of
 //! the wrong shape is simply rejected.

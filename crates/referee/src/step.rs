@@ -5,17 +5,18 @@
 //!
 //! Covered: every RV32IM instruction, `fence` and `fence.i`, `ebreak` and illegal
 //! instructions, fetch faults, misaligned jumps, loads and stores with permissions, residency,
-//! the 65536-page limit, misaligned accesses across leaves and pages and accesses past 2^32.
-//! Not covered: `ecall` (system calls); a step proof for one is refused with
-//! [`StepError::Ecall`].
+//! the 65536-page limit, misaligned accesses across leaves and pages and accesses past 2^32,
+//! and every system call (`crate::syscall`: `read`, `write`, `close`, `brk`, `exit`, unknown
+//! calls), each bounded to one leaf or one page (SPEC 1.4). Not covered yet: job boundaries.
 //!
 //! A [`StepProof`] holds, in this order: the pre-state header (394 bytes); the memory leaf of
 //! the 32 bytes holding the instruction word (leaf `pc / 32`); the page table leaf of the pc's
 //! page (leaf `(pc >> 12) / 32`); for a load or store whose bytes `[addr, addr + len)` end at
 //! or before 2^32 and whose instruction is fetched from an executable page, the memory leaves
 //! those bytes touch (one or two, ascending) and the page table leaves of the pages they touch
-//! (one or two distinct leaves, ascending); for anything else, no data leaves. Any other number
-//! or order of leaves is refused, so a step has exactly one proof.
+//! (one or two distinct leaves, ascending); for an `ecall`, the leaves its call reads (SPEC 1.7:
+//! a memory leaf and its page table leaf, input leaves, a page's subtree root); for anything
+//! else, none. Any other number or order of leaves is refused, so a step has exactly one proof.
 
 use crate::header::{DecodeError, Header, Status, TrapKind};
 use crate::merkle::{node, verify_leaf, Hash, LEAF_BYTES, MEMORY_DEPTH, PAGE_TABLE_DEPTH};

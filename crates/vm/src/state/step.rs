@@ -1,14 +1,20 @@
 //! The raw parts of a one-step proof (the verifier, `poie-referee`'s `step`, is written from
 //! the specification alone and does not depend on the VM, nor the VM on it): the pre-state
-//! header, the memory and page table leaves of the instruction fetch, and for a load or store
-//! the memory and page table leaves of the bytes it touches.
+//! header, the memory and page table leaves of the instruction fetch, and the leaves the
+//! instruction reads: for a load or store those of the bytes it touches, for a system call
+//! those of its buffer, its input, or the heap page it maps or unmaps.
 //!
 //! Which leaves, in which order (the verifier refuses any other set):
 //! - `fetch`: memory leaf `pc / 32`; `fetch_page`: page table leaf `(pc >> 12) / 32`;
 //! - when the pc's page is executable and the word there decodes to a load or store whose bytes
 //!   `[addr, addr + len)` end at or before 2^32: `data`, the memory leaves those bytes touch
 //!   (one or two, ascending), and `data_pages`, the page table leaves of the pages they touch
-//!   (one or two distinct leaves, ascending); otherwise both are empty.
+//!   (one or two distinct leaves, ascending);
+//! - for an `ecall`, what its call reads ([`ecall_needs`], SPEC 1.7): the one memory leaf and
+//!   page table leaf of a `read` or `write` buffer, the one or two `input` leaves a `read`
+//!   copies, the page table leaf of the page a `brk` maps or unmaps and, to unmap it, the
+//!   page's subtree root (`page_memory`);
+//! - otherwise all of these are empty.
 //!
 //! [`Vm::step_proof`] computes everything afresh: the header from [`Vm::state`], the proofs
 //! from one pass over memory ([`memory_nodes`]). A [`StepProver`] kept across the steps of one
