@@ -80,7 +80,23 @@ fn honest_vote_checks_valid() {
     let (key, salt, jobs) = (Key::from_seed(&[1; 32]), Salt::from([2; 32]), jobs());
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
     assert!(v.authentic());
-    assert_eq!(v.state_roots.len(), 3);
+    assert_eq!(v.jobs.len(), 3);
+    assert_eq!(v.jobs.iter().map(|j| j.steps).sum::<u64>(), v.n);
+    // Each claim is the VM's state commitment (SPEC 1.6) before and after its job, decoded by
+    // the referee's own reading of the header: status exited, the claimed step count.
+    for (k, (job, claim)) in jobs.iter().zip(&v.jobs).enumerate() {
+        let elf = job.elf.load().expect("in memory");
+        let mut vm = poie::vm::Vm::new(&elf, job.input.load().expect("in memory")).expect("loads");
+        assert_eq!(vm.state_commitment(k as u32, u64::MAX), claim.initial_state);
+        vm.run(&mut poie::trace::NoTrace, u64::MAX).expect("runs");
+        let end =
+            poie_referee::Header::decode(&vm.state(k as u32, u64::MAX).encode()).expect("decodes");
+        assert_eq!(end.commitment(), claim.state_root);
+        assert_eq!(
+            (end.status, end.steps, end.job),
+            (poie_referee::Status::Exited, claim.steps, k as u32)
+        );
+    }
     assert_eq!(
         check(&v, &reveal(&v, salt), &jobs, cfg()).expect("checks"),
         Verdict::Valid
@@ -153,11 +169,11 @@ fn windback_skipping_is_caught_with_the_first_missing_index() {
     // shorter trace under the full windback's digest.
     let h = hasher(&salt, &key);
     let mut prover = Prover::new(params(), h, cfg());
-    let mut roots = windback::execute(&jobs[..1], &mut prover, u64::MAX).expect("runs");
-    roots.extend_from_slice(&honest.state_roots[1..]);
+    let mut claims = windback::execute(&jobs[..1], &mut prover, u64::MAX).expect("runs");
+    claims.extend_from_slice(&honest.jobs[1..]);
     let proof = prover.into_proof().expect("proof");
     let mut v = Vote {
-        state_roots: roots,
+        jobs: claims,
         n: proof.n,
         root: proof.root,
         ..honest.clone()
@@ -177,12 +193,26 @@ fn wrong_state_root_signature_reveal_and_windback_are_caught() {
     let (key, salt, jobs) = (Key::from_seed(&[7; 32]), Salt::from([8; 32]), jobs());
     let v = vote::vote(&key, &jobs, params(), cfg(), &salt, u64::MAX).expect("votes");
     let mut wrong = v.clone();
-    wrong.state_roots[1][0] ^= 1;
+    wrong.jobs[1].state_root[0] ^= 1;
     wrong.sign(&key);
     assert_eq!(
         check(&wrong, &reveal(&wrong, salt), &jobs, cfg()).expect("checks"),
         Verdict::WrongStateRoot { job: 1 }
     );
+    // Each job's claimed start: its initial state, its step count, and the number of jobs.
+    let mut claims_wrong: Vec<Vote> = vec![v.clone(), v.clone(), v.clone(), v.clone()];
+    claims_wrong[0].jobs[2].initial_state[31] ^= 1;
+    claims_wrong[1].jobs[0].steps += 1;
+    claims_wrong[2].jobs.pop();
+    let extra = claims_wrong[3].jobs[0];
+    claims_wrong[3].jobs.push(extra);
+    for (wrong, job) in claims_wrong.iter_mut().zip([2, 0, 2, 3]) {
+        wrong.sign(&key);
+        assert_eq!(
+            check(wrong, &reveal(wrong, salt), &jobs, cfg()).expect("checks"),
+            Verdict::WrongJobStart { job }
+        );
+    }
 
     let mut forged = v.clone();
     forged.signature[10] ^= 1;
@@ -369,7 +399,7 @@ fn audit_passes_honest_openings_and_catches_bad_ones() {
     let lazy_resp = respond(&honest_lazy, &salt, &lazy_jobs, &lazy_c, cfg()).expect("responds");
     let mut lazy = honest_lazy.clone();
     lazy.windback = v.windback;
-    lazy.state_roots = v.state_roots.clone();
+    lazy.jobs = v.jobs.clone();
     lazy.sign(&key);
     // Our own `respond` refuses to open a vote for another windback than it is given, and a
     // challenge for another vote.
@@ -515,7 +545,7 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
         Prover::new(params(), ha, cfg()),
         Prover::new(params(), hb, cfg()),
     );
-    let roots = windback::execute(&jobs, &mut both, u64::MAX).expect("one execution");
+    let claims = windback::execute(&jobs, &mut both, u64::MAX).expect("one execution");
     let poie::trace::Tee(pa, pb) = both;
     for (key, salt, proof) in [
         (&a, sa, pa.into_proof().expect("proof")),
@@ -527,7 +557,7 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
             public_key: key.public(),
             salt_commitment: vote::salt_commitment(&salt),
             windback: windback::digest(&jobs),
-            state_roots: roots.clone(),
+            jobs: claims.clone(),
             n: proof.n,
             max_steps: u64::MAX,
             params: params(),
@@ -723,7 +753,7 @@ fn a_vote_beyond_the_chunk_cap_is_invalid_before_any_work() {
         Err(SetupError::BeyondCap(_))
     ));
     let mut many_jobs = honest.clone();
-    many_jobs.state_roots = vec![[0; 32]; poie::protocol::windback::MAX_JOBS + 1];
+    many_jobs.jobs = vec![honest.jobs[0]; poie::protocol::windback::MAX_JOBS + 1];
     many_jobs.sign(&key);
     assert!(matches!(
         check(&many_jobs, &r, &other_jobs, cfg()).expect("checks"),

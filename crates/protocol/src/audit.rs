@@ -6,7 +6,7 @@
 //! chunks.
 
 use super::secret::{self, SecretError};
-use super::vote::{Reveal, Vote};
+use super::vote::{first_wrong_claim, Reveal, Verdict, Vote};
 use super::windback::{self, ExecuteError, Execution, Job};
 use poie_proof::backend::SimdError;
 use poie_proof::opening::{verify, Opening, OpeningCollector, OpeningError};
@@ -245,6 +245,11 @@ pub enum AuditVerdict {
     BeyondCap(super::vote::BeyondCap),
     /// The response answers another challenge (or another vote) than the auditor's.
     NotThisChallenge,
+    /// A job's claimed initial state or step count differs from the auditor's execution (or
+    /// the vote has another number of jobs).
+    WrongJobStart {
+        job: usize,
+    },
     WrongStateRoot {
         job: usize,
     },
@@ -271,6 +276,9 @@ impl std::fmt::Display for AuditVerdict {
                 f,
                 "failed: the response answers another challenge or vote than this one"
             ),
+            AuditVerdict::WrongJobStart { job } => {
+                write!(f, "failed: wrong initial state or step count at job {job}")
+            }
             AuditVerdict::WrongStateRoot { job } => {
                 write!(f, "failed: wrong state root at job {job}")
             }
@@ -334,8 +342,8 @@ pub fn audit(
         seen: 0,
         found: BTreeMap::new(),
     };
-    let roots = match windback::execute_within(jobs, &mut picker, v.max_steps, v.n)? {
-        Execution::Complete(roots) => roots,
+    let claims = match windback::execute_within(jobs, &mut picker, v.max_steps, v.n)? {
+        Execution::Complete(claims) => claims,
         // Replay stopped at n + 1 chunks: the length alone is wrong.
         Execution::TooLong => {
             return Ok(AuditVerdict::WrongLength {
@@ -343,10 +351,10 @@ pub fn audit(
             })
         }
     };
-    if let Some(job) =
-        (0..roots.len().max(v.state_roots.len())).find(|&k| roots.get(k) != v.state_roots.get(k))
-    {
-        return Ok(AuditVerdict::WrongStateRoot { job });
+    match first_wrong_claim(&claims, &v.jobs) {
+        Some(Verdict::WrongStateRoot { job }) => return Ok(AuditVerdict::WrongStateRoot { job }),
+        Some(Verdict::WrongJobStart { job }) => return Ok(AuditVerdict::WrongJobStart { job }),
+        _ => {}
     }
     if picker.seen != v.n {
         return Ok(AuditVerdict::WrongLength {

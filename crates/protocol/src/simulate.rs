@@ -254,15 +254,15 @@ impl Epoch<'_> {
     fn skip(&self, e: &mut Executor, honest: Vote) -> Result<(), SimulateError> {
         let mut p = self.prover(&e.key, &e.salt)?;
         let first = self.jobs.get(..1).unwrap_or_default();
-        let mut roots = windback::execute(first, &mut p, u64::MAX)?;
-        roots.extend_from_slice(honest.state_roots.get(1..).unwrap_or_default());
+        let mut claims = windback::execute(first, &mut p, u64::MAX)?;
+        claims.extend_from_slice(honest.jobs.get(1..).unwrap_or_default());
         let proof = p.into_proof().map_err(ProveError::Prover)?;
         (e.steps, e.hashed) = (proof.n, proof.n);
         let mut v = Vote {
             address: e.key.address(),
             public_key: e.key.public(),
             salt_commitment: salt_commitment(&e.salt),
-            state_roots: roots,
+            jobs: claims,
             n: proof.n,
             root: proof.root,
             ..honest
@@ -280,7 +280,7 @@ impl Epoch<'_> {
         let salt2 = Salt::from(derive(cfg.seed, "second-salt", i));
         self.stake(&second);
         let mut both = Tee(self.prover(&e.key, &e.salt)?, self.prover(&second, &salt2)?);
-        let roots = windback::execute(&self.jobs, &mut both, u64::MAX)?;
+        let claims = windback::execute(&self.jobs, &mut both, u64::MAX)?;
         let Tee(pa, pb) = both;
         let proved = [
             (&e.key, e.salt, pa.into_proof().map_err(ProveError::Prover)?),
@@ -295,7 +295,7 @@ impl Epoch<'_> {
                     public_key: k.public(),
                     salt_commitment: salt_commitment(&s),
                     windback: windback::digest(&self.jobs),
-                    state_roots: roots.clone(),
+                    jobs: claims.clone(),
                     n: proof.n,
                     max_steps: u64::MAX,
                     params: cfg.params,
@@ -325,8 +325,8 @@ impl Epoch<'_> {
             &e.salt,
             u64::MAX,
         )?;
-        if let Some(last) = v.state_roots.last_mut() {
-            last[0] ^= 0xff;
+        if let Some(last) = v.jobs.last_mut() {
+            last.state_root[0] ^= 0xff;
         }
         v.sign(&e.key);
         (e.steps, e.hashed) = (self.full_steps, v.n);

@@ -1,14 +1,16 @@
 //! Votes, reveals and the full check. Byte layouts are in docs/SPEC.md, section 6.
 
 use super::keys::{address_of, verify, Key};
-use super::windback::{self, ExecuteError, Execution, Job};
+use super::windback::{self, ExecuteError, Execution, Job, JobClaim};
 use poie_proof::backend::SimdError;
 use poie_proof::{unique_secret, Address, Hasher, Params, Prover, ProverConfig, Salt};
 use serde::{Deserialize, Serialize};
 use std::io;
 
-/// Version 2 added the step limit and the streamed stdout hash of the state roots.
-pub const VOTE_VERSION: u32 = 2;
+/// Version 2 added the step limit and the streamed stdout hash of the state roots. Version 3
+/// claims each job's initial state, step count and final state commitment (SPEC 6.2, 6.3),
+/// so that a referee can check a job's start and end without running it.
+pub const VOTE_VERSION: u32 = 3;
 pub const DS_VOTE: &[u8] = b"poie/v1/vote";
 pub const DS_SALT: &[u8] = b"poie/v1/salt";
 
@@ -51,8 +53,8 @@ pub struct Vote {
     pub salt_commitment: [u8; 32],
     #[serde(with = "poie_files::hexser::bytes")]
     pub windback: [u8; 32],
-    #[serde(with = "poie_files::hexser::list")]
-    pub state_roots: Vec<[u8; 32]>,
+    /// One claim per job, in the windback's order.
+    pub jobs: Vec<JobClaim>,
     pub n: u64,
     /// The step limit each job ran under: part of what was executed, so every verifier replays
     /// the windback under it. `u64::MAX` (`null` in JSON) for none.
@@ -126,28 +128,33 @@ impl Vote {
     /// `Err` when the vote claims more than [`MAX_VOTE_CHUNKS`] chunks or more than
     /// [`windback::MAX_JOBS`] jobs: checked by every verifier before any work.
     pub fn within_cap(&self) -> Result<(), BeyondCap> {
-        if self.n <= MAX_VOTE_CHUNKS && self.state_roots.len() <= windback::MAX_JOBS {
+        if self.n <= MAX_VOTE_CHUNKS && self.jobs.len() <= windback::MAX_JOBS {
             return Ok(());
         }
         Err(BeyondCap {
             n: self.n,
-            jobs: self.state_roots.len(),
+            jobs: self.jobs.len(),
         })
     }
 
     /// The signed bytes: `DS_VOTE || version (u32 LE) || address || public key || salt
-    /// commitment || windback digest || count (u64 LE) || state roots || n (u64 LE) || max_steps (u64 LE) || params
-    /// (7 bytes) || root`.
+    /// commitment || windback digest || count (u64 LE) || for each job: initial state ||
+    /// steps (u64 LE) || state root || n (u64 LE) || max_steps (u64 LE) || params (7 bytes) ||
+    /// root`.
     pub fn message(&self) -> Vec<u8> {
-        let mut m = Vec::with_capacity(160 + 32 * self.state_roots.len());
+        let mut m = Vec::with_capacity(160 + 72 * self.jobs.len());
         m.extend_from_slice(DS_VOTE);
         m.extend_from_slice(&self.version.to_le_bytes());
         m.extend_from_slice(self.address.as_bytes());
         m.extend_from_slice(&self.public_key);
         m.extend_from_slice(&self.salt_commitment);
         m.extend_from_slice(&self.windback);
-        m.extend_from_slice(&(self.state_roots.len() as u64).to_le_bytes());
-        self.state_roots.iter().for_each(|r| m.extend_from_slice(r));
+        m.extend_from_slice(&(self.jobs.len() as u64).to_le_bytes());
+        for job in &self.jobs {
+            m.extend_from_slice(&job.initial_state);
+            m.extend_from_slice(&job.steps.to_le_bytes());
+            m.extend_from_slice(&job.state_root);
+        }
         m.extend_from_slice(&self.n.to_le_bytes());
         m.extend_from_slice(&self.max_steps.to_le_bytes());
         m.extend_from_slice(&self.params.encode());
@@ -215,8 +222,8 @@ pub fn vote_with_lie(
         at: lie_at,
         seen: 0,
     };
-    let state_roots = match windback::execute_within(jobs, &mut sink, max_steps, MAX_VOTE_CHUNKS)? {
-        Execution::Complete(roots) => roots,
+    let claims = match windback::execute_within(jobs, &mut sink, max_steps, MAX_VOTE_CHUNKS)? {
+        Execution::Complete(claims) => claims,
         Execution::TooLong => return Err(ProveError::BeyondCap),
     };
     let proof = sink.inner.into_proof().map_err(ProveError::Prover)?;
@@ -226,7 +233,7 @@ pub fn vote_with_lie(
         public_key: key.public(),
         salt_commitment: salt_commitment(salt),
         windback: windback::digest(jobs),
-        state_roots,
+        jobs: claims,
         n: proof.n,
         max_steps,
         params,
@@ -253,6 +260,11 @@ pub enum Verdict {
     TraceTooLong {
         n: u64,
     },
+    /// The first job whose claimed initial state or step count differs from the re-execution
+    /// (or that the vote lacks or has in excess).
+    WrongJobStart {
+        job: usize,
+    },
     /// The first job whose state root differs from the re-execution.
     WrongStateRoot {
         job: usize,
@@ -278,6 +290,9 @@ impl std::fmt::Display for Verdict {
                 f,
                 "bad proof: under the vote's step limit the windback's trace is longer than its {n} chunks (first divergent leaf index {n})"
             ),
+            Verdict::WrongJobStart { job } => {
+                write!(f, "wrong job claim: job {job}'s initial state or step count")
+            }
             Verdict::WrongStateRoot { job } => write!(f, "wrong state root: job {job}"),
             Verdict::BadProof { first_divergent: Some(i), expected_n } => {
                 write!(f, "bad proof: the trace has {expected_n} chunks; first divergent leaf index {i}")
@@ -307,15 +322,13 @@ pub fn check(v: &Vote, r: &Reveal, jobs: &[Job], cfg: ProverConfig) -> Result<Ve
     }
     let hasher = Hasher::for_executor(v.params.hash, &r.salt, &v.address, cfg.simd)?;
     let mut prover = Prover::new(v.params, hasher, cfg);
-    let roots = match windback::execute_within(jobs, &mut prover, v.max_steps, v.n)? {
-        Execution::Complete(roots) => roots,
+    let claims = match windback::execute_within(jobs, &mut prover, v.max_steps, v.n)? {
+        Execution::Complete(claims) => claims,
         Execution::TooLong => return Ok(Verdict::TraceTooLong { n: v.n }),
     };
     let proof = prover.into_proof().map_err(ProveError::Prover)?;
-    if let Some(job) =
-        (0..roots.len().max(v.state_roots.len())).find(|&k| roots.get(k) != v.state_roots.get(k))
-    {
-        return Ok(Verdict::WrongStateRoot { job });
+    if let Some(verdict) = first_wrong_claim(&claims, &v.jobs) {
+        return Ok(verdict);
     }
     // The signed `n` is part of what the vote claims: a root right for the true length under
     // a different `n` is still a false vote (a verifier's work is bounded by that `n`).
@@ -327,4 +340,17 @@ pub fn check(v: &Vote, r: &Reveal, jobs: &[Job], cfg: ProverConfig) -> Result<Ve
         });
     }
     Ok(Verdict::Valid)
+}
+
+/// The first job whose claim differs from the re-execution's `truth`: its start (initial
+/// state, step count, or a job one list lacks) first, then its state root.
+pub fn first_wrong_claim(truth: &[JobClaim], claimed: &[JobClaim]) -> Option<Verdict> {
+    (0..truth.len().max(claimed.len())).find_map(|job| match (truth.get(job), claimed.get(job)) {
+        (Some(t), Some(c)) if (t.initial_state, t.steps) != (c.initial_state, c.steps) => {
+            Some(Verdict::WrongJobStart { job })
+        }
+        (Some(t), Some(c)) if t.state_root != c.state_root => Some(Verdict::WrongStateRoot { job }),
+        (Some(_), Some(_)) => None,
+        _ => Some(Verdict::WrongJobStart { job }),
+    })
 }

@@ -12,7 +12,8 @@
 
 use poie_guests as guests;
 use poie_trace::TraceSink;
-use poie_vm::{LoadError, Outcome, Output, OutputDigest, Vm};
+use poie_vm::{LoadError, Output, Vm};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,6 @@ use std::sync::Arc;
 use thiserror::Error;
 
 pub const DS_WINDBACK: &[u8] = b"poie/v1/windback";
-pub const DS_STATE: &[u8] = b"poie/v1/state";
 
 /// The most jobs one windback may hold (SPEC 6.2): each costs a verifier a VM setup (about
 /// 0.6 ms) whatever it executes, so a manifest of a million one-step jobs would demand work
@@ -334,43 +334,42 @@ pub fn digest(jobs: &[Job]) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
-/// A job's state root: `blake3(DS_STATE || tag (u8) || status (u32 LE) || stdout length (u64
-/// LE) || blake3(stdout))` with tag 0 for an exit (status = exit status), 1 for a trap, 2 for
-/// the step limit (status 0 for both). The stdout is hashed as the guest writes it, so a guest
-/// writing without end costs hashing, not memory.
-pub fn state_root(outcome: &Outcome, stdout: &OutputDigest) -> [u8; 32] {
-    let (tag, status) = match outcome {
-        Outcome::Exited(s) => (0u8, *s),
-        Outcome::Trapped(_) => (1, 0),
-        Outcome::StepLimit => (2, 0),
-    };
-    *blake3::Hasher::new()
-        .update(DS_STATE)
-        .update(&[tag])
-        .update(&status.to_le_bytes())
-        .update(&stdout.len().to_le_bytes())
-        .update(&stdout.hash())
-        .finalize()
-        .as_bytes()
+/// What a vote claims of each job (SPEC 6.2): enough for a referee to check the job's start and
+/// end from bounded data, without running it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobClaim {
+    /// The state commitment (SPEC 1.6) of the job's initial state: its program loaded, its input
+    /// committed, job index and the vote's step limit in the header. Anyone computes it from the
+    /// windback's files without running anything.
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub initial_state: [u8; 32],
+    /// The chunks the job emitted: the instructions it retired.
+    pub steps: u64,
+    /// The job's state root: the state commitment of its final state (exited, trapped or at the
+    /// step limit), which commits to its status, its stdout (the accumulator and length) and
+    /// everything else the VM holds.
+    #[serde(with = "poie_files::hexser::bytes")]
+    pub state_root: [u8; 32],
 }
 
 /// What executing a windback within a vote's bounds gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Execution {
-    /// Every job ran (to its exit, trap or step limit): their state roots.
-    Complete(Vec<[u8; 32]>),
+    /// Every job ran (to its exit, trap or step limit): what each did.
+    Complete(Vec<JobClaim>),
     /// The trace passed `max_chunks` chunks, so it cannot be the trace voted on; execution
     /// stopped there.
     TooLong,
 }
 
-/// Runs the jobs in order into one sink (their traces concatenated) and returns each job's
-/// state root. `max_steps` bounds each job.
+/// Runs the jobs in order into one sink (their traces concatenated) and returns what each job
+/// did. `max_steps` bounds each job.
 pub fn execute<S: TraceSink>(
     jobs: &[Job],
     sink: &mut S,
     max_steps: u64,
-) -> Result<Vec<[u8; 32]>, ExecuteError> {
+) -> Result<Vec<JobClaim>, ExecuteError> {
     match execute_within(jobs, sink, max_steps, u64::MAX)? {
         Execution::Complete(roots) => Ok(roots),
         Execution::TooLong => Err(ExecuteError::TraceOverflow),
@@ -386,7 +385,7 @@ pub fn execute_within<S: TraceSink>(
     max_steps: u64,
     max_chunks: u64,
 ) -> Result<Execution, ExecuteError> {
-    let mut roots = Vec::with_capacity(jobs.len());
+    let mut claims = Vec::with_capacity(jobs.len());
     // Chunks still allowed, counting the one that proves the trace too long.
     let mut budget = max_chunks.saturating_add(1);
     for (k, job) in jobs.iter().enumerate() {
@@ -402,17 +401,23 @@ pub fn execute_within<S: TraceSink>(
             program: job.program.clone(),
             source,
         })?;
-        vm.set_stdout(Output::Digest(Box::default()));
+        vm.set_stdout(Output::Discard);
         vm.set_stderr(Output::Discard);
+        // At most MAX_JOBS jobs: the index fits the header's u32.
+        let index = u32::try_from(k).unwrap_or(u32::MAX);
+        let initial_state = vm.state_commitment(index, max_steps);
         let limit = max_steps.min(budget);
         let r = vm.run(sink, limit)?;
         budget = budget.saturating_sub(r.steps);
         if budget == 0 {
             return Ok(Execution::TooLong);
         }
-        let stdout = vm.stdout_digest().cloned().unwrap_or_default();
-        roots.push(state_root(&r.outcome, &stdout));
+        claims.push(JobClaim {
+            initial_state,
+            steps: r.steps,
+            state_root: vm.state_commitment(index, max_steps),
+        });
     }
     sink.finish()?;
-    Ok(Execution::Complete(roots))
+    Ok(Execution::Complete(claims))
 }
