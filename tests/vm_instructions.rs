@@ -10,9 +10,14 @@ fn run(code: Vec<u32>) -> (Vm, Vec<Step>) {
     run_with_data(code, &[])
 }
 
-fn run_with_data(mut code: Vec<u32>, data: &[u8]) -> (Vm, Vec<Step>) {
+fn run_with_data(code: Vec<u32>, data: &[u8]) -> (Vm, Vec<Step>) {
+    run_io(code, data, &[])
+}
+
+/// As [`run_with_data`], with `input` on stdin.
+fn run_io(mut code: Vec<u32>, data: &[u8], input: &[u8]) -> (Vm, Vec<Step>) {
     code.extend(exit());
-    let mut vm = Vm::new(&elf(&code, data), Vec::new()).expect("test ELF loads");
+    let mut vm = Vm::new(&elf(&code, data), input.to_vec()).expect("test ELF loads");
     let mut sink = VecSink::default();
     let r = vm.run(&mut sink, 10_000).expect("vec sink cannot fail");
     assert!(matches!(r.outcome, Outcome::Exited(_)), "{:?}", r.outcome);
@@ -457,21 +462,213 @@ fn close_closes_the_three_standard_fds() {
     assert_eq!(vm.stderr(), b"x");
 }
 
+/// System call `nr` with arguments `args` in a0, a1, ...; its result copied to `save`.
+fn sys(nr: u32, args: &[u32], save: u32) -> Vec<u32> {
+    let mut code: Vec<u32> = (10..).zip(args).flat_map(|(reg, &v)| li(reg, v)).collect();
+    code.extend([addi(17, 0, nr as i32), ECALL, addi(save, 10, 0)]);
+    code
+}
+
+const READ: u32 = 63;
+const WRITE: u32 = 64;
+const BRK: u32 = 214;
+const EFAULT: i32 = -14;
+
+/// The 4 KiB data segment of the I/O tests: no two neighbouring bytes alike.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|k| (k * 7 + 3) as u8).collect()
+}
+
 #[test]
-fn read_checks_the_whole_buffer_even_at_end_of_input() {
-    // Input is empty, but 16 bytes from the last 8 of the data page are asked for: EFAULT.
+fn write_moves_at_most_to_the_end_of_its_leaf() {
+    // SPEC 1.4: n = min(len, 32 - buf mod 32) bytes, a short write; DATA is leaf-aligned and
+    // the page after the data segment is unmapped.
+    let data = pattern(0x1000);
+    let calls = [
+        (DATA + 5, 100, 27),    // 5 mod 32: the 27 bytes to the end of the leaf
+        (DATA + 32, 100, 32),   // leaf-aligned: one whole leaf
+        (DATA + 95, 100, 1),    // the leaf's last byte
+        (DATA + 128, 10, 10),   // shorter than the rest of the leaf: all of it
+        (DATA + 0xffb, 100, 5), // only the bytes moved must be readable: the next page is not
+        (DATA + 7, 0, 0),
+    ];
+    let mut code = Vec::new();
+    for (k, &(buf, len, _)) in calls.iter().enumerate() {
+        code.extend(sys(WRITE, &[1, buf, len], 18 + k as u32));
+    }
+    code.extend(sys(WRITE, &[1, DATA + 0x1000, 4], 30));
+    code.push(addi(10, 0, 0));
+    let (vm, _) = run_with_data(code, &data);
+    for (k, &(buf, len, n)) in calls.iter().enumerate() {
+        assert_eq!(vm.reg(18 + k), n, "write(1, {buf:#x}, {len})");
+    }
+    assert_eq!(vm.reg(30) as i32, EFAULT, "an unmapped first byte");
+    let at = |a: u32, n: usize| &data[(a - DATA) as usize..][..n];
+    let expect: Vec<u8> = calls
+        .iter()
+        .flat_map(|&(buf, _, n)| at(buf, n as usize).to_vec())
+        .collect();
+    assert_eq!(vm.stdout(), expect);
+}
+
+#[test]
+fn read_fills_at_most_to_the_end_of_its_leaf_and_checks_only_those_bytes() {
+    let input = pattern(200);
     let code = prog(&[
+        sys(READ, &[0, DATA + 5, 100], 20),
+        sys(READ, &[0, DATA + 32, 100], 21),
+        // The buffer's later bytes lie in the unmapped page after the data segment: the 8
+        // bytes to the end of its leaf are read all the same.
+        sys(READ, &[0, DATA + 0x1000 - 8, 16], 22),
+        sys(READ, &[0, DATA + 0x1000, 4], 23), // unmapped
+        sys(READ, &[0, TEXT, 4], 24),          // read-only
         vec![addi(10, 0, 0)],
-        li(11, DATA + 0x1000 - 8),
-        vec![addi(12, 0, 16)],
-        syscall(63),
-        vec![addi(20, 10, 0), addi(10, 0, 0), addi(12, 0, 8)],
-        syscall(63),
-        vec![addi(21, 10, 0), addi(10, 0, 0)],
+    ]);
+    let (vm, _) = run_io(code, &[], &input);
+    let regs: Vec<i32> = (20..25).map(|r| vm.reg(r) as i32).collect();
+    assert_eq!(regs, [27, 32, 8, EFAULT, EFAULT]);
+    let mem = vm.memory();
+    let bytes = |a: u32, n: u32| mem.read_bytes(a, n).expect("mapped");
+    assert_eq!(bytes(DATA, 5), [0; 5], "nothing before the buffer");
+    assert_eq!(
+        bytes(DATA + 5, 59),
+        input[..59],
+        "one leaf's part, then the next leaf"
+    );
+    assert_eq!(bytes(DATA + 64, 32), [0; 32], "nothing past the bytes read");
+    assert_eq!(bytes(DATA + 0x1000 - 8, 8), input[59..67]);
+    // A failed read consumes no input: the next read starts where the failed one would have.
+    let code = prog(&[
+        sys(READ, &[0, TEXT, 4], 20),
+        sys(READ, &[0, DATA, 4], 21),
+        vec![addi(10, 0, 0)],
+    ]);
+    let (vm, _) = run_io(code, &[], &input[60..]);
+    assert_eq!((vm.reg(20) as i32, vm.reg(21)), (EFAULT, 4));
+    assert_eq!(
+        vm.memory().read_bytes(DATA, 4).expect("mapped"),
+        input[60..64]
+    );
+}
+
+#[test]
+fn read_checks_the_bytes_it_may_move_even_at_end_of_input() {
+    // Input is empty. 16 bytes from the last 8 of the data page: only those 8 may be moved,
+    // they are writable, so end of input (0), not EFAULT. Into code, EFAULT even with nothing
+    // to read.
+    let code = prog(&[
+        sys(READ, &[0, DATA + 0x1000 - 8, 16], 20),
+        sys(READ, &[0, TEXT + 4, 16], 21),
+        sys(READ, &[0, DATA, 8], 22),
+        vec![addi(10, 0, 0)],
     ]);
     let (vm, _) = run_with_data(code, &[]);
-    assert_eq!(vm.reg(20) as i32, -14, "EFAULT");
-    assert_eq!(vm.reg(21), 0, "end of input");
+    assert_eq!(vm.reg(20), 0, "end of input");
+    assert_eq!(vm.reg(21) as i32, EFAULT);
+    assert_eq!(vm.reg(22), 0, "end of input");
+}
+
+#[test]
+fn brk_moves_at_most_one_page_per_call() {
+    // The initial break is the end of the 4 KiB data segment.
+    let b0 = DATA + 0x1000;
+    // (asked, returned): SPEC 1.4.
+    let calls = [
+        (b0 + 0x3000, b0 + 0x1000), // three pages asked: one mapped
+        (b0 + 0x3000, b0 + 0x2000),
+        (b0 + 0x3000, b0 + 0x3000), // there
+        (b0 + 0x3000, b0 + 0x3000), // no move
+        (b0, b0 + 0x2000),          // three pages down: one unmapped
+        (b0, b0 + 0x1000),
+        (b0, b0),
+        (b0 + 0x10, b0 + 0x10),     // within the page: exactly
+        (b0 + 0x1ff0, b0 + 0x1ff0), // its page top one page up: exactly
+        (b0 + 0x10, b0 + 0x10),     // and one page down: exactly
+        (b0 + 0x2001, b0 + 0x2000), // two page tops up: stops on the page boundary
+        (b0 - 0x1000, b0 + 0x2000), // below the initial break: unchanged
+        (0x7000_1000, b0 + 0x2000), // above the heap's limit: unchanged
+    ];
+    let code: Vec<u32> = (18..)
+        .zip(&calls)
+        .flat_map(|(reg, &(asked, _))| sys(BRK, &[asked], reg))
+        .chain([addi(10, 0, 0)])
+        .collect();
+    let (vm, _) = run(code);
+    for (k, &(asked, returned)) in calls.iter().enumerate() {
+        assert_eq!(vm.reg(18 + k), returned, "call {k}: brk({asked:#x})");
+    }
+    let mem = vm.memory();
+    assert_eq!(mem.load_u8(b0 + 0x1fff), Some(0), "the heap's two pages");
+    assert_eq!(mem.load_u8(b0 + 0x2000), None, "nothing above them");
+}
+
+#[test]
+fn the_page_past_a_one_page_brk_step_is_unmapped_until_the_next_call() {
+    let b0 = DATA + 0x1000;
+    for (calls, load, fault) in [
+        (1, b0 + 0xffc, false),
+        (1, b0 + 0x1000, true),
+        (2, b0 + 0x1000, false),
+    ] {
+        let mut code = Vec::new();
+        for _ in 0..calls {
+            code.extend(sys(BRK, &[b0 + 0x3000], 20));
+        }
+        code.extend(li(5, load));
+        code.extend([lw(6, 5, 0), addi(10, 0, 0)]);
+        code.extend(exit());
+        let mut vm = Vm::new(&elf(&code, &[]), Vec::new()).expect("loads");
+        let r = vm.run(&mut VecSink::default(), 100).expect("runs");
+        let expect = if fault {
+            Outcome::Trapped(poie::vm::Trap {
+                pc: TEXT + 4 * (code.len() as u32 - 4),
+                word: lw(6, 5, 0),
+                kind: TrapKind::LoadFault { addr: load },
+            })
+        } else {
+            Outcome::Exited(0)
+        };
+        assert_eq!(r.outcome, expect, "{calls} brk call(s), load at {load:#x}");
+    }
+}
+
+#[test]
+fn guest_loops_reach_their_targets() {
+    // brk(b0 + 2 pages + 16) until it returns that, counting calls in x20: one page, another,
+    // then exactly there; then the heap's last byte is writable.
+    let b0 = DATA + 0x1000;
+    let code = prog(&[
+        li(5, b0 + 0x2010),
+        vec![
+            addi(20, 20, 1),
+            addi(10, 5, 0),
+            addi(17, 0, BRK as i32),
+            ECALL,
+            b(-16, 5, 10, 1), // bne a0, t0, back to the count
+            addi(6, 0, 77),
+            s(-1, 6, 5, 0),        // sb t1, -1(t0)
+            i(-1, 5, 4, 21, 0x03), // lbu x21, -1(t0)
+        ],
+        // write(1, DATA + 5, 100) until all is out, counting calls in x22.
+        li(11, DATA + 5),
+        vec![
+            addi(12, 0, 100),
+            addi(22, 22, 1),
+            addi(10, 0, 1),
+            addi(17, 0, WRITE as i32),
+            ECALL,
+            b(16, 10, 0, 5),              // bge x0, a0: stop on 0 or an error
+            r(0, 10, 11, 0, 11, 0x33),    // add a1, a1, a0
+            r(0x20, 10, 12, 0, 12, 0x33), // sub a2, a2, a0
+            b(-28, 0, 12, 1),             // bne a2, x0, back to the count
+            addi(10, 0, 0),
+        ],
+    ]);
+    let data = pattern(0x1000);
+    let (vm, _) = run_with_data(code, &data);
+    assert_eq!((vm.reg(20), vm.reg(21)), (3, 77), "three brk calls");
+    assert_eq!(vm.reg(22), 4, "writes of 27, 32, 32 and 9 bytes");
+    assert_eq!(vm.stdout(), &data[5..105]);
 }
 
 #[test]

@@ -38,6 +38,9 @@ static inline long sys3(long n, long a, long b, long c) {
 #define SYS_write 64
 #define SYS_exit 93
 #define SYS_brk 214
+/* No guest here grows its break. One that does must call brk until it returns the address asked
+ * for: poie moves the break at most one page per call (docs/SPEC.md 1.4), as a libc's loop
+ * expects of a kernel that may stop short. */
 
 static inline long sys_read(void *buf, usize len) { return sys3(SYS_read, 0, (long)buf, len); }
 static inline long sys_write(int fd, const void *buf, usize len) {
@@ -68,7 +71,21 @@ static inline usize str_len(const char *s) {
     return n;
 }
 
-static inline void put_str(const char *s) { sys_write(1, s, str_len(s)); }
+/* Writes all n bytes to fd, or stops at the first error. A write may be short (Linux allows it,
+ * and poie moves at most to the end of the buffer's 32-byte memory leaf per call, so that one
+ * step's proof needs one leaf: docs/SPEC.md 1.4), so loop until every byte is out. A result of
+ * 0 or less (an error, or nothing written) ends the loop rather than spinning. */
+static inline void write_all(int fd, const void *buf, usize n) {
+    const u8 *p = buf;
+    while (n > 0) {
+        long r = sys_write(fd, p, n);
+        if (r <= 0) break;
+        p += r;
+        n -= (usize)r;
+    }
+}
+
+static inline void put_str(const char *s) { write_all(1, s, str_len(s)); }
 
 static inline void put_u32(u32 v) {
     char buf[12];
@@ -87,11 +104,13 @@ static inline void put_hex(const u8 *bytes, usize n) {
     for (usize i = 0; i < n; i++) {
         buf[0] = digits[bytes[i] >> 4];
         buf[1] = digits[bytes[i] & 15];
-        sys_write(1, buf, 2);
+        write_all(1, buf, 2); /* buf may straddle a leaf boundary: even 2 bytes can be short */
     }
 }
 
-/* Reads all of stdin into buf (at most cap bytes); returns the length. */
+/* Reads all of stdin into buf (at most cap bytes); returns the length. Each read may be short
+ * (under poie it fills at most the rest of one 32-byte leaf, docs/SPEC.md 1.4), so loop until
+ * end of input (0), an error (< 0) or a full buffer. */
 static inline usize read_all(u8 *buf, usize cap) {
     usize n = 0;
     while (n < cap) {

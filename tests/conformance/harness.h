@@ -17,6 +17,9 @@
     .text
     .globl _start
 _start:
+    // gp holds the check number, not __global_pointer$: the linker must not rewrite `la` or a
+    // %hi/%lo pair into a gp-relative access, as it does for data within 2 KiB of that symbol.
+    .option norelax
     li gp, 0
     .set last_check, 0
 .endm
@@ -65,6 +68,34 @@ fail:
 .macro ABS reg, sym
     lui \reg, %hi(\sym)
     addi \reg, \reg, %lo(\sym)
+.endm
+
+// write(fd, sym, len) until every byte is out, failing the check on a result <= 0 or above
+// what remains. A write may be short, as Linux allows: poie moves at most to the end of the
+// buffer's 32-byte memory leaf per call (docs/SPEC.md 1.4), qemu all of it, and looping makes
+// both print the same bytes. Uses a0, a1, a2, a7.
+.macro WRITE_ALL fd, sym, len
+    la a1, \sym
+    li a2, \len
+    WRITE_ON \fd
+.endm
+
+// As WRITE_ALL, for the a2 bytes at a1 (a2 may be 0: nothing is written).
+.macro WRITE_ON fd
+    beqz a2, .Ldone\@
+.Lloop\@:
+    li a0, \fd
+    li a7, 64
+    ecall
+    blez a0, .Lbad\@
+    bltu a2, a0, .Lbad\@
+    add a1, a1, a0
+    sub a2, a2, a0
+    bnez a2, .Lloop\@
+    j .Ldone\@
+.Lbad\@:
+    j fail
+.Ldone\@:
 .endm
 
 .macro NOPS k
