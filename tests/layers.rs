@@ -25,6 +25,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "poie-vm",
             "poie-guests",
             "poie-proof",
+            "poie-referee",
         ],
     ),
     (

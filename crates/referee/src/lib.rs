@@ -12,17 +12,21 @@
 //!   a decoded header's roots;
 //! - [`mod@step`]: the one-step verifier: a [`StepProof`] of one instruction checked and executed
 //!   against a pre-state header, giving the post-state and the trace chunk ([`step::step`]);
-//!   its system calls are in `syscall`.
+//!   its system calls are in `syscall`;
+//! - [`dispute`]: the game's second phase without running anything: the bisection over a job's
+//!   states ([`Bisection`]) and the ruling from one step proof ([`judge`]).
 //!
 //! Nothing here panics on hostile bytes: decoding fails with a [`DecodeError`], and a proof of
 //! the wrong shape is simply rejected.
 
+pub mod dispute;
 pub mod header;
 pub mod merkle;
 pub mod open;
 pub mod step;
 mod syscall;
 
+pub use dispute::{judge, replay, Bisection, BisectionError, Claim, ReplayError, Round, Ruling};
 pub use header::{DecodeError, Header, Status, TrapKind, DOMAIN, HEADER_LEN};
 pub use merkle::{
     node, verify_leaf, zero_hashes, Hash, INPUT_DEPTH, LEAF_BYTES, MEMORY_DEPTH, PAGE_TABLE_DEPTH,
