@@ -121,7 +121,8 @@ fn a_garbling_executor_is_unproven() {
         r.read_line(&mut line).expect("hello");
         (&s).write_all(b"]]] garbage\n").expect("reply");
     });
-    let (outcome, _) = challenge(&addr, &correct, &disputed, &nonce(), ms(300)).expect("connects");
+    let (outcome, _) =
+        challenge(&addr, &correct, &disputed, &nonce(), None, ms(300)).expect("connects");
     assert!(
         matches!(&outcome, Outcome::Unproven(w) if w.contains("malformed")),
         "{outcome:?}"
@@ -148,7 +149,7 @@ fn a_refusing_executor_is_unproven_and_its_reason_is_escaped() {
             .expect("reply");
     });
     let (outcome, transcript) =
-        challenge(&addr, &correct, &disputed, &nonce(), ms(2000)).expect("connects");
+        challenge(&addr, &correct, &disputed, &nonce(), None, ms(2000)).expect("connects");
     server.join().expect("server");
     match &outcome {
         Outcome::Unproven(w) => {
@@ -359,7 +360,7 @@ fn replies_replayed_from_another_session_are_rejected() {
     let fresh = nonce();
     assert_ne!(fresh, recorded.nonce);
     let (outcome, replayed) =
-        challenge(&addr, &correct, &disputed, &fresh, ms(5000)).expect("connects");
+        challenge(&addr, &correct, &disputed, &fresh, None, ms(5000)).expect("connects");
     relay.join().expect("relay");
     assert!(
         matches!(&outcome, Outcome::Unproven(w) if w.contains("signature of reply 0")),

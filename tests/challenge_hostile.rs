@@ -656,9 +656,15 @@ fn an_honest_executor_never_loses_whatever_the_challenger_sends() {
             }
         }
         // Then a real challenger, on the same server.
-        let (outcome, transcript) =
-            challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(3000))
-                .expect("connects");
+        let (outcome, transcript) = challenge(
+            &addr.to_string(),
+            &correct,
+            &disputed,
+            &nonce(),
+            None,
+            ms(3000),
+        )
+        .expect("connects");
         let ends = server.join().expect("the server never panics");
         assert_eq!(ends.len(), sessions + 1);
         assert_eq!(

@@ -68,8 +68,15 @@ fn a_bad_node_ends_its_session_and_the_server_plays_the_next_challenger() {
     );
 
     let correct = tree(params, None);
-    let (outcome, transcript) =
-        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(2000)).expect("connects");
+    let (outcome, transcript) = challenge(
+        &addr.to_string(),
+        &correct,
+        &disputed,
+        &nonce(),
+        None,
+        ms(2000),
+    )
+    .expect("connects");
     assert!(
         matches!(&outcome, Outcome::Challenger(w) if w.contains(&format!("wrong chunk at step {lie}"))),
         "{outcome:?}"
@@ -113,7 +120,8 @@ fn a_dripping_executor_is_cut_off_within_the_message_timeout() {
         }
     });
     let start = Instant::now();
-    let (outcome, _) = challenge(&addr, &correct, &disputed, &nonce(), ms(1000)).expect("connects");
+    let (outcome, _) =
+        challenge(&addr, &correct, &disputed, &nonce(), None, ms(1000)).expect("connects");
     let took = start.elapsed();
     assert!(
         matches!(&outcome, Outcome::Unproven(w) if w.contains("timed out")),
@@ -173,8 +181,15 @@ fn a_dripping_challenger_is_cut_off_and_reported_and_serve_goes_on() {
     };
     assert!(cut < ms(3000), "cut off after {cut:?}, not 12 s");
     let correct = tree(params, None);
-    let (outcome, _) =
-        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(2000)).expect("connects");
+    let (outcome, _) = challenge(
+        &addr.to_string(),
+        &correct,
+        &disputed,
+        &nonce(),
+        None,
+        ms(2000),
+    )
+    .expect("connects");
     assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
     assert_eq!(server.join().expect("no panic").expect("serves"), 1);
 }
@@ -207,8 +222,15 @@ fn serve_plays_challengers_at_once_up_to_its_cap() {
     // Meanwhile a whole game, well within the holder's timeout.
     let correct = tree(params, None);
     let start = Instant::now();
-    let (outcome, _) =
-        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(4000)).expect("connects");
+    let (outcome, _) = challenge(
+        &addr.to_string(),
+        &correct,
+        &disputed,
+        &nonce(),
+        None,
+        ms(4000),
+    )
+    .expect("connects");
     assert!(
         matches!(&outcome, Outcome::Challenger(w) if w.contains("wrong chunk at step 77")),
         "{outcome:?}"
@@ -259,8 +281,15 @@ fn serve_plays_challengers_at_once_up_to_its_cap() {
         assert!(Instant::now() < deadline, "the closed sessions never ended");
         std::thread::sleep(ms(10));
     }
-    let (outcome, _) =
-        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(4000)).expect("connects");
+    let (outcome, _) = challenge(
+        &addr.to_string(),
+        &correct,
+        &disputed,
+        &nonce(),
+        None,
+        ms(4000),
+    )
+    .expect("connects");
     assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
     let games = server.join().expect("no panic").expect("serves");
     assert_eq!(games, 2);
@@ -303,8 +332,15 @@ fn connecting_to_a_full_backlog_times_out() {
     let params = params(HashId::Blake3, 2, true);
     let t = tree_of(params, 10, None);
     let start = Instant::now();
-    let err = challenge(&addr.to_string(), &t, &disputed(&t), &nonce(), ms(300))
-        .expect_err("no connection");
+    let err = challenge(
+        &addr.to_string(),
+        &t,
+        &disputed(&t),
+        &nonce(),
+        None,
+        ms(300),
+    )
+    .expect_err("no connection");
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
     assert!(start.elapsed() < ms(2000), "{:?}", start.elapsed());
     let err = connect(&addr.to_string(), ms(300)).expect_err("no connection");
@@ -317,7 +353,8 @@ fn zero_timeouts_are_refused_by_the_library() {
     let t = tree_of(params, 10, None);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let err = challenge(&addr, &t, &disputed(&t), &nonce(), Duration::ZERO).expect_err("refused");
+    let err =
+        challenge(&addr, &t, &disputed(&t), &nonce(), None, Duration::ZERO).expect_err("refused");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
     let opts = ServeOptions {
         behaviour: Behaviour::Honest,
@@ -446,7 +483,8 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     let o = poie(d, &challenge_args(&addr, &["--timeout-ms", "3000"]));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        o.status.success() && out.contains("executor loses: wrong chunk at step 57"),
+        o.status.success()
+            && out.contains("executor loses: one step proves the executor wrong at step 57"),
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
@@ -483,11 +521,11 @@ fn cli_serve_survives_a_bad_node_and_plays_the_next_challenger() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains("executor loses: wrong chunk at step 57"),
+        out.contains("executor loses: one step proves the executor wrong at step 57"),
         "{out}"
     );
     let mut t: serde_json::Value = read_json(d.join("t.json"));
-    assert_eq!(t["version"], 2);
+    assert_eq!(t["version"], 3);
     t["entries"][1] = serde_json::json!({"from": "executor", "failure": "timed out: no whole message within 3000 ms"});
     t["outcome"] =
         serde_json::json!({"winner": "challenger", "reason": "the executor did not answer"});
@@ -569,9 +607,15 @@ fn hello_only_sessions_do_not_use_up_the_games() {
     }
     assert!(!server.is_finished(), "strangers used up the server's game");
     let correct = tree(params, None);
-    let (outcome, transcript) =
-        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(3000))
-            .expect("the honest challenger is served");
+    let (outcome, transcript) = challenge(
+        &addr.to_string(),
+        &correct,
+        &disputed,
+        &nonce(),
+        None,
+        ms(3000),
+    )
+    .expect("the honest challenger is served");
     assert!(
         matches!(&outcome, Outcome::Challenger(w) if w.contains("wrong chunk at step 400")),
         "{outcome:?}"
@@ -639,8 +683,15 @@ fn sessions_from_one_address_are_bounded() {
         std::thread::sleep(ms(10));
     }
     let correct = tree(params, None);
-    let (outcome, _) =
-        challenge(&addr.to_string(), &correct, &disputed, &nonce(), ms(4000)).expect("connects");
+    let (outcome, _) = challenge(
+        &addr.to_string(),
+        &correct,
+        &disputed,
+        &nonce(),
+        None,
+        ms(4000),
+    )
+    .expect("connects");
     assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
     assert_eq!(server.join().expect("no panic").expect("serves"), 1);
     let reports = reports.lock().expect("lock");

@@ -28,21 +28,23 @@ fn transcript_files_are_versioned_and_mutations_never_convict_anew() {
     assert_eq!(loaded, file);
     assert_eq!(loaded.transcript(), transcript);
     let json: serde_json::Value = serde_json::from_slice(&text).expect("json");
-    assert_eq!(json["version"], 2);
+    assert_eq!(json["version"], 3);
     assert_eq!(json["outcome"]["winner"], "challenger");
     assert_eq!(json["entries"][1]["sig"].as_str().map(str::len), Some(128));
     assert_eq!(json["nonce"].as_str().map(str::len), Some(64));
     // The old format.
-    let old = String::from_utf8(text.clone()).expect("utf-8").replacen(
-        "\"version\": 2",
-        "\"version\": 1",
-        1,
-    );
-    std::fs::write(&path, old).expect("write");
-    let err = TranscriptFile::load(&path)
-        .expect_err("refused")
-        .to_string();
-    assert!(err.contains("version 1"), "{err}");
+    for old_version in [1, 2] {
+        let old = String::from_utf8(text.clone()).expect("utf-8").replacen(
+            "\"version\": 3",
+            &format!("\"version\": {old_version}"),
+            1,
+        );
+        std::fs::write(&path, old).expect("write");
+        let err = TranscriptFile::load(&path)
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(&format!("version {old_version}")), "{err}");
+    }
     let mut stale = file.clone();
     stale.version = 1;
     assert!(

@@ -79,7 +79,7 @@ fn game(
         states,
         answers_left: answers,
     };
-    let end = play_states(&mut truth, &initial, disputed, arity, |p| ex.ask(p)).expect("plays");
+    let end = play_states(&mut truth, &initial, disputed, arity, |_, p| ex.ask(p)).expect("plays");
     if let PhaseEnd::Ruled(g) = &end {
         let again = replay(&initial, &g.at_hi, g.hi, arity, &g.rounds, &g.proof).expect("replays");
         assert_eq!(again, g.ruling, "the referee re-derives the ruling");

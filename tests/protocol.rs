@@ -614,24 +614,24 @@ fn cli_serve_challenge_referee_over_loopback() {
     let _ = server.wait();
     let out = stdout(&o);
     assert!(
-        out.contains("executor loses: wrong chunk at step 1234"),
+        out.contains("executor loses: one step proves the executor wrong at step 1234"),
         "{out}{}",
         stderr(&o)
     );
     let referee = || poie(d, &referee_args());
     let o = referee();
-    assert!(stdout(&o).contains("executor loses: wrong chunk at step 1234"));
+    assert!(stdout(&o).contains("executor loses: one step proves the executor wrong at step 1234"));
     assert_eq!(o.status.code(), Some(0));
     // The conviction rests on the executor's signature over its opening: altered, the same
     // transcript proves nothing.
     let mut t: serde_json::Value = read_json(d.join("t.json"));
-    let last = t["entries"]
+    let leaf = t["entries"]
         .as_array_mut()
-        .and_then(|e| e.last_mut())
-        .expect("entries");
-    let sig = last["sig"].as_str().expect("a signed opening");
+        .and_then(|e| e.iter_mut().find(|e| e["msg"]["type"] == "leaf"))
+        .expect("the opening");
+    let sig = leaf["sig"].as_str().expect("a signed opening");
     let flipped = if sig.starts_with('0') { "1" } else { "0" };
-    last["sig"] = serde_json::Value::String(format!("{flipped}{}", &sig[1..]));
+    leaf["sig"] = serde_json::Value::String(format!("{flipped}{}", &sig[1..]));
     std::fs::write(d.join("t.json"), serde_json::to_vec(&t).expect("json")).expect("write");
     let o = referee();
     let out = stdout(&o);

@@ -331,7 +331,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     let salt = secret::read_salt(&a.salt_file)?;
     let jobs = windback::load(&a.windback)?;
     let tree = Tree::for_vote(&v, &salt, &jobs, a.lie_at)?;
-    let exec = Executor::for_vote(&tree, &key, &v)?;
+    let exec = Executor::for_vote(&tree, &key, &v)?.with_states(&jobs, v.max_steps);
     let listener = std::net::TcpListener::bind(&a.listen)
         .with_context(|| format!("listening on {}", a.listen))?;
     eprintln!(
@@ -398,7 +398,7 @@ pub struct ChallengeArgs {
 }
 
 pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
-    use poie::protocol::challenge::{fresh_nonce, Disputed, Tree};
+    use poie::protocol::challenge::{fresh_nonce, Disputed, SecondPhase, Tree};
     use poie::protocol::transcript::TranscriptFile;
     super::check_out(&a.transcript)?;
     let v = load_vote(&a.vote)?;
@@ -410,6 +410,7 @@ pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
         &correct,
         &Disputed::of(&v),
         &fresh_nonce()?,
+        Some(SecondPhase::of(&v, &jobs)),
         std::time::Duration::from_millis(a.timeout_ms),
     )
     .with_context(|| format!("connecting to {}", a.connect))?;
@@ -419,10 +420,11 @@ pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Re-judges a challenge transcript offline (re-executes the windback to learn the correct
-/// tree). Convicts only on a reply the executor signed; a transcript that ends in silence, a
-/// refusal or an unsigned or badly signed reply is "unproven". Exit 0 on a proven verdict
-/// (either side loses), 1 when the transcript proves nothing or is invalid.
+/// Re-judges a challenge transcript offline without running the windback: it follows what the
+/// executor signed and rules on the challenger's one-step proof (docs/SPEC.md 6.7). Convicts
+/// only on a reply the executor signed; a transcript that ends in silence, a refusal or an
+/// unsigned or badly signed reply is "unproven". Exit 0 on a proven verdict (either side
+/// loses), 1 when the transcript proves nothing or is invalid.
 #[derive(clap::Args, Debug)]
 pub struct RefereeArgs {
     /// The transcript to judge (`poie challenge --transcript`).
@@ -434,21 +436,31 @@ pub struct RefereeArgs {
     /// The vote's reveal.
     #[arg(long, value_name = "FILE")]
     reveal: PathBuf,
-    /// The windback manifest the vote is for.
+    /// The windback manifest the vote is for: only its digest is checked, and a disputed job's
+    /// initial state computed by loading it; nothing runs.
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
 }
 
 pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
-    use poie::protocol::challenge::{Disputed, Tree};
     use poie::protocol::transcript::TranscriptFile;
     let t = TranscriptFile::load(&a.transcript)?;
     let v = load_vote(&a.vote)?;
     let r: Reveal = Reveal::load(&a.reveal)?;
     t.about(&v)?;
     let jobs = windback::load(&a.windback)?;
-    let correct = Tree::correct(&v, &r, &jobs)?;
-    match poie::protocol::challenge::referee(&correct, &Disputed::of(&v), &t.transcript()) {
+    if windback::digest(&jobs) != v.windback {
+        anyhow::bail!("{}: not the vote's windback", a.windback.display());
+    }
+    let initial_state = |job: usize| -> std::result::Result<[u8; 32], String> {
+        let j = jobs.get(job).ok_or_else(|| format!("no job {job}"))?;
+        let elf = j.elf.load().map_err(|e| e.to_string())?;
+        let input = j.input.load().map_err(|e| e.to_string())?;
+        let vm = poie::vm::Vm::new(&elf, input).map_err(|e| e.to_string())?;
+        let index = u32::try_from(job).map_err(|e| e.to_string())?;
+        Ok(vm.state_commitment(index, v.max_steps))
+    };
+    match poie::protocol::challenge::judge(&v, &r, &initial_state, &t.transcript()) {
         Ok(outcome) => {
             println!("{outcome}");
             if outcome != t.outcome {

@@ -86,6 +86,7 @@ pub fn game(
         &correct,
         &disputed,
         &nonce(),
+        None,
         Duration::from_millis(300),
     )
     .expect("connects");

@@ -4,8 +4,9 @@
 //! itself from the agreed state and a ruling that anyone re-derives without running the job
 //! (`poie_referee::dispute::replay`).
 //!
-//! Not yet part of the TCP game (`challenge`): the executor's answers come from any source
-//! (`ask`), and the rounds are recorded as `poie_referee::Round`s, unsigned.
+//! The TCP game (`challenge`) plays it after the first phase opens a wrong chunk; here the
+//! executor's answers come from any source (`ask`), and the rounds are recorded as
+//! `poie_referee::Round`s.
 
 use crate::windback::{ExecuteError, Job};
 use poie_referee::{
@@ -176,14 +177,15 @@ pub enum PlayError {
 
 /// The challenger's second phase against the executor's answers: `initial` is the job's
 /// initial state as the vote claims it, `truth` the challenger's replay of the job, `ask`
-/// gives the executor's commitments at a round's points. Bisects over `arity`-way rounds to
-/// one step, then builds the step proof from the agreed state and rules on it.
+/// gives the executor's commitments at a round's points (with the previous round, whose
+/// choice the request carries). Bisects over `arity`-way rounds to one step, then builds the
+/// step proof from the agreed state and rules on it.
 pub fn play_states<E: fmt::Display>(
     truth: &mut JobReplay,
     initial: &Hash,
     disputed: &Disputed,
     arity: u64,
-    mut ask: impl FnMut(&[u64]) -> Result<Vec<Hash>, E>,
+    mut ask: impl FnMut(Option<&Round>, &[u64]) -> Result<Vec<Hash>, E>,
 ) -> Result<PhaseEnd, PlayError> {
     if truth.state(0)? != Some(*initial) {
         return Ok(PhaseEnd::WrongInitialState);
@@ -194,7 +196,7 @@ pub fn play_states<E: fmt::Display>(
     let mut agreed = *initial;
     while !b.done() {
         let points = b.points();
-        let answers = match ask(&points) {
+        let answers = match ask(rounds.last(), &points) {
             Ok(a) if a.len() == points.len() => a,
             Ok(a) => {
                 return Ok(PhaseEnd::Unproven(format!(

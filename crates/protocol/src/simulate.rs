@@ -427,6 +427,7 @@ impl Epoch<'_> {
             tree: &theirs,
             key: &e.key,
             root: v.root,
+            states: None,
         };
         let nonce = derive(cfg.seed, "nonce", 0);
         let outcome = play(

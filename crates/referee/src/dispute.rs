@@ -142,6 +142,10 @@ pub enum BisectionError {
 /// The most points per round: keeps a round's message and its signature small.
 pub const MAX_ARITY: u64 = 256;
 
+/// The arity of the challenge game's second phase (docs/PROTOCOL.md justifies it): 8 rounds
+/// for 10^9 steps, where a 2-way bisection takes 30.
+pub const GAME_ARITY: u64 = 16;
+
 impl Bisection {
     pub fn new(lo: u64, hi: u64, arity: u64) -> Result<Bisection, BisectionError> {
         if lo >= hi || !(2..=MAX_ARITY).contains(&arity) {

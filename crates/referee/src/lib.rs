@@ -25,6 +25,7 @@ pub mod merkle;
 pub mod open;
 pub mod step;
 mod syscall;
+pub mod wire;
 
 pub use dispute::{judge, replay, Bisection, BisectionError, Claim, ReplayError, Round, Ruling};
 pub use header::{DecodeError, Header, Status, TrapKind, DOMAIN, HEADER_LEN};
@@ -32,3 +33,4 @@ pub use merkle::{
     node, verify_leaf, zero_hashes, Hash, INPUT_DEPTH, LEAF_BYTES, MEMORY_DEPTH, PAGE_TABLE_DEPTH,
 };
 pub use step::{step, LeafProof, StepError, StepProof, StepResult, MAX_RESIDENT_PAGES};
+pub use wire::{ProofDecodeError, MAX_PROOF_BYTES};

@@ -4,7 +4,13 @@
 use super::transcript::Entry;
 use super::tree::Tree;
 use super::wire::{Disputed, Msg, Node, Nonce, Reply};
+use crate::dispute::{self, play_states, JobReplay, PhaseEnd};
+use crate::vote::Vote;
+use crate::windback::{Job, JobClaim};
 use poie_proof::hash::Digest32;
+use poie_referee::dispute::GAME_ARITY;
+use poie_referee::{Round, Ruling};
+use poie_trace::Chunk;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -47,14 +53,63 @@ fn unproven(why: impl fmt::Display) -> Outcome {
     ))
 }
 
+/// What the challenger needs for the second phase (SPEC 6.7): the windback's jobs, the vote's
+/// claims about them, and the step limit they ran under.
+#[derive(Clone, Copy)]
+pub struct SecondPhase<'a> {
+    pub jobs: &'a [Job],
+    pub claims: &'a [JobClaim],
+    pub max_steps: u64,
+}
+
+impl<'a> SecondPhase<'a> {
+    pub fn of(v: &'a Vote, jobs: &'a [Job]) -> SecondPhase<'a> {
+        SecondPhase {
+            jobs,
+            claims: &v.jobs,
+            max_steps: v.max_steps,
+        }
+    }
+}
+
+/// The job holding step `index` of the windback's trace, and the step's index in it, by the
+/// vote's claimed step counts.
+pub fn locate(claims: &[JobClaim], index: u64) -> Option<(usize, u64)> {
+    let mut start = 0u64;
+    for (k, c) in claims.iter().enumerate() {
+        let end = start.checked_add(c.steps)?;
+        if index < end {
+            return Some((k, index - start));
+        }
+        start = end;
+    }
+    None
+}
+
 /// The challenger's side, over any source of executor replies: `ask` sends a message (the
 /// caller adds `nonce` to the hello) and returns the executor's reply, or why there is none.
 /// Records the entries. Only a reply signed by the vote's key for this session, index and
-/// request counts: anything else ends the game unproven.
+/// request counts: anything else ends the game unproven. A wrong chunk at the opened leaf is
+/// judged by the correct tree (re-execution): use [`play_to_one_step`] to settle it by the
+/// second phase instead.
 pub fn play<E: fmt::Display>(
     correct: &Tree,
     disputed: &Disputed,
     nonce: &Nonce,
+    ask: impl FnMut(&Msg) -> Result<Reply, E>,
+    entries: &mut Vec<Entry>,
+) -> Outcome {
+    play_to_one_step(correct, disputed, nonce, None, ask, entries)
+}
+
+/// As [`play`], but with `second`, a wrong chunk at the opened leaf goes to the second phase
+/// (SPEC 6.7): a bisection over the job's states and the step proof that the challenger
+/// builds itself, which the referee checks without re-executing.
+pub fn play_to_one_step<E: fmt::Display>(
+    correct: &Tree,
+    disputed: &Disputed,
+    nonce: &Nonce,
+    second: Option<SecondPhase<'_>>,
     ask: impl FnMut(&Msg) -> Result<Reply, E>,
     entries: &mut Vec<Entry>,
 ) -> Outcome {
@@ -65,6 +120,7 @@ pub fn play<E: fmt::Display>(
         ask,
         entries,
         index: 0,
+        second,
     };
     let top = match game.top() {
         Ok(top) => top,
@@ -89,6 +145,7 @@ struct Game<'a, F> {
     entries: &'a mut Vec<Entry>,
     /// The index in the session of the next request.
     index: u64,
+    second: Option<SecondPhase<'a>>,
 }
 
 impl<F, E> Game<'_, F>
@@ -225,6 +282,9 @@ where
             ));
         }
         if chunk != right_chunk {
+            if let Some(second) = self.second {
+                return self.second_phase(second, index, chunk);
+            }
             return Outcome::Challenger(format!(
                 "wrong chunk at step {index}: the executor's trace diverges there"
             ));
@@ -233,6 +293,91 @@ where
             return Outcome::Challenger(format!("wrong link at step {index}"));
         }
         Outcome::Executor("the opened leaf is correct".into())
+    }
+}
+
+impl<F, E> Game<'_, F>
+where
+    F: FnMut(&Msg) -> Result<Reply, E>,
+    E: fmt::Display,
+{
+    /// The second phase for the wrong chunk the executor opened at step `index`: bisection
+    /// over its job's states, then the step proof from the agreed state, sent as the
+    /// challenger's last word (SPEC 6.7).
+    fn second_phase(&mut self, second: SecondPhase<'_>, index: u64, chunk: Chunk) -> Outcome {
+        let Some((job, step)) = locate(second.claims, index) else {
+            return Outcome::Challenger(format!(
+                "the vote's job step counts end before step {index}, which its tree holds"
+            ));
+        };
+        let (Some(j), Some(claim), Ok(job32)) = (
+            second.jobs.get(job),
+            second.claims.get(job),
+            u32::try_from(job),
+        ) else {
+            return Outcome::Challenger(format!(
+                "the vote claims job {job}, which the windback lacks"
+            ));
+        };
+        let mut truth = match JobReplay::new(j, job32, second.max_steps) {
+            Ok(t) => t,
+            Err(e) => return unproven(format!("the challenger cannot replay job {job}: {e}")),
+        };
+        let mut stopped = None;
+        let lie = dispute::Disputed::Chunk { step, chunk };
+        let end = play_states(
+            &mut truth,
+            &claim.initial_state,
+            &lie,
+            GAME_ARITY,
+            |prev: Option<&Round>, points: &[u64]| {
+                let disputed = prev.and_then(|r| r.disputed).map(|t| t as u32);
+                let m = Msg::States {
+                    job: job32,
+                    disputed,
+                    points: points.to_vec(),
+                };
+                match self.exchange(m) {
+                    Ok(Msg::Commitments { states }) => Ok(states),
+                    Ok(other) => {
+                        stopped = Some(wrong_kind(&other, "states"));
+                        Err("a reply of the wrong kind")
+                    }
+                    Err(end) => {
+                        stopped = Some(end);
+                        Err("no signed reply")
+                    }
+                }
+            },
+        );
+        let game = match end {
+            Ok(PhaseEnd::Ruled(g)) => g,
+            Ok(PhaseEnd::WrongInitialState) => {
+                return Outcome::Challenger(format!(
+                "the vote's initial state of job {job} is not the job's (loading the job shows it)"
+            ))
+            }
+            Ok(PhaseEnd::Unproven(why)) => return stopped.unwrap_or_else(|| unproven(why)),
+            Err(e) => return unproven(format!("the challenger's own replay failed: {e}")),
+        };
+        let last = game
+            .rounds
+            .last()
+            .and_then(|r| r.disputed)
+            .map(|t| t as u32);
+        // The executor's acknowledgement is not needed: the proof decides, whatever it says.
+        let _ = self.exchange(Msg::Prove {
+            disputed: last,
+            proof: game.proof.encode(),
+        });
+        match game.ruling {
+            Ruling::ExecutorLoses(why) => Outcome::Challenger(format!(
+                "one step proves the executor wrong at step {index} (job {job}): {why}"
+            )),
+            Ruling::ChallengerLoses(why) => Outcome::Executor(format!(
+                "one step agrees with the executor at step {index} (job {job}): {why}"
+            )),
+        }
     }
 }
 

@@ -3,8 +3,10 @@
 
 use super::tree::{BadNode, SetupError, Tree};
 use super::wire::{reply_message, Msg, Node, Nonce, Reply};
+use crate::dispute::JobReplay;
 use crate::keys::Key;
 use crate::vote::Vote;
+use crate::windback::Job;
 use poie_proof::hash::Digest32;
 
 /// Why the executor refuses a challenger's message: a protocol error, which ends the session.
@@ -24,6 +26,54 @@ pub enum Refusal {
     SecondHello,
     #[error("the hello is about root {}, not this executor's vote (root {})", hex::encode(.got), hex::encode(.ours))]
     WrongRoot { got: Digest32, ours: Digest32 },
+    #[error("this executor answers no state queries (it was not given its windback's jobs)")]
+    NoStates,
+    #[error("job {job} does not exist: the windback has {jobs}")]
+    NoJob { job: u32, jobs: usize },
+    #[error("a round asks for 1 to {MAX_ROUND_POINTS} points in ascending order, got {0}")]
+    BadRound(usize),
+    #[error("job {job} has no state after {step} chunks")]
+    NoState { job: u32, step: u64 },
+    #[error("the job could not be replayed: {0}")]
+    Replay(String),
+}
+
+/// The most points one round of the second phase may ask for (arity 256, SPEC 6.7).
+pub const MAX_ROUND_POINTS: usize = 255;
+
+/// What an executor needs to answer the second phase: its windback's jobs and the step limit
+/// they ran under. Each round replays the job from its start (`JobReplay`), so the executor
+/// keeps nothing between rounds.
+#[derive(Clone, Copy)]
+pub struct StateSource<'a> {
+    pub jobs: &'a [Job],
+    pub max_steps: u64,
+}
+
+impl StateSource<'_> {
+    /// The commitments of job `job`'s states at `points` (ascending, 1 to 255 of them).
+    fn commitments(&self, job: u32, points: &[u64]) -> Result<Msg, Refusal> {
+        let ascending = points.windows(2).all(|w| w[0] < w[1]);
+        if points.is_empty() || points.len() > MAX_ROUND_POINTS || !ascending {
+            return Err(Refusal::BadRound(points.len()));
+        }
+        let j = self.jobs.get(job as usize).ok_or(Refusal::NoJob {
+            job,
+            jobs: self.jobs.len(),
+        })?;
+        let replay_error = |e: crate::windback::ExecuteError| Refusal::Replay(e.to_string());
+        let mut replay = JobReplay::new(j, job, self.max_steps).map_err(replay_error)?;
+        let states = points
+            .iter()
+            .map(|&step| {
+                replay
+                    .state(step)
+                    .map_err(replay_error)?
+                    .ok_or(Refusal::NoState { job, step })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Msg::Commitments { states })
+    }
 }
 
 /// Checks that `key` is the key `v` was signed with: the executor signs its replies with it,
@@ -75,6 +125,8 @@ pub struct Executor<'a> {
     /// The root its replies are signed for. An honest executor's is its tree's root; a
     /// different one plays an executor whose tree is not the one it voted on.
     pub root: Digest32,
+    /// Where its answers to the second phase come from; `None` refuses state queries.
+    pub states: Option<StateSource<'a>>,
 }
 
 impl<'a> Executor<'a> {
@@ -84,6 +136,15 @@ impl<'a> Executor<'a> {
             tree,
             key,
             root: tree.root(),
+            states: None,
+        }
+    }
+
+    /// This executor, answering the second phase from `jobs` run under `max_steps`.
+    pub fn with_states(self, jobs: &'a [Job], max_steps: u64) -> Executor<'a> {
+        Executor {
+            states: Some(StateSource { jobs, max_steps }),
+            ..self
         }
     }
 
@@ -115,7 +176,16 @@ impl<'a> Executor<'a> {
             (_, Msg::Hello { .. }) => return Err(Refusal::SecondHello),
             _ => {}
         }
-        let msg = self.tree.respond(request)?;
+        let msg = match request {
+            Msg::States { job, points, .. } => self
+                .states
+                .ok_or(Refusal::NoStates)?
+                .commitments(*job, points)?,
+            // The step proof that ends the game needs nothing of the executor: it signs that
+            // it saw it, and the referee reads the proof from the challenger's message.
+            Msg::Prove { .. } => Msg::Noted,
+            _ => self.tree.respond(request)?,
+        };
         let sig = self
             .key
             .sign(&reply_message(nonce, &self.root, index, request, &msg));

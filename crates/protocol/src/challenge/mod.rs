@@ -39,6 +39,7 @@
 
 mod challenger;
 mod executor;
+mod judge;
 mod net;
 mod referee;
 mod server;
@@ -46,8 +47,9 @@ pub mod transcript;
 mod tree;
 mod wire;
 
-pub use challenger::{play, Outcome};
-pub use executor::{check_key, Executor, Refusal};
+pub use challenger::{locate, play, play_to_one_step, Outcome, SecondPhase};
+pub use executor::{check_key, Executor, Refusal, StateSource, MAX_ROUND_POINTS};
+pub use judge::{judge, JudgeError};
 pub use net::{challenge, connect, MAX_TIMEOUT_MS};
 pub use referee::{referee, RefereeError};
 pub use server::{
@@ -58,7 +60,7 @@ pub use transcript::{
     BadTranscript, Entry, Party, Transcript, TranscriptError, MAX_TRANSCRIPT_BYTES,
     MAX_TRANSCRIPT_ENTRIES,
 };
-pub use tree::{BadNode, ChunkCollector, SetupError, Tree};
+pub use tree::{BadNode, ChunkCollector, SetupError, Shape, Tree};
 pub use wire::{
     fresh_nonce, reply_message, Disputed, Line, LineError, Msg, Node, Nonce, Reply, Signature,
     DS_REPLY, MAX_LINE,

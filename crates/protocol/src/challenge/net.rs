@@ -1,7 +1,7 @@
 //! The game's TCP connection (newline-delimited messages, each whole within a deadline) and the
 //! challenger's client.
 
-use super::challenger::{play, Outcome};
+use super::challenger::{play_to_one_step, Outcome, SecondPhase};
 use super::transcript::Transcript;
 use super::tree::Tree;
 use super::wire::{Disputed, Line, LineError, Msg, Nonce, Reply, MAX_LINE};
@@ -210,19 +210,22 @@ pub fn connect(addr: &str, timeout: Duration) -> io::Result<TcpStream> {
 /// fresh one per session: [`fresh_nonce`](super::fresh_nonce)), then awaits each whole reply at most the timeout.
 /// Only setting up the connection is an error; whatever the executor does after that is an
 /// outcome.
+/// With `second`, a wrong chunk goes to the second phase (SPEC 6.7, [`play_to_one_step`]).
 pub fn challenge(
     addr: &str,
     correct: &Tree,
     disputed: &Disputed,
     nonce: &Nonce,
+    second: Option<SecondPhase<'_>>,
     timeout: Duration,
 ) -> io::Result<(Outcome, Transcript)> {
     let mut conn = Conn::new(connect(addr, timeout)?, timeout)?;
     let mut entries = Vec::new();
-    let outcome = play(
+    let outcome = play_to_one_step(
         correct,
         disputed,
         nonce,
+        second,
         |m| {
             let hello = matches!(m, Msg::Hello { .. });
             conn.write_line(&Line {

@@ -165,8 +165,9 @@ impl TranscriptError {
 }
 
 /// Version 2 added the session nonce and the executor's signature on each reply; version 1
-/// transcripts proved nothing about what the executor said, and are refused.
-pub const TRANSCRIPT_VERSION: u32 = 2;
+/// transcripts proved nothing about what the executor said, and are refused. Version 3 added
+/// the second phase's messages (`states`, `commitments`, `prove`, `noted`; SPEC 6.7).
+pub const TRANSCRIPT_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -323,7 +324,7 @@ impl TranscriptFile {
 
 impl Entry {
     /// Whether this entry can be entry `at` of a game: entries alternate, the challenger's
-    /// message (a hello, query or open, unsigned) first, then the executor's reply (signed or
+    /// message (a hello, query, open, states or prove, unsigned) first, then the executor's reply (signed or
     /// not) or why there is none.
     fn fits(&self, at: usize) -> Result<(), &'static str> {
         let challengers_turn = at.is_multiple_of(2);
@@ -336,13 +337,19 @@ impl Entry {
             }
             (
                 Party::Challenger,
-                Some(Msg::Hello { .. } | Msg::Query { .. } | Msg::Open { .. }),
+                Some(
+                    Msg::Hello { .. }
+                    | Msg::Query { .. }
+                    | Msg::Open { .. }
+                    | Msg::States { .. }
+                    | Msg::Prove { .. },
+                ),
                 None,
                 None,
             ) => Ok(()),
-            (Party::Challenger, _, _, _) => {
-                Err("a challenger's entry is a hello, query or open, unsigned, and nothing else")
-            }
+            (Party::Challenger, _, _, _) => Err(
+                "a challenger's entry is a hello, query, open, states or prove, unsigned, and nothing else",
+            ),
             (Party::Executor, Some(_), _, None) | (Party::Executor, None, None, Some(_)) => Ok(()),
             (Party::Executor, _, _, _) => Err(
                 "an executor's entry is a reply (with its signature, if any) or a failure, not both",

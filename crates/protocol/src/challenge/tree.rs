@@ -183,6 +183,82 @@ impl Tree {
         self.leaves.get(i).copied()
     }
 
+    /// The tree's shape: its nodes, without their digests.
+    pub fn shape(&self) -> Shape {
+        Shape {
+            params: self.params,
+            n: self.n(),
+        }
+    }
+
+    /// See [`Shape::normalize`].
+    pub fn normalize(&self, node: Node) -> Node {
+        self.shape().normalize(node)
+    }
+
+    /// See [`Shape::check_node`].
+    pub fn check_node(&self, node: Node) -> Result<Node, BadNode> {
+        self.shape().check_node(node)
+    }
+
+    /// The digest of a node of the tree; the zero digest for a node that is not in it (as for
+    /// the empty tree's root).
+    pub fn digest(&self, node: Node) -> Digest32 {
+        match self.check_node(node) {
+            Ok(node) => self.digest_checked(node),
+            Err(_) => [0; 32],
+        }
+    }
+
+    /// The RFC 6962 split of a node of more than one leaf; `None` for a leaf or a node that is
+    /// not in the tree.
+    pub fn children(&self, node: Node) -> Option<(Node, Node)> {
+        self.split(self.check_node(node).ok()?)
+    }
+
+    /// `digest` of a node that passed `check_node`, by the tree's one recursive definition
+    /// ([`merkle::mth`]): over positions for a lane node, over lane roots for a top node.
+    pub(super) fn digest_checked(&self, node: Node) -> Digest32 {
+        let join = |l: &Digest32, r: &Digest32| self.h.node(l, r);
+        let lane_digest =
+            |lane: u32, lo: u64, hi: u64| merkle::mth(lo, hi, &|pos| self.leaf(lane, pos), &join);
+        match self.normalize(node) {
+            Node::Lane { lane, lo, hi } => lane_digest(lane, lo, hi),
+            Node::Top { lo, hi } => merkle::mth(
+                u64::from(lo),
+                u64::from(hi),
+                &|j| {
+                    let lane = u32::try_from(j).ok()?;
+                    lane_digest(lane, 0, self.params.layout.lane_len(self.n(), lane))
+                },
+                &join,
+            ),
+        }
+        .unwrap_or([0; 32])
+    }
+
+    pub(super) fn split(&self, node: Node) -> Option<(Node, Node)> {
+        self.shape().split(node)
+    }
+
+    pub fn root_node(&self) -> Node {
+        self.shape().root_node()
+    }
+}
+
+/// The nodes of the tree over `n` chunks under `params`, without their digests: what a referee
+/// that holds no trace needs to follow a game (docs/SPEC.md 3.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub params: Params,
+    pub n: u64,
+}
+
+impl Shape {
+    fn n(&self) -> u64 {
+        self.n
+    }
+
     /// A single-lane top node is that lane's whole tree. Other nodes are returned as they are;
     /// this does not check that the node belongs to the tree ([`Tree::check_node`] does).
     pub fn normalize(&self, node: Node) -> Node {
@@ -223,45 +299,9 @@ impl Tree {
         Ok(node)
     }
 
-    /// The digest of a node of the tree; the zero digest for a node that is not in it (as for
-    /// the empty tree's root).
-    pub fn digest(&self, node: Node) -> Digest32 {
-        match self.check_node(node) {
-            Ok(node) => self.digest_checked(node),
-            Err(_) => [0; 32],
-        }
-    }
-
-    /// The RFC 6962 split of a node of more than one leaf; `None` for a leaf or a node that is
-    /// not in the tree.
-    pub fn children(&self, node: Node) -> Option<(Node, Node)> {
-        self.split(self.check_node(node).ok()?)
-    }
-
-    /// `digest` of a node that passed `check_node`, by the tree's one recursive definition
-    /// ([`merkle::mth`]): over positions for a lane node, over lane roots for a top node.
-    pub(super) fn digest_checked(&self, node: Node) -> Digest32 {
-        let join = |l: &Digest32, r: &Digest32| self.h.node(l, r);
-        let lane_digest =
-            |lane: u32, lo: u64, hi: u64| merkle::mth(lo, hi, &|pos| self.leaf(lane, pos), &join);
-        match self.normalize(node) {
-            Node::Lane { lane, lo, hi } => lane_digest(lane, lo, hi),
-            Node::Top { lo, hi } => merkle::mth(
-                u64::from(lo),
-                u64::from(hi),
-                &|j| {
-                    let lane = u32::try_from(j).ok()?;
-                    lane_digest(lane, 0, self.params.layout.lane_len(self.n(), lane))
-                },
-                &join,
-            ),
-        }
-        .unwrap_or([0; 32])
-    }
-
     /// The split of a node that passed `check_node`, at the tree's one split rule
     /// ([`merkle::split`]); `None` for a single leaf.
-    pub(super) fn split(&self, node: Node) -> Option<(Node, Node)> {
+    pub fn split(&self, node: Node) -> Option<(Node, Node)> {
         match self.normalize(node) {
             Node::Top { lo, hi } => {
                 let mid = u32::try_from(merkle::split(u64::from(lo), u64::from(hi))?).ok()?;

@@ -75,6 +75,46 @@ pub enum Msg {
     Error {
         reason: String,
     },
+    /// The second phase (SPEC 6.7): the challenger asks for the executor's commitments to job
+    /// `job`'s states at `points` (a round of the bisection). `disputed` is its choice in the
+    /// previous round: the index of the first point it disputed, or none (none in the first).
+    States {
+        job: u32,
+        disputed: Option<u32>,
+        points: Vec<u64>,
+    },
+    /// The executor's commitments, one per point asked.
+    Commitments {
+        #[serde(with = "poie_files::hexser::list")]
+        states: Vec<Digest32>,
+    },
+    /// The challenger's last word: its choice in the last round, and the step proof (SPEC 1.7's
+    /// encoding, as hex) from the agreed state that decides the game.
+    Prove {
+        disputed: Option<u32>,
+        #[serde(with = "proof_hex")]
+        proof: Vec<u8>,
+    },
+    /// The executor's acknowledgement of a `prove`: nothing more is asked of it.
+    Noted,
+}
+
+/// A step proof's bytes as hex, at most `MAX_PROOF_BYTES` of them.
+mod proof_hex {
+    use poie_referee::MAX_PROOF_BYTES;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.len() > 2 * MAX_PROOF_BYTES {
+            return Err(D::Error::custom("a step proof longer than 8 KiB"));
+        }
+        hex::decode(text).map_err(D::Error::custom)
+    }
 }
 
 impl Msg {
@@ -88,6 +128,10 @@ impl Msg {
             Msg::Open { .. } => "open",
             Msg::Leaf { .. } => "leaf",
             Msg::Error { .. } => "error",
+            Msg::States { .. } => "states",
+            Msg::Commitments { .. } => "commitments",
+            Msg::Prove { .. } => "prove",
+            Msg::Noted => "noted",
         }
     }
 
@@ -141,8 +185,44 @@ impl Msg {
                 b.extend_from_slice(&(reason.len() as u64).to_le_bytes());
                 b.extend_from_slice(reason.as_bytes());
             }
+            Msg::States {
+                job,
+                disputed,
+                points,
+            } => {
+                b.push(8);
+                b.extend_from_slice(&job.to_le_bytes());
+                put_choice(&mut b, *disputed);
+                b.extend_from_slice(&(points.len() as u64).to_le_bytes());
+                points
+                    .iter()
+                    .for_each(|p| b.extend_from_slice(&p.to_le_bytes()));
+            }
+            Msg::Commitments { states } => {
+                b.push(9);
+                b.extend_from_slice(&(states.len() as u64).to_le_bytes());
+                states.iter().for_each(|h| b.extend_from_slice(h));
+            }
+            Msg::Prove { disputed, proof } => {
+                b.push(10);
+                put_choice(&mut b, *disputed);
+                b.extend_from_slice(&(proof.len() as u64).to_le_bytes());
+                b.extend_from_slice(proof);
+            }
+            Msg::Noted => b.push(11),
         }
         b
+    }
+}
+
+/// A round's choice: `0x00` for none, else `0x01 || index (u32 LE)`.
+fn put_choice(b: &mut Vec<u8>, c: Option<u32>) {
+    match c {
+        None => b.push(0),
+        Some(t) => {
+            b.push(1);
+            b.extend_from_slice(&t.to_le_bytes());
+        }
     }
 }
 

@@ -1,0 +1,353 @@
+//! The referee that does not execute (SPEC 6.7, docs/PROTOCOL.md "Verdict rules"): it judges a
+//! transcript from the vote, the reveal (for the unique secret that keys the leaves) and what
+//! the executor signed, plus one step proof; it never runs the windback. It follows the first
+//! phase through the tree's shape alone, checking each signed reply against the digest the
+//! executor signed for its node, then replays the second phase and rules on the step proof.
+//!
+//! It convicts the executor only on what it signed: a top root that does not give the vote's
+//! root, children that do not hash to their node, an opening that does not hash to its leaf,
+//! a reply of the wrong kind, a vote whose initial state of the disputed job is not the job's
+//! (computed by loading the job, without running it), or states and a chunk that one step
+//! contradicts. It rules that the challenger lost only when the step proof agrees with the
+//! executor. Everything else (silence, a refusal, a transcript that stops) is unproven.
+
+use super::challenger::{locate, Outcome};
+use super::transcript::{Entry, Party, Transcript};
+use super::tree::Shape;
+use super::wire::{Disputed, Msg, Node};
+use crate::vote::{Reveal, Vote};
+use poie_proof::hash::{Digest32, Hasher};
+use poie_proof::Simd;
+use poie_referee::dispute::{replay, GAME_ARITY};
+use poie_referee::{Claim, Round, Ruling, StepProof};
+
+/// Why a transcript is not a record of a game the rules allow.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JudgeError {
+    #[error("the vote is not authentic, or the reveal is not its own")]
+    BadVote,
+    #[error("entry {entry}: the challenger's message is not the game's next one ({why})")]
+    NotTheGame { entry: usize, why: String },
+    #[error("entry {entry} comes after the game's end")]
+    AfterTheEnd { entry: usize },
+    #[error("the step proof does not decode: {0}")]
+    Proof(String),
+    #[error("the second phase does not replay: {0}")]
+    Replay(String),
+    #[error("the unique secret's hasher: {0}")]
+    Hasher(String),
+}
+
+/// One exchange of the record: the challenger's message and the executor's signed reply, or
+/// why there is none (missing, a failure, a refusal, unsigned or badly signed), as the live
+/// challenger words it.
+struct Exchange<'t> {
+    entry: usize,
+    request: &'t Msg,
+    reply: Result<&'t Msg, String>,
+}
+
+/// Reads a transcript's exchanges in order, checking each reply's signature.
+struct Record<'t> {
+    entries: &'t [Entry],
+    at: usize,
+    disputed: Disputed,
+    nonce: [u8; 32],
+}
+
+impl<'t> Record<'t> {
+    fn next(&mut self) -> Result<Option<Exchange<'t>>, JudgeError> {
+        let entry = self.at;
+        let Some(e) = self.entries.get(entry) else {
+            return Ok(None);
+        };
+        let (Party::Challenger, Some(request)) = (e.from, e.msg.as_ref()) else {
+            return Err(JudgeError::NotTheGame {
+                entry,
+                why: "a challenger's message comes here".into(),
+            });
+        };
+        let index = (entry / 2) as u64;
+        let kind = request.kind();
+        let reply = match self.entries.get(entry + 1) {
+            None => Err(format!("no reply recorded to the {kind} (request {index})")),
+            Some(Entry {
+                failure: Some(why), ..
+            }) => Err(format!(
+                "the executor did not answer the {kind} (request {index}): {}",
+                why.escape_debug()
+            )),
+            Some(Entry {
+                msg: Some(Msg::Error { reason }),
+                ..
+            }) => Err(format!(
+                "the executor refused to answer the {kind} (request {index}): {}",
+                reason.escape_debug()
+            )),
+            Some(Entry {
+                msg: Some(msg),
+                sig: None,
+                ..
+            }) => Err(format!("reply {index} (a {}) is not signed", msg.kind())),
+            Some(Entry {
+                msg: Some(msg),
+                sig,
+                from: Party::Executor,
+                ..
+            }) if self.disputed.signed(
+                &self.nonce,
+                index,
+                request,
+                &super::wire::Reply {
+                    msg: msg.clone(),
+                    sig: *sig,
+                },
+            ) =>
+            {
+                Ok(msg)
+            }
+            Some(Entry { msg: Some(msg), .. }) => Err(format!(
+                "the signature of reply {index} (a {}) is not the vote's key's for this session, request and reply",
+                msg.kind()
+            )),
+            Some(_) => Err(format!("no reply recorded to the {kind} (request {index})")),
+        };
+        self.at = entry + 2;
+        Ok(Some(Exchange {
+            entry,
+            request,
+            reply,
+        }))
+    }
+
+    /// Refuses anything after a proven end.
+    fn ended(&self) -> Result<(), JudgeError> {
+        match self.at < self.entries.len() {
+            true => Err(JudgeError::AfterTheEnd { entry: self.at }),
+            false => Ok(()),
+        }
+    }
+}
+
+fn unproven(why: impl Into<String>) -> Outcome {
+    Outcome::Unproven(format!(
+        "{}; the transcript shows no signed wrong answer",
+        why.into()
+    ))
+}
+
+fn not_the_game(entry: usize, why: impl Into<String>) -> JudgeError {
+    JudgeError::NotTheGame {
+        entry,
+        why: why.into(),
+    }
+}
+
+/// Judges `t` for vote `v` with reveal `r`, without running anything. `initial_state(job)` is
+/// job `job`'s initial state commitment as loading it gives (SPEC 6.2; no instruction runs):
+/// asked only when the transcript ends at an opening, to rule on the vote's claim.
+pub fn judge(
+    v: &Vote,
+    r: &Reveal,
+    initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
+    t: &Transcript,
+) -> Result<Outcome, JudgeError> {
+    if !v.authentic() || !r.belongs_to(v) {
+        return Err(JudgeError::BadVote);
+    }
+    let h = Hasher::for_executor(v.params.hash, &r.salt, &v.address, Simd::detect())
+        .map_err(|e| JudgeError::Hasher(e.to_string()))?;
+    let shape = Shape {
+        params: v.params,
+        n: v.n,
+    };
+    let mut rec = Record {
+        entries: &t.entries,
+        at: 0,
+        disputed: Disputed::of(v),
+        nonce: t.nonce,
+    };
+    // The hello and the signed top root.
+    let Some(x) = rec.next()? else {
+        return Ok(unproven("the transcript is empty"));
+    };
+    if *x.request != (Msg::Hello { root: v.root }) {
+        return Err(not_the_game(x.entry, "a hello about the vote's root"));
+    }
+    let mut claimed = match x.reply {
+        Err(why) => return Ok(unproven(why)),
+        Ok(Msg::Top { digest }) => *digest,
+        Ok(other) => return Ok(wrong_kind(other, "hello")),
+    };
+    if v.params.commitment_root(v.n, &claimed) != v.root {
+        rec.ended()?;
+        return Ok(Outcome::Challenger(
+            "the signed top root does not hash to the vote's root".into(),
+        ));
+    }
+    // The descent: each query is the node the challenger chose, and its signed children must
+    // hash to the digest the executor signed for it.
+    let mut node = shape.normalize(shape.root_node());
+    let (index, chunk) = loop {
+        let Some(x) = rec.next()? else {
+            return Ok(unproven("the challenger stopped before an opening"));
+        };
+        match (x.request, shape.split(node)) {
+            (Msg::Query { node: asked }, Some((l, r))) if *asked == node => {
+                let (left, right) = match x.reply {
+                    Err(why) => return Ok(unproven(why)),
+                    Ok(Msg::Children { left, right }) => (*left, *right),
+                    Ok(other) => return Ok(wrong_kind(other, "query")),
+                };
+                if h.node(&left, &right) != claimed {
+                    rec.ended()?;
+                    return Ok(Outcome::Challenger(format!(
+                        "the signed children of {node:?} do not hash to it"
+                    )));
+                }
+                // The next message names the child the challenger descends into.
+                let next = rec.entries.get(rec.at).and_then(|e| e.msg.as_ref());
+                (node, claimed) = match next {
+                    Some(Msg::Query { node: n }) if *n == shape.normalize(r) => (r, right),
+                    Some(Msg::Open { index }) if leaf_index(&shape, r) == Some(*index) => {
+                        (r, right)
+                    }
+                    _ => (l, left),
+                };
+                node = shape.normalize(node);
+            }
+            (Msg::Open { index }, None) if leaf_index(&shape, node) == Some(*index) => {
+                let (chunk, link) = match x.reply {
+                    Err(why) => return Ok(unproven(why)),
+                    Ok(Msg::Leaf { chunk, link }) => (*chunk, *link),
+                    Ok(other) => return Ok(wrong_kind(other, "open")),
+                };
+                if h.leaf(&chunk, &link) != claimed {
+                    rec.ended()?;
+                    return Ok(Outcome::Challenger(format!(
+                        "the signed opening of leaf {index} does not hash to its parent"
+                    )));
+                }
+                break (*index, chunk);
+            }
+            _ => {
+                return Err(not_the_game(
+                    x.entry,
+                    format!("the query or opening of {node:?}"),
+                ))
+            }
+        }
+    };
+    second_phase(v, &mut rec, initial_state, index, chunk)
+}
+
+/// The trace index of a single-leaf lane node.
+fn leaf_index(shape: &Shape, node: Node) -> Option<u64> {
+    match shape.normalize(node) {
+        Node::Lane { lane, lo, hi } if hi.checked_sub(lo) == Some(1) => {
+            shape.params.layout.index(lane, lo)
+        }
+        _ => None,
+    }
+}
+
+/// After the opening of step `index` (chunk `chunk`): the second phase's rounds, then the
+/// challenger's step proof, ruled on without running anything.
+fn second_phase(
+    v: &Vote,
+    rec: &mut Record<'_>,
+    initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
+    index: u64,
+    chunk: [u8; 32],
+) -> Result<Outcome, JudgeError> {
+    let Some((job, step)) = locate(&v.jobs, index) else {
+        rec.ended()?;
+        return Ok(Outcome::Challenger(format!(
+            "the vote's job step counts end before step {index}, which its tree holds"
+        )));
+    };
+    let claim = v.jobs.get(job).copied();
+    let Some(claim) = claim else {
+        return Err(not_the_game(rec.at, "a job of the vote"));
+    };
+    let mut rounds: Vec<Round> = Vec::new();
+    loop {
+        let Some(x) = rec.next()? else {
+            if rounds.is_empty() {
+                // The challenger stopped at the opening: the one claim it can still prove
+                // wrong without a step is the job's initial state.
+                let loaded = initial_state(job).map_err(JudgeError::Replay)?;
+                if loaded != claim.initial_state {
+                    return Ok(Outcome::Challenger(format!(
+                        "the vote's initial state of job {job} is not the job's (loading the job shows it)"
+                    )));
+                }
+                return Ok(unproven(
+                    "the transcript stops at the opening: nothing past it is proven without a step proof",
+                ));
+            }
+            return Ok(unproven("the second phase stops before the step proof"));
+        };
+        let prev_choice = |rounds: &mut Vec<Round>, disputed: Option<u32>| {
+            if let Some(last) = rounds.last_mut() {
+                last.disputed = disputed.map(|t| t as usize);
+            }
+        };
+        match x.request {
+            Msg::States {
+                job: j,
+                disputed,
+                points,
+            } if *j as usize == job && (!rounds.is_empty() || disputed.is_none()) => {
+                prev_choice(&mut rounds, *disputed);
+                let states = match x.reply {
+                    Err(why) => return Ok(unproven(why)),
+                    Ok(Msg::Commitments { states }) => states.clone(),
+                    Ok(other) => return Ok(wrong_kind(other, "states")),
+                };
+                rounds.push(Round {
+                    points: points.clone(),
+                    answers: states,
+                    disputed: None,
+                });
+            }
+            Msg::Prove { disputed, proof } => {
+                prev_choice(&mut rounds, *disputed);
+                rec.ended()?;
+                let proof =
+                    StepProof::decode(proof).map_err(|e| JudgeError::Proof(e.to_string()))?;
+                let ruling = replay(
+                    &claim.initial_state,
+                    &Claim::Chunk(chunk),
+                    step.saturating_add(1),
+                    GAME_ARITY,
+                    &rounds,
+                    &proof,
+                )
+                .map_err(|e| JudgeError::Replay(e.to_string()))?;
+                return Ok(match ruling {
+                    Ruling::ExecutorLoses(why) => Outcome::Challenger(format!(
+                        "one step proves the executor wrong at step {index} (job {job}): {why}"
+                    )),
+                    Ruling::ChallengerLoses(why) => Outcome::Executor(format!(
+                        "one step agrees with the executor at step {index} (job {job}): {why}"
+                    )),
+                });
+            }
+            _ => {
+                return Err(not_the_game(
+                    x.entry,
+                    format!("a round of job {job}'s states, or the step proof"),
+                ))
+            }
+        }
+    }
+}
+
+/// A signed reply of the wrong kind: the executor's own word that it does not play by the rules.
+fn wrong_kind(reply: &Msg, request: &str) -> Outcome {
+    Outcome::Challenger(format!(
+        "a signed `{}` reply to a `{request}`",
+        reply.kind()
+    ))
+}
