@@ -3,10 +3,11 @@
 //! programs (ALU and M ops, loads and stores misaligned across leaves and pages, stores into
 //! fresh pages, branches, jumps, fences, now and then a trap) and of hand-written programs for
 //! each trap, the VM builds a step proof (`Vm::step_proof`), the referee verifies and executes
-//! it, and its post-state header (so its commitment) and chunk must be the VM's. `ecall` steps
-//! are refused by the referee (system calls are not covered yet) and run by the VM alone.
+//! it, and its post-state header (so its commitment) and chunk must be the VM's, `ecall` steps
+//! included (the system calls' own cases are in `one_step_syscalls`).
 //! Tampered proofs (a sibling, a leaf, a proof of another leaf, a missing or extra leaf, a
-//! header that is not the pre-state) are refused.
+//! header that is not the pre-state) are refused. `POIE_ONE_STEP_PROGRAMS=N` runs N random
+//! programs instead of 150 (and N random system-call programs in `one_step_syscalls`).
 
 mod common;
 
@@ -215,7 +216,7 @@ fn random_program(seed: u64, len: usize, trap_rate: u64) -> Vec<u8> {
 fn one_step_matches_the_vm_on_random_programs() {
     let t = Instant::now();
     let mut tally = Tally::default();
-    let programs = 150u64;
+    let programs = common::one_step::programs(150);
     for n in 0..programs {
         let image = random_program(0x5eed ^ n.wrapping_mul(0x9e37_79b9), 400, 2);
         let mut vm = Vm::new(&image, Vec::new()).expect("loads");

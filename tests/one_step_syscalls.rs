@@ -4,7 +4,7 @@
 //! descriptors open, closed or invalid; breaks growing, shrinking, within a page or invalid),
 //! the VM builds the step proof and the referee's post-state and chunk must be the VM's. Then
 //! the output limit, the memory limit on `read` (from the referee alone), a flat input, and
-//! tampered `ecall` proofs.
+//! tampered `ecall` proofs. `POIE_ONE_STEP_PROGRAMS=N` runs N random programs instead of 120.
 
 mod common;
 
@@ -151,7 +151,7 @@ fn one_step_matches_the_vm_on_random_system_calls() {
     let t = Instant::now();
     let mut tally = Tally::default();
     let mut exited = 0;
-    for n in 0..120u64 {
+    for n in 0..common::one_step::programs(120) {
         let mut rng = Rng(n ^ 0xca11);
         let input: Vec<u8> = (0..rng.below(400)).map(|_| rng.next() as u8).collect();
         let image = syscall_program(0x5c5c ^ n.wrapping_mul(0x9e37_79b9), 150);

@@ -18,6 +18,15 @@ pub fn leaf(p: &poie::vm::LeafProof) -> LeafProof {
     }
 }
 
+/// How many random programs a differential runs: `default`, or `POIE_ONE_STEP_PROGRAMS` to run
+/// more (the suite keeps its default short; a longer run is a command away).
+pub fn programs(default: u64) -> u64 {
+    std::env::var("POIE_ONE_STEP_PROGRAMS").map_or(default, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("POIE_ONE_STEP_PROGRAMS: not a number"))
+    })
+}
+
 /// The VM's proof parts as the referee's proof.
 pub fn convert(parts: &StepProofParts) -> StepProof {
     StepProof {
