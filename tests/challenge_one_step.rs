@@ -346,3 +346,114 @@ fn one_step_game_signed_contradictions_convict_in_the_referee() {
         "{o}"
     );
 }
+
+/// A job's initial state as loading it gives: the referee's loader in a claim dispute.
+fn loader(c: &Case) -> impl Fn(usize) -> Result<[u8; 32], String> + '_ {
+    |job| {
+        let j = &c.jobs[job];
+        let vm = poie::vm::Vm::new(&j.elf.load().expect("elf"), j.input.load().expect("input"))
+            .map_err(|e| e.to_string())?;
+        Ok(vm.state_commitment(job as u32, c.vote.max_steps))
+    }
+}
+
+/// A session against `served`, which defends `v` (signing with the case's key): the
+/// challenger disputes job `job`'s claim.
+fn claim_game(c: &Case, v: &Vote, served: &Tree, job: usize) -> (Outcome, Transcript) {
+    use poie::protocol::challenge::challenge_claim;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::scope(|s| {
+        let server = s.spawn(|| {
+            let exec = Executor {
+                root: v.root,
+                ..Executor::new(served, &c.key).with_states(&c.jobs, v.max_steps)
+            };
+            serve_one(&listener, &exec, Behaviour::Honest, Duration::from_secs(5))
+        });
+        let r = challenge_claim(
+            &addr,
+            v,
+            &fresh_nonce().expect("randomness"),
+            SecondPhase::of(v, &c.jobs),
+            job,
+            Duration::from_secs(5),
+        )
+        .expect("connects");
+        let _ = server.join();
+        r
+    })
+}
+
+/// The windback skipper: it proves its trace only up to 50 steps before the end of the last
+/// job, claims that job that much shorter (with the true state root copied from an honest
+/// vote), and signs. Its tree and root are consistent, so only the job's claim is wrong: the
+/// claim dispute ends at its claimed last step, from which the job goes on. A vote whose
+/// claims are copied whole (their steps no longer add up to its `n`) loses from the vote
+/// alone; a wrong state root after the right steps loses at the job's end.
+#[test]
+fn one_step_game_the_windback_skipper_and_wrong_state_roots_lose() {
+    use poie::proof::{Hasher, Simd};
+    use poie::protocol::challenge::ChunkCollector;
+    let p = params(HashId::Blake3, 4, true);
+    let mut c = case(p, None);
+    let mut all = ChunkCollector {
+        chunks: Vec::new(),
+        corrupt_at: None,
+    };
+    poie::protocol::windback::execute(&c.jobs, &mut all, u64::MAX).expect("runs");
+    let short = c.vote.n - 50;
+    let h = Hasher::for_executor(p.hash, &c.salt, &c.key.address(), Simd::Portable).expect("h");
+    let skipped = Tree::new(p, h, all.chunks[..short as usize].to_vec());
+    let mut skipper = c.vote.clone();
+    skipper.n = short;
+    skipper.root = skipped.root();
+    skipper.jobs[1].steps -= 50;
+    skipper.sign(&c.key);
+    c.reveal = reveal(&skipper, c.salt).expect("its salt");
+    let (outcome, t) = claim_game(&c, &skipper, &skipped, 1);
+    assert!(
+        matches!(&outcome, Outcome::Challenger(w) if w.contains("claimed step count is short")),
+        "{outcome}"
+    );
+    let judged = judge(&skipper, &c.reveal, &loader(&c), &t);
+    assert_eq!(judged, Ok(outcome));
+
+    // The claims copied whole: they add up to the honest n, not the skipper's.
+    let mut copier = skipper.clone();
+    copier.jobs[1].steps += 50;
+    copier.sign(&c.key);
+    c.reveal = reveal(&copier, c.salt).expect("its salt");
+    let (outcome, t) = claim_game(&c, &copier, &skipped, 0);
+    assert!(
+        matches!(&outcome, Outcome::Challenger(w) if w.contains("add up")),
+        "{outcome}"
+    );
+    assert_eq!(judge(&copier, &c.reveal, &loader(&c), &t), Ok(outcome));
+
+    // A wrong state root: the honest tree, the last job's root flipped.
+    let honest = case(p, None);
+    let mut wrong_root = honest.vote.clone();
+    wrong_root.jobs[1].state_root[0] ^= 1;
+    wrong_root.sign(&honest.key);
+    let mut c2 = honest;
+    c2.reveal = reveal(&wrong_root, c2.salt).expect("its salt");
+    let tree = Tree::for_vote(&c2.vote, &c2.salt, &c2.jobs, None).expect("a tree");
+    let (outcome, t) = claim_game(&c2, &wrong_root, &tree, 1);
+    assert!(
+        matches!(&outcome, Outcome::Challenger(w) if w.contains("not the claimed state root")),
+        "{outcome}"
+    );
+    assert_eq!(
+        judge(&wrong_root, &c2.reveal, &loader(&c2), &t),
+        Ok(outcome)
+    );
+    // Disputing the honest claim instead: the challenger loses.
+    let (outcome, t) = claim_game(&c2, &c2.vote.clone(), &tree, 1);
+    assert!(matches!(&outcome, Outcome::Executor(_)), "{outcome}");
+    let honest_reveal = reveal(&c2.vote, c2.salt).expect("its salt");
+    assert_eq!(
+        judge(&c2.vote, &honest_reveal, &loader(&c2), &t),
+        Ok(outcome)
+    );
+}

@@ -404,20 +404,72 @@ pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
     let v = load_vote(&a.vote)?;
     let r: Reveal = Reveal::load(&a.reveal)?;
     let jobs = windback::load(&a.windback)?;
-    let correct = Tree::correct(&v, &r, &jobs)?;
-    let (outcome, transcript) = poie::protocol::challenge::challenge(
-        &a.connect,
-        &correct,
-        &Disputed::of(&v),
-        &fresh_nonce()?,
-        Some(SecondPhase::of(&v, &jobs)),
-        std::time::Duration::from_millis(a.timeout_ms),
-    )
+    let timeout = std::time::Duration::from_millis(a.timeout_ms);
+    let second = SecondPhase::of(&v, &jobs);
+    // A job whose claim the replay contradicts is disputed directly (SPEC 6.7): the tree the
+    // vote proves may not be the windback's trace at all (a job cut short, say).
+    let (outcome, transcript) = match first_wrong_job(&v, &r, &jobs)? {
+        Some(job) => {
+            eprintln!(
+                "poie: the vote's claim about job {job} is not what the job does: disputing it"
+            );
+            poie::protocol::challenge::challenge_claim(
+                &a.connect,
+                &v,
+                &fresh_nonce()?,
+                second,
+                job,
+                timeout,
+            )
+        }
+        None => {
+            let correct = Tree::correct(&v, &r, &jobs)?;
+            poie::protocol::challenge::challenge(
+                &a.connect,
+                &correct,
+                &Disputed::of(&v),
+                &fresh_nonce()?,
+                Some(second),
+                timeout,
+            )
+        }
+    }
     .with_context(|| format!("connecting to {}", a.connect))?;
     println!("{outcome}");
     TranscriptFile::new(v.root, transcript, outcome).save(&a.transcript)?;
     eprintln!("poie: transcript written to {}", a.transcript.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first job whose claim in `v` (initial state, steps, state root) the windback's replay
+/// under the vote's step limit contradicts, for an authentic vote with its own reveal.
+fn first_wrong_job(v: &Vote, r: &Reveal, jobs: &[windback::Job]) -> Result<Option<usize>> {
+    use poie::protocol::vote::{first_wrong_claim, Verdict, MAX_VOTE_CHUNKS};
+    use poie::protocol::windback::Execution;
+    if !v.authentic() || !r.belongs_to(v) || windback::digest(jobs) != v.windback {
+        return Ok(None); // Tree::correct says why
+    }
+    let truth = match windback::execute_within(
+        jobs,
+        &mut poie::trace::NullSink,
+        v.max_steps,
+        MAX_VOTE_CHUNKS,
+    )? {
+        Execution::Complete(claims) => claims,
+        Execution::TooLong => anyhow::bail!(
+            "the windback's trace passes the protocol's cap of {MAX_VOTE_CHUNKS} chunks: no vote on it is valid"
+        ),
+    };
+    let sum = v
+        .jobs
+        .iter()
+        .try_fold(0u64, |acc, j| acc.checked_add(j.steps));
+    Ok(match first_wrong_claim(&truth, &v.jobs) {
+        Some(Verdict::WrongJobStart { job } | Verdict::WrongStateRoot { job }) => Some(job),
+        // Claims that do not add up to `n` convict from the vote alone; the session records it.
+        _ if sum != Some(v.n) => Some(0),
+        _ => None,
+    })
 }
 
 /// Re-judges a challenge transcript offline without running the windback: it follows what the

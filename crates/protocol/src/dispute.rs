@@ -129,7 +129,7 @@ pub enum Disputed {
 
 impl Disputed {
     /// The bisection's right end and the executor's claim there.
-    fn end(&self) -> Option<(u64, Claim)> {
+    pub fn end(&self) -> Option<(u64, Claim)> {
         match *self {
             Disputed::Chunk { step, chunk } => Some((step.checked_add(1)?, Claim::Chunk(chunk))),
             Disputed::Final { steps, root } => Some((steps.checked_add(1)?, Claim::Final(root))),

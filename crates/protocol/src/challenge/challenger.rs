@@ -9,6 +9,7 @@ use crate::vote::Vote;
 use crate::windback::{Job, JobClaim};
 use poie_proof::hash::Digest32;
 use poie_referee::dispute::GAME_ARITY;
+use poie_referee::Bisection;
 use poie_referee::{Round, Ruling};
 use poie_trace::Chunk;
 use serde::{Deserialize, Serialize};
@@ -114,7 +115,7 @@ pub fn play_to_one_step<E: fmt::Display>(
     entries: &mut Vec<Entry>,
 ) -> Outcome {
     let mut game = Game {
-        correct,
+        correct: Some(correct),
         disputed,
         nonce,
         ask,
@@ -138,7 +139,8 @@ type Phase<T> = Result<T, Outcome>;
 
 /// A game in progress, on the challenger's side.
 struct Game<'a, F> {
-    correct: &'a Tree,
+    /// The correct tree: `None` in a dispute of a job's claim, which needs no tree.
+    correct: Option<&'a Tree>,
     disputed: &'a Disputed,
     nonce: &'a Nonce,
     ask: F,
@@ -207,7 +209,9 @@ where
             Msg::Top { digest } => digest,
             other => return Err(wrong_kind(&other, "hello")),
         };
-        let correct = self.correct;
+        let Some(correct) = self.correct else {
+            return Ok(top);
+        };
         if correct.params.commitment_root(correct.n(), &top) != root {
             return Err(Outcome::Challenger(
                 "the signed top root does not hash to the vote's root (with the trace's true length)"
@@ -226,7 +230,9 @@ where
     /// level into the leftmost child whose signed digest differs from the correct one, down to
     /// a leaf. Returns that leaf and the digest the executor claims for it.
     fn descend(&mut self, top: Digest32) -> Phase<(Node, Digest32)> {
-        let correct = self.correct;
+        let Some(correct) = self.correct else {
+            return Err(unproven("no correct tree to descend by"));
+        };
         let mut node = correct.root_node();
         let mut claimed = top;
         // Each round descends one level of a tree at most 16 + 64 levels deep: bounded.
@@ -257,7 +263,9 @@ where
     /// The opening of the divergent leaf `node`, whose digest the executor claims is `claimed`:
     /// its chunk and link must hash to that digest, and be the correct execution's.
     fn open(&mut self, node: Node, claimed: Digest32) -> Outcome {
-        let correct = self.correct;
+        let Some(correct) = self.correct else {
+            return unproven("no correct tree to open by");
+        };
         // The node came from the challenger's own tree, so it is a leaf of it; were it not, no
         // one could be convicted, hence the executor's win.
         let Node::Lane { lane, lo, .. } = node else {
@@ -310,6 +318,19 @@ where
                 "the vote's job step counts end before step {index}, which its tree holds"
             ));
         };
+        let lie = dispute::Disputed::Chunk { step, chunk };
+        self.states_game(second, job, &lie, &format!("at step {index} (job {job})"))
+    }
+
+    /// Bisection over job `job`'s states against the executor's claim `lie` at the end, then
+    /// the step proof; `at` names the disputed place in the verdict.
+    fn states_game(
+        &mut self,
+        second: SecondPhase<'_>,
+        job: usize,
+        lie: &dispute::Disputed,
+        at: &str,
+    ) -> Outcome {
         let (Some(j), Some(claim), Ok(job32)) = (
             second.jobs.get(job),
             second.claims.get(job),
@@ -324,39 +345,47 @@ where
             Err(e) => return unproven(format!("the challenger cannot replay job {job}: {e}")),
         };
         let mut stopped = None;
-        let lie = dispute::Disputed::Chunk { step, chunk };
-        let end = play_states(
-            &mut truth,
-            &claim.initial_state,
-            &lie,
-            GAME_ARITY,
-            |prev: Option<&Round>, points: &[u64]| {
-                let disputed = prev.and_then(|r| r.disputed).map(|t| t as u32);
-                let m = Msg::States {
-                    job: job32,
-                    disputed,
-                    points: points.to_vec(),
-                };
-                match self.exchange(m) {
-                    Ok(Msg::Commitments { states }) => Ok(states),
-                    Ok(other) => {
-                        stopped = Some(wrong_kind(&other, "states"));
-                        Err("a reply of the wrong kind")
-                    }
-                    Err(end) => {
-                        stopped = Some(end);
-                        Err("no signed reply")
-                    }
+        let mut ask = |prev: Option<&Round>, points: &[u64]| {
+            let disputed = prev.and_then(|r| r.disputed).map(|t| t as u32);
+            let m = Msg::States {
+                job: job32,
+                disputed,
+                points: points.to_vec(),
+            };
+            match self.exchange(m) {
+                Ok(Msg::Commitments { states }) => Ok(states),
+                Ok(other) => {
+                    stopped = Some(wrong_kind(&other, "states"));
+                    Err("a reply of the wrong kind")
                 }
-            },
-        );
+                Err(end) => {
+                    stopped = Some(end);
+                    Err("no signed reply")
+                }
+            }
+        };
+        // A wrong initial state needs no bisection: the challenger still asks for the first
+        // round, so that the record names the job whose claim it disputes, and the referee
+        // checks the claim by loading the job.
+        if truth.state(0).ok().flatten() != Some(claim.initial_state) {
+            if let Some((hi, _)) = lie.end() {
+                let points = Bisection::new(0, hi, GAME_ARITY)
+                    .map(|b| b.points())
+                    .unwrap_or_default();
+                if !points.is_empty() {
+                    let _ = ask(None, &points);
+                }
+            }
+            return Outcome::Challenger(format!(
+                "the vote's initial state of job {job} is not the job's (loading the job shows it)"
+            ));
+        }
+        let end = play_states(&mut truth, &claim.initial_state, lie, GAME_ARITY, &mut ask);
         let game = match end {
             Ok(PhaseEnd::Ruled(g)) => g,
-            Ok(PhaseEnd::WrongInitialState) => {
-                return Outcome::Challenger(format!(
+            Ok(PhaseEnd::WrongInitialState) => return Outcome::Challenger(format!(
                 "the vote's initial state of job {job} is not the job's (loading the job shows it)"
-            ))
-            }
+            )),
             Ok(PhaseEnd::Unproven(why)) => return stopped.unwrap_or_else(|| unproven(why)),
             Err(e) => return unproven(format!("the challenger's own replay failed: {e}")),
         };
@@ -371,14 +400,74 @@ where
             proof: game.proof.encode(),
         });
         match game.ruling {
-            Ruling::ExecutorLoses(why) => Outcome::Challenger(format!(
-                "one step proves the executor wrong at step {index} (job {job}): {why}"
-            )),
-            Ruling::ChallengerLoses(why) => Outcome::Executor(format!(
-                "one step agrees with the executor at step {index} (job {job}): {why}"
-            )),
+            Ruling::ExecutorLoses(why) => {
+                Outcome::Challenger(format!("one step proves the executor wrong {at}: {why}"))
+            }
+            Ruling::ChallengerLoses(why) => {
+                Outcome::Executor(format!("one step agrees with the executor {at}: {why}"))
+            }
         }
     }
+}
+
+/// The executor's loss when vote `v`'s job step counts do not add up to its `n`: the tree it
+/// proves is not the trace of the jobs it claims, whatever else holds (SPEC 6.3).
+pub fn steps_add_up(v: &Vote) -> Option<Outcome> {
+    let sum = v
+        .jobs
+        .iter()
+        .try_fold(0u64, |acc, j| acc.checked_add(j.steps));
+    (sum != Some(v.n)).then(|| {
+        Outcome::Challenger(format!(
+            "the vote's job step counts add up to {}, not its n of {}",
+            sum.map_or("more than 2^64".to_string(), |s| s.to_string()),
+            v.n
+        ))
+    })
+}
+
+/// A dispute of job `job`'s claim in vote `v` (its step count and state root, SPEC 6.7's
+/// final claim): after the hello, no tree descent, but the bisection over the job's states to
+/// its claimed end, and the step proof. For a vote whose claims the challenger's own replay
+/// contradicts (a job claimed shorter or longer than it runs, a wrong state root or initial
+/// state), which the tree game cannot reach: the trace the vote proves may not be the
+/// windback's at all.
+pub fn play_claim<E: fmt::Display>(
+    v: &Vote,
+    nonce: &Nonce,
+    second: SecondPhase<'_>,
+    job: usize,
+    ask: impl FnMut(&Msg) -> Result<Reply, E>,
+    entries: &mut Vec<Entry>,
+) -> Outcome {
+    let disputed = Disputed::of(v);
+    let mut game = Game {
+        correct: None,
+        disputed: &disputed,
+        nonce,
+        ask,
+        entries,
+        index: 0,
+        second: Some(second),
+    };
+    let top = match game.top() {
+        Ok(top) => top,
+        Err(end) => return end,
+    };
+    if v.params.commitment_root(v.n, &top) != v.root {
+        return Outcome::Challenger("the signed top root does not hash to the vote's root".into());
+    }
+    if let Some(wrong) = steps_add_up(v) {
+        return wrong;
+    }
+    let Some(claim) = second.claims.get(job) else {
+        return unproven(format!("the vote has no job {job}"));
+    };
+    let lie = dispute::Disputed::Final {
+        steps: claim.steps,
+        root: claim.state_root,
+    };
+    game.states_game(second, job, &lie, &format!("about job {job}'s claim"))
 }
 
 /// A signed reply of the wrong type to a `request`: the executor's own word that it does not

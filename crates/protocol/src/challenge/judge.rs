@@ -11,7 +11,7 @@
 //! contradicts. It rules that the challenger lost only when the step proof agrees with the
 //! executor. Everything else (silence, a refusal, a transcript that stops) is unproven.
 
-use super::challenger::{locate, Outcome};
+use super::challenger::{locate, steps_add_up, Outcome};
 use super::transcript::{Entry, Party, Transcript};
 use super::tree::Shape;
 use super::wire::{Disputed, Msg, Node};
@@ -155,6 +155,10 @@ pub fn judge(
     if !v.authentic() || !r.belongs_to(v) {
         return Err(JudgeError::BadVote);
     }
+    // From the vote alone: its job claims must cover its trace.
+    if let Some(wrong) = steps_add_up(v) {
+        return Ok(wrong);
+    }
     let h = Hasher::for_executor(v.params.hash, &r.salt, &v.address, Simd::detect())
         .map_err(|e| JudgeError::Hasher(e.to_string()))?;
     let shape = Shape {
@@ -187,6 +191,10 @@ pub fn judge(
     }
     // The descent: each query is the node the challenger chose, and its signed children must
     // hash to the digest the executor signed for it.
+    // A dispute of a job's claim goes from the top root straight to the job's states.
+    if let Some(Msg::States { job, .. }) = rec.entries.get(rec.at).and_then(|e| e.msg.as_ref()) {
+        return claim_dispute(v, &mut rec, initial_state, *job as usize);
+    }
     let mut node = shape.normalize(shape.root_node());
     let (index, chunk) = loop {
         let Some(x) = rec.next()? else {
@@ -266,32 +274,95 @@ fn second_phase(
             "the vote's job step counts end before step {index}, which its tree holds"
         )));
     };
-    let claim = v.jobs.get(job).copied();
-    let Some(claim) = claim else {
+    if rec.at >= rec.entries.len() {
+        // The challenger stopped at the opening: the one claim it can still prove wrong
+        // without a step is the job's initial state.
+        return initial_claim(v, initial_state, job).map(|wrong| {
+            wrong.unwrap_or_else(|| {
+                unproven(
+                    "the transcript stops at the opening: nothing past it is proven without a step proof",
+                )
+            })
+        });
+    }
+    let at = format!("at step {index} (job {job})");
+    states_game(
+        v,
+        rec,
+        job,
+        Claim::Chunk(chunk),
+        step.saturating_add(1),
+        &at,
+    )
+}
+
+/// The executor loses when the vote's initial state of `job` is not what loading the job
+/// gives; `None` when it is.
+fn initial_claim(
+    v: &Vote,
+    initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
+    job: usize,
+) -> Result<Option<Outcome>, JudgeError> {
+    let Some(claim) = v.jobs.get(job) else {
+        return Ok(Some(Outcome::Challenger(format!(
+            "the vote has no job {job}"
+        ))));
+    };
+    let loaded = initial_state(job).map_err(JudgeError::Replay)?;
+    Ok((loaded != claim.initial_state).then(|| {
+        Outcome::Challenger(format!(
+            "the vote's initial state of job {job} is not the job's (loading the job shows it)"
+        ))
+    }))
+}
+
+/// A dispute of job `job`'s claim (SPEC 6.7's final claim): the session goes from the top root
+/// straight to the job's states. Its initial state is checked by loading the job first.
+fn claim_dispute(
+    v: &Vote,
+    rec: &mut Record<'_>,
+    initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
+    job: usize,
+) -> Result<Outcome, JudgeError> {
+    if let Some(wrong) = initial_claim(v, initial_state, job)? {
+        return Ok(wrong);
+    }
+    let Some(claim) = v.jobs.get(job) else {
+        return Err(not_the_game(rec.at, "a job of the vote"));
+    };
+    let at = format!("about job {job}'s claim");
+    states_game(
+        v,
+        rec,
+        job,
+        Claim::Final(claim.state_root),
+        claim.steps.saturating_add(1),
+        &at,
+    )
+}
+
+/// The rounds over job `job`'s states `[0, hi]`, with the executor's claim `at_hi` at the
+/// end, then the challenger's step proof, ruled on without running anything.
+fn states_game(
+    v: &Vote,
+    rec: &mut Record<'_>,
+    job: usize,
+    at_hi: Claim,
+    hi: u64,
+    at: &str,
+) -> Result<Outcome, JudgeError> {
+    let Some(claim) = v.jobs.get(job).copied() else {
         return Err(not_the_game(rec.at, "a job of the vote"));
     };
     let mut rounds: Vec<Round> = Vec::new();
+    let prev_choice = |rounds: &mut Vec<Round>, disputed: Option<u32>| {
+        if let Some(last) = rounds.last_mut() {
+            last.disputed = disputed.map(|t| t as usize);
+        }
+    };
     loop {
         let Some(x) = rec.next()? else {
-            if rounds.is_empty() {
-                // The challenger stopped at the opening: the one claim it can still prove
-                // wrong without a step is the job's initial state.
-                let loaded = initial_state(job).map_err(JudgeError::Replay)?;
-                if loaded != claim.initial_state {
-                    return Ok(Outcome::Challenger(format!(
-                        "the vote's initial state of job {job} is not the job's (loading the job shows it)"
-                    )));
-                }
-                return Ok(unproven(
-                    "the transcript stops at the opening: nothing past it is proven without a step proof",
-                ));
-            }
             return Ok(unproven("the second phase stops before the step proof"));
-        };
-        let prev_choice = |rounds: &mut Vec<Round>, disputed: Option<u32>| {
-            if let Some(last) = rounds.last_mut() {
-                last.disputed = disputed.map(|t| t as usize);
-            }
         };
         match x.request {
             Msg::States {
@@ -318,8 +389,8 @@ fn second_phase(
                     StepProof::decode(proof).map_err(|e| JudgeError::Proof(e.to_string()))?;
                 let ruling = replay(
                     &claim.initial_state,
-                    &Claim::Chunk(chunk),
-                    step.saturating_add(1),
+                    &at_hi,
+                    hi,
                     GAME_ARITY,
                     &rounds,
                     &proof,
@@ -327,11 +398,11 @@ fn second_phase(
                 .map_err(|e| JudgeError::Replay(e.to_string()))?;
                 return Ok(match ruling {
                     Ruling::ExecutorLoses(why) => Outcome::Challenger(format!(
-                        "one step proves the executor wrong at step {index} (job {job}): {why}"
+                        "one step proves the executor wrong {at}: {why}"
                     )),
-                    Ruling::ChallengerLoses(why) => Outcome::Executor(format!(
-                        "one step agrees with the executor at step {index} (job {job}): {why}"
-                    )),
+                    Ruling::ChallengerLoses(why) => {
+                        Outcome::Executor(format!("one step agrees with the executor {at}: {why}"))
+                    }
                 });
             }
             _ => {

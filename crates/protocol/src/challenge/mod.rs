@@ -47,10 +47,10 @@ pub mod transcript;
 mod tree;
 mod wire;
 
-pub use challenger::{locate, play, play_to_one_step, Outcome, SecondPhase};
+pub use challenger::{locate, play, play_claim, play_to_one_step, Outcome, SecondPhase};
 pub use executor::{check_key, Executor, Refusal, StateSource, MAX_ROUND_POINTS};
 pub use judge::{judge, JudgeError};
-pub use net::{challenge, connect, MAX_TIMEOUT_MS};
+pub use net::{challenge, challenge_claim, connect, MAX_TIMEOUT_MS};
 pub use referee::{referee, RefereeError};
 pub use server::{
     peer_key, serve, serve_one, session, Behaviour, ServeOptions, SessionEnd, DEFAULT_PER_PEER,

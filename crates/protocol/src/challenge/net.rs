@@ -1,10 +1,11 @@
 //! The game's TCP connection (newline-delimited messages, each whole within a deadline) and the
 //! challenger's client.
 
-use super::challenger::{play_to_one_step, Outcome, SecondPhase};
+use super::challenger::{play_claim, play_to_one_step, Outcome, SecondPhase};
 use super::transcript::Transcript;
 use super::tree::Tree;
 use super::wire::{Disputed, Line, LineError, Msg, Nonce, Reply, MAX_LINE};
+use crate::vote::Vote;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -219,32 +220,55 @@ pub fn challenge(
     second: Option<SecondPhase<'_>>,
     timeout: Duration,
 ) -> io::Result<(Outcome, Transcript)> {
+    over_tcp(addr, nonce, timeout, |ask, entries| {
+        play_to_one_step(correct, disputed, nonce, second, ask, entries)
+    })
+}
+
+/// As [`challenge`], but disputing job `job`'s claim in vote `v` ([`play_claim`]).
+pub fn challenge_claim(
+    addr: &str,
+    v: &Vote,
+    nonce: &Nonce,
+    second: SecondPhase<'_>,
+    job: usize,
+    timeout: Duration,
+) -> io::Result<(Outcome, Transcript)> {
+    over_tcp(addr, nonce, timeout, |ask, entries| {
+        play_claim(v, nonce, second, job, ask, entries)
+    })
+}
+
+/// One session over TCP, played by `play` with the executor's replies.
+fn over_tcp(
+    addr: &str,
+    nonce: &Nonce,
+    timeout: Duration,
+    play: impl FnOnce(
+        &mut dyn FnMut(&Msg) -> Result<Reply, NoReply>,
+        &mut Vec<super::transcript::Entry>,
+    ) -> Outcome,
+) -> io::Result<(Outcome, Transcript)> {
     let mut conn = Conn::new(connect(addr, timeout)?, timeout)?;
     let mut entries = Vec::new();
-    let outcome = play_to_one_step(
-        correct,
-        disputed,
-        nonce,
-        second,
-        |m| {
-            let hello = matches!(m, Msg::Hello { .. });
-            conn.write_line(&Line {
-                msg: m.clone(),
-                nonce: hello.then_some(*nonce),
-                sig: None,
-            })
-            .map_err(NoReply::Send)?;
-            let line = conn.read_line().map_err(NoReply::Read)?;
-            if line.nonce.is_some() {
-                return Err(NoReply::NonceOnReply);
-            }
-            Ok(Reply {
-                msg: line.msg,
-                sig: line.sig,
-            })
-        },
-        &mut entries,
-    );
+    let mut ask = |m: &Msg| {
+        let hello = matches!(m, Msg::Hello { .. });
+        conn.write_line(&Line {
+            msg: m.clone(),
+            nonce: hello.then_some(*nonce),
+            sig: None,
+        })
+        .map_err(NoReply::Send)?;
+        let line = conn.read_line().map_err(NoReply::Read)?;
+        if line.nonce.is_some() {
+            return Err(NoReply::NonceOnReply);
+        }
+        Ok(Reply {
+            msg: line.msg,
+            sig: line.sig,
+        })
+    };
+    let outcome = play(&mut ask, &mut entries);
     Ok((
         outcome,
         Transcript {
