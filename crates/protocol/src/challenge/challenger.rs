@@ -383,9 +383,11 @@ where
         let end = play_states(&mut truth, &claim.initial_state, lie, GAME_ARITY, &mut ask);
         let game = match end {
             Ok(PhaseEnd::Ruled(g)) => g,
-            Ok(PhaseEnd::WrongInitialState) => return Outcome::Challenger(format!(
+            Ok(PhaseEnd::WrongInitialState) => {
+                return Outcome::Challenger(format!(
                 "the vote's initial state of job {job} is not the job's (loading the job shows it)"
-            )),
+            ))
+            }
             Ok(PhaseEnd::Unproven(why)) => return stopped.unwrap_or_else(|| unproven(why)),
             Err(e) => return unproven(format!("the challenger's own replay failed: {e}")),
         };
