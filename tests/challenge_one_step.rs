@@ -457,3 +457,59 @@ fn one_step_game_the_windback_skipper_and_wrong_state_roots_lose() {
         Ok(outcome)
     );
 }
+
+/// An executor whose chunk is right and whose link is not: the challenger disputes the link
+/// by a descent from the lane's root to the previous leaf, and the executor's own signed digest
+/// of that leaf convicts it; the referee follows the descent by the tree's shape. A link that is
+/// not zero at a lane's first leaf convicts at once.
+#[test]
+fn one_step_game_a_wrong_link_loses_without_re_execution() {
+    use poie::proof::{Hasher, Simd};
+    use poie::protocol::challenge::ChunkCollector;
+    let p = params(HashId::Keccak, 4, true);
+    let honest = case(p, None);
+    let mut all = ChunkCollector {
+        chunks: Vec::new(),
+        corrupt_at: None,
+    };
+    poie::protocol::windback::execute(&honest.jobs, &mut all, u64::MAX).expect("runs");
+    for (at, expect) in [
+        (4 * 100 + 2, "not the previous leaf of its lane"),
+        (1, "not zero"),
+    ] {
+        let h = Hasher::for_executor(p.hash, &honest.salt, &honest.key.address(), Simd::Portable)
+            .expect("h");
+        let lying = Tree::with_link_lie(p, h, all.chunks.clone(), Some(at));
+        let mut v = honest.vote.clone();
+        v.root = lying.root();
+        v.sign(&honest.key);
+        let r = reveal(&v, honest.salt).expect("its salt");
+        let correct = Tree::correct(&v, &r, &honest.jobs).expect("the correct tree");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let (outcome, t) = std::thread::scope(|s| {
+            let server = s.spawn(|| {
+                let exec =
+                    Executor::new(&lying, &honest.key).with_states(&honest.jobs, v.max_steps);
+                serve_one(&listener, &exec, Behaviour::Honest, Duration::from_secs(5))
+            });
+            let played = challenge(
+                &addr,
+                &correct,
+                &Disputed::of(&v),
+                &fresh_nonce().expect("randomness"),
+                Some(SecondPhase::of(&v, &honest.jobs)),
+                Duration::from_secs(5),
+            )
+            .expect("connects");
+            let _ = server.join();
+            played
+        });
+        assert!(
+            matches!(&outcome, Outcome::Challenger(w) if w.contains(expect)),
+            "link lie at {at}: {outcome}"
+        );
+        let judged = judge(&v, &r, &|job| panic!("the referee loaded job {job}"), &t);
+        assert_eq!(judged, Ok(outcome), "link lie at {at}");
+    }
+}

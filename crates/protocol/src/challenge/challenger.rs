@@ -122,6 +122,7 @@ pub fn play_to_one_step<E: fmt::Display>(
         entries,
         index: 0,
         second,
+        lane_root: None,
     };
     let top = match game.top() {
         Ok(top) => top,
@@ -148,6 +149,9 @@ struct Game<'a, F> {
     /// The index in the session of the next request.
     index: u64,
     second: Option<SecondPhase<'a>>,
+    /// The first lane node of the descent (a whole lane) and the digest the executor signed
+    /// for it: where a dispute of the opened leaf's link starts.
+    lane_root: Option<(Node, Digest32)>,
 }
 
 impl<F, E> Game<'_, F>
@@ -238,6 +242,9 @@ where
         // Each round descends one level of a tree at most 16 + 64 levels deep: bounded.
         loop {
             node = correct.normalize(node);
+            if self.lane_root.is_none() && matches!(node, Node::Lane { .. }) {
+                self.lane_root = Some((node, claimed));
+            }
             let Some((l, r)) = correct.children(node) else {
                 return Ok((node, claimed));
             };
@@ -298,6 +305,16 @@ where
             ));
         }
         if link != right_link {
+            // A lane's first leaf, and every leaf of unchained lanes, links to zero: the signed
+            // opening says otherwise.
+            if !correct.params.layout.chained || lo == 0 {
+                return Outcome::Challenger(format!(
+                    "the signed link of leaf {index} is not zero, though nothing precedes it in its lane"
+                ));
+            }
+            if self.second.is_some() {
+                return self.link_dispute(lane, lo - 1, link, index);
+            }
             return Outcome::Challenger(format!("wrong link at step {index}"));
         }
         Outcome::Executor("the opened leaf is correct".into())
@@ -320,6 +337,43 @@ where
         };
         let lie = dispute::Disputed::Chunk { step, chunk };
         self.states_game(second, job, &lie, &format!("at step {index} (job {job})"))
+    }
+
+    /// The opened leaf's link, disputed: a descent from the lane's root, whose digest the
+    /// executor signed, to its previous leaf `prev`, each node's children signed; the link must
+    /// be that leaf's digest. The referee follows it by the tree's shape alone.
+    fn link_dispute(&mut self, lane: u32, prev: u64, link: Digest32, index: u64) -> Outcome {
+        let (Some(correct), Some((mut node, mut claimed))) = (self.correct, self.lane_root) else {
+            return unproven("no lane root to descend from");
+        };
+        if !matches!(node, Node::Lane { lane: l, .. } if l == lane) {
+            return unproven("the descent did not pass through the opened leaf's lane");
+        }
+        // Each round descends one level of a lane tree at most 64 levels deep: bounded.
+        while let Some((l, r)) = correct.children(node) {
+            let (left, right) = match self.exchange(Msg::Query { node }) {
+                Ok(Msg::Children { left, right }) => (left, right),
+                Ok(other) => return wrong_kind(&other, "query"),
+                Err(end) => return end,
+            };
+            if correct.h.node(&left, &right) != claimed {
+                return Outcome::Challenger(format!(
+                    "the signed children of {node:?} do not hash to it"
+                ));
+            }
+            (node, claimed) = match l {
+                Node::Lane { hi, .. } if prev < hi => (l, left),
+                _ => (r, right),
+            };
+        }
+        if claimed == link {
+            return Outcome::Executor(format!(
+                "the link of leaf {index} is its lane's previous leaf, as the executor signed it"
+            ));
+        }
+        Outcome::Challenger(format!(
+            "the signed link of leaf {index} is not the previous leaf of its lane, which the executor signed otherwise"
+        ))
     }
 
     /// Bisection over job `job`'s states against the executor's claim `lie` at the end, then
@@ -451,6 +505,7 @@ pub fn play_claim<E: fmt::Display>(
         entries,
         index: 0,
         second: Some(second),
+        lane_root: None,
     };
     let top = match game.top() {
         Ok(top) => top,

@@ -196,7 +196,12 @@ pub fn judge(
         return claim_dispute(v, &mut rec, initial_state, *job as usize);
     }
     let mut node = shape.normalize(shape.root_node());
-    let (index, chunk) = loop {
+    // The first lane node of the descent and its signed digest: where a link dispute starts.
+    let mut lane_root: Option<(Node, Digest32)> = None;
+    let (index, chunk, link) = loop {
+        if lane_root.is_none() && matches!(node, Node::Lane { .. }) {
+            lane_root = Some((node, claimed));
+        }
         let Some(x) = rec.next()? else {
             return Ok(unproven("the challenger stopped before an opening"));
         };
@@ -236,7 +241,7 @@ pub fn judge(
                         "the signed opening of leaf {index} does not hash to its parent"
                     )));
                 }
-                break (*index, chunk);
+                break (*index, chunk, link);
             }
             _ => {
                 return Err(not_the_game(
@@ -246,7 +251,76 @@ pub fn judge(
             }
         }
     };
+    // The link: zero where nothing precedes the leaf in its lane; otherwise, when the
+    // challenger disputes it, its lane's previous leaf as the executor signs it.
+    let layout = v.params.layout;
+    let (lane, pos) = layout.locate(index);
+    if (!layout.chained || pos == 0) && link != [0; 32] {
+        rec.ended()?;
+        return Ok(Outcome::Challenger(format!(
+            "the signed link of leaf {index} is not zero, though nothing precedes it in its lane"
+        )));
+    }
+    if let Some(Msg::Query { .. }) = rec.entries.get(rec.at).and_then(|e| e.msg.as_ref()) {
+        return link_dispute(&shape, &h, &mut rec, lane_root, (lane, pos), link, index);
+    }
     second_phase(v, &mut rec, initial_state, index, chunk)
+}
+
+/// A dispute of the opened leaf's link (chained lanes, position `pos > 0`): the queries
+/// descend from the lane's root (its digest signed in the descent) to position `pos - 1`, each
+/// node's signed children hashing to it; the link must be that leaf's signed digest.
+fn link_dispute(
+    shape: &Shape,
+    h: &Hasher,
+    rec: &mut Record<'_>,
+    lane_root: Option<(Node, Digest32)>,
+    (lane, pos): (u32, u64),
+    link: Digest32,
+    index: u64,
+) -> Result<Outcome, JudgeError> {
+    let Some((mut node, mut claimed)) =
+        lane_root.filter(|(n, _)| matches!(n, Node::Lane { lane: l, .. } if *l == lane) && pos > 0)
+    else {
+        return Err(not_the_game(
+            rec.at,
+            "a link dispute in the opened leaf's lane",
+        ));
+    };
+    let prev = pos - 1;
+    while let Some((l, r)) = shape.split(node) {
+        let Some(x) = rec.next()? else {
+            return Ok(unproven("the link dispute stops before the previous leaf"));
+        };
+        if *x.request != (Msg::Query { node }) {
+            return Err(not_the_game(x.entry, format!("the query of {node:?}")));
+        }
+        let (left, right) = match x.reply {
+            Err(why) => return Ok(unproven(why)),
+            Ok(Msg::Children { left, right }) => (*left, *right),
+            Ok(other) => return Ok(wrong_kind(other, "query")),
+        };
+        if h.node(&left, &right) != claimed {
+            rec.ended()?;
+            return Ok(Outcome::Challenger(format!(
+                "the signed children of {node:?} do not hash to it"
+            )));
+        }
+        (node, claimed) = match l {
+            Node::Lane { hi, .. } if prev < hi => (l, left),
+            _ => (r, right),
+        };
+    }
+    rec.ended()?;
+    Ok(if claimed == link {
+        Outcome::Executor(format!(
+            "the link of leaf {index} is its lane's previous leaf, as the executor signed it"
+        ))
+    } else {
+        Outcome::Challenger(format!(
+            "the signed link of leaf {index} is not the previous leaf of its lane, which the executor signed otherwise"
+        ))
+    })
 }
 
 /// The trace index of a single-leaf lane node.

@@ -87,6 +87,18 @@ impl TraceSink for ChunkCollector {
 
 impl Tree {
     pub fn new(params: Params, h: Hasher, chunks: Vec<Chunk>) -> Tree {
+        Tree::with_link_lie(params, h, chunks, None)
+    }
+
+    /// As [`Tree::new`], but with the link of step `link_lie_at` altered (and the leaves after
+    /// it in its lane chained to the altered leaf): a drill of an executor whose chunk is right
+    /// and whose link is not.
+    pub fn with_link_lie(
+        params: Params,
+        h: Hasher,
+        chunks: Vec<Chunk>,
+        link_lie_at: Option<u64>,
+    ) -> Tree {
         let layout = params.layout;
         let mut links = Vec::with_capacity(chunks.len());
         let mut leaves: Vec<Digest32> = Vec::with_capacity(chunks.len());
@@ -98,10 +110,13 @@ impl Tree {
                 .and_then(|p| layout.index(lane, p))
                 .and_then(|j| usize::try_from(j).ok())
                 .and_then(|j| leaves.get(j));
-            let link = match prev {
+            let mut link = match prev {
                 Some(prev) if layout.chained => *prev,
                 _ => [0; 32],
             };
+            if link_lie_at == Some(i as u64) {
+                link[0] ^= 1;
+            }
             leaves.push(h.leaf(c, &link));
             links.push(link);
         }
