@@ -4,9 +4,9 @@
 //! itself from the agreed state and a ruling that anyone re-derives without running the job
 //! (`poie_referee::dispute::replay`).
 //!
-//! The TCP game (`challenge`) plays it after the first phase opens a wrong chunk; here the
-//! executor's answers come from any source (`ask`), and the rounds are recorded as
-//! `poie_referee::Round`s.
+//! The TCP game (`challenge`) plays it after the first phase opens a wrong chunk, and for a
+//! disputed job claim; here the executor's answers come from any source (`ask`), and the
+//! rounds are recorded as `poie_referee::Round`s.
 
 use crate::windback::{ExecuteError, Job};
 use poie_referee::{
