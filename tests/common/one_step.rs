@@ -29,15 +29,7 @@ pub fn programs(default: u64) -> u64 {
 
 /// The VM's proof parts as the referee's proof.
 pub fn convert(parts: &StepProofParts) -> StepProof {
-    StepProof {
-        header: parts.header.clone(),
-        fetch: leaf(&parts.fetch),
-        fetch_page: leaf(&parts.fetch_page),
-        data: parts.data.iter().map(leaf).collect(),
-        data_pages: parts.data_pages.iter().map(leaf).collect(),
-        input: parts.input.iter().map(leaf).collect(),
-        page_memory: parts.page_memory.iter().map(leaf).collect(),
-    }
+    poie::protocol::dispute::step_proof_of(parts)
 }
 
 /// What the checked steps covered.

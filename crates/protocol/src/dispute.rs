@@ -13,7 +13,7 @@ use poie_referee::{
     judge, Bisection, BisectionError, Claim, Hash, LeafProof, Round, Ruling, StepError, StepProof,
 };
 use poie_trace::NoTrace;
-use poie_vm::Vm;
+use poie_vm::{StepProofParts, Vm};
 use std::fmt;
 
 /// One job of a windback, replayed on demand: the state after any number of its chunks, and
@@ -90,21 +90,9 @@ impl JobReplay {
         if !self.seek(step)? {
             return Ok(None);
         }
-        let p = self.vm.step_proof(self.index, self.max_steps);
-        let leaf = |l: &poie_vm::LeafProof| LeafProof {
-            index: l.index,
-            leaf: l.leaf,
-            siblings: l.siblings.clone(),
-        };
-        Ok(Some(StepProof {
-            header: p.header,
-            fetch: leaf(&p.fetch),
-            fetch_page: leaf(&p.fetch_page),
-            data: p.data.iter().map(leaf).collect(),
-            data_pages: p.data_pages.iter().map(leaf).collect(),
-            input: p.input.iter().map(leaf).collect(),
-            page_memory: p.page_memory.iter().map(leaf).collect(),
-        }))
+        Ok(Some(step_proof_of(
+            &self.vm.step_proof(self.index, self.max_steps),
+        )))
     }
 
     /// The job's final state commitment (its state root) and its number of chunks.
@@ -115,6 +103,24 @@ impl JobReplay {
             self.vm.state_commitment(self.index, self.max_steps),
             self.vm.retired(),
         ))
+    }
+}
+
+/// The VM's step proof parts as the referee's `StepProof`: the same leaves, field by field.
+pub fn step_proof_of(p: &StepProofParts) -> StepProof {
+    let leaf = |l: &poie_vm::LeafProof| LeafProof {
+        index: l.index,
+        leaf: l.leaf,
+        siblings: l.siblings.clone(),
+    };
+    StepProof {
+        header: p.header.clone(),
+        fetch: leaf(&p.fetch),
+        fetch_page: leaf(&p.fetch_page),
+        data: p.data.iter().map(leaf).collect(),
+        data_pages: p.data_pages.iter().map(leaf).collect(),
+        input: p.input.iter().map(leaf).collect(),
+        page_memory: p.page_memory.iter().map(leaf).collect(),
     }
 }
 

@@ -207,17 +207,10 @@ pub fn judge(
         };
         match (x.request, shape.split(node)) {
             (Msg::Query { node: asked }, Some((l, r))) if *asked == node => {
-                let (left, right) = match x.reply {
-                    Err(why) => return Ok(unproven(why)),
-                    Ok(Msg::Children { left, right }) => (*left, *right),
-                    Ok(other) => return Ok(wrong_kind(other, "query")),
+                let (left, right) = match children(&h, &rec, &x, node, claimed)? {
+                    Ok(pair) => pair,
+                    Err(end) => return Ok(end),
                 };
-                if h.node(&left, &right) != claimed {
-                    rec.ended()?;
-                    return Ok(Outcome::Challenger(format!(
-                        "the signed children of {node:?} do not hash to it"
-                    )));
-                }
                 // The next message names the child the challenger descends into.
                 let next = rec.entries.get(rec.at).and_then(|e| e.msg.as_ref());
                 (node, claimed) = match next {
@@ -295,17 +288,10 @@ fn link_dispute(
         if *x.request != (Msg::Query { node }) {
             return Err(not_the_game(x.entry, format!("the query of {node:?}")));
         }
-        let (left, right) = match x.reply {
-            Err(why) => return Ok(unproven(why)),
-            Ok(Msg::Children { left, right }) => (*left, *right),
-            Ok(other) => return Ok(wrong_kind(other, "query")),
+        let (left, right) = match children(h, rec, &x, node, claimed)? {
+            Ok(pair) => pair,
+            Err(end) => return Ok(end),
         };
-        if h.node(&left, &right) != claimed {
-            rec.ended()?;
-            return Ok(Outcome::Challenger(format!(
-                "the signed children of {node:?} do not hash to it"
-            )));
-        }
         (node, claimed) = match l {
             Node::Lane { hi, .. } if prev < hi => (l, left),
             _ => (r, right),
@@ -321,6 +307,29 @@ fn link_dispute(
             "the signed link of leaf {index} is not the previous leaf of its lane, which the executor signed otherwise"
         ))
     })
+}
+
+/// The signed children of `node` in reply to its query, which must hash to `claimed`, the
+/// digest the executor signed for it; else how the game ends there (`Ok(Err(..))`).
+fn children(
+    h: &Hasher,
+    rec: &Record<'_>,
+    x: &Exchange<'_>,
+    node: Node,
+    claimed: Digest32,
+) -> Result<Result<(Digest32, Digest32), Outcome>, JudgeError> {
+    let (left, right) = match x.reply {
+        Err(ref why) => return Ok(Err(unproven(why.clone()))),
+        Ok(Msg::Children { left, right }) => (*left, *right),
+        Ok(other) => return Ok(Err(wrong_kind(other, "query"))),
+    };
+    if h.node(&left, &right) != claimed {
+        rec.ended()?;
+        return Ok(Err(Outcome::Challenger(format!(
+            "the signed children of {node:?} do not hash to it"
+        ))));
+    }
+    Ok(Ok((left, right)))
 }
 
 /// The trace index of a single-leaf lane node.
