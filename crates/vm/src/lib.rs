@@ -9,12 +9,14 @@ mod decode;
 mod elf;
 mod exec;
 mod memory;
+mod snapshot;
 mod state;
 mod syscall;
 
 pub use decode::{decode, Inst, Op};
 pub use elf::ElfError;
 pub use memory::{Memory, MAX_RESIDENT_PAGES, PAGE_SIZE};
+pub use snapshot::Snapshot;
 pub use state::proof::LeafProof;
 pub use state::step::{StepProofParts, StepProver};
 pub use state::{
@@ -26,7 +28,7 @@ use memory::{EXEC, WRITE};
 use poie_trace::{Chunk, TraceSink};
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use thiserror::Error;
 
 /// The stack occupies `[STACK_TOP - STACK_SIZE, STACK_TOP)`.
@@ -295,7 +297,9 @@ impl Output {
 }
 
 struct Io {
-    input: Vec<u8>,
+    /// Shared, never copied: a snapshot and the VMs resumed from it hold the same bytes (the
+    /// input never changes, and may be hundreds of MiB).
+    input: Arc<Vec<u8>>,
     input_pos: usize,
     stdout: Output,
     stderr: Output,
@@ -463,7 +467,7 @@ impl Vm {
             brk_start,
             brk: brk_start,
             io: Io {
-                input,
+                input: Arc::new(input),
                 input_pos: 0,
                 stdout: Output::Capture(Vec::new()),
                 stderr: Output::Capture(Vec::new()),

@@ -17,7 +17,9 @@
 //! [`Memory::write_bytes`]). On Linux the top page is never a user page, so such an access
 //! faults there too, and `access_ok` refuses such a buffer with `EFAULT`.
 
+use crate::snapshot::PageList;
 use std::mem::ManuallyDrop;
+use std::sync::{Arc, Weak};
 
 pub const PAGE_BITS: u32 = 12;
 pub const PAGE_SIZE: usize = 1 << PAGE_BITS;
@@ -63,6 +65,11 @@ pub struct Memory {
     /// Permission bits of every page; 0 for unmapped.
     perms: Box<[u8; NUM_PAGES]>,
     resident: usize,
+    /// The pages of a snapshot, whose cached subtree roots the state commitment reuses for the
+    /// pages that still hold the same bytes (`state::memory_nodes`). Weak, so that a memory
+    /// never keeps a snapshot's pages alive: once the snapshot is gone, roots are computed.
+    /// Read only by the commitment, never by a load or store.
+    known: Option<Weak<PageList>>,
 }
 
 impl Default for Memory {
@@ -152,6 +159,7 @@ impl Memory {
             pages,
             perms,
             resident: 0,
+            known: None,
         }
     }
 
@@ -392,6 +400,70 @@ impl Memory {
             rest = tail;
         }
         Ok(())
+    }
+}
+
+/// What a snapshot (`snapshot.rs`) reads of a memory, and how it builds one back: the resident
+/// pages listed in page order, and a memory made from a permission table and a page list. Both
+/// off the load and store paths, which they do not change.
+impl Memory {
+    /// Every resident page as `(page number, bytes)`, ascending. Found through the permission
+    /// table 64 pages at a time, as [`Drop`] finds them: every resident page is mapped.
+    pub(crate) fn resident_iter(&self) -> impl Iterator<Item = (usize, &[u8; PAGE_SIZE])> + '_ {
+        const RUN: usize = 64;
+        self.perms
+            .chunks(RUN)
+            .enumerate()
+            .filter(|(_, perms)| perms.iter().fold(0u8, |acc, &p| acc | p) != 0)
+            .flat_map(move |(run, perms)| {
+                (run * RUN..)
+                    .zip(perms)
+                    .filter(|&(_, &p)| p != 0)
+                    .filter_map(move |(n, _)| self.resident_page(n).map(|d| (n, d)))
+            })
+    }
+
+    /// A memory whose permission table is `perms` (one byte per page, all 2^20 of them) and
+    /// whose resident pages hold the given bytes. A page that is not mapped in `perms`, listed
+    /// twice, or past the resident limit is left out, so that the invariants the rest of this
+    /// module relies on (a resident page is mapped; at most [`MAX_RESIDENT_PAGES`]) hold
+    /// whatever the list; a snapshot's list never has such a page.
+    pub(crate) fn from_parts<'a>(
+        perms: &[u8],
+        pages: impl IntoIterator<Item = (usize, &'a [u8; PAGE_SIZE])>,
+    ) -> Memory {
+        let mut m = Memory::new();
+        for (dst, &src) in m.perms.iter_mut().zip(perms) {
+            *dst = src;
+        }
+        for (n, data) in pages {
+            let bits = m.perms.get(n).copied().unwrap_or(0);
+            if bits & MAPPED == 0 || m.resident >= MAX_RESIDENT_PAGES {
+                continue;
+            }
+            if let Some(slot) = m.pages.get_mut(n) {
+                if slot.is_none() {
+                    **slot = Some(Box::new(Page {
+                        data: *data,
+                        writable: bits & WRITE != 0,
+                    }));
+                    m.resident += 1;
+                }
+            }
+        }
+        m
+    }
+
+    /// Lets the state commitment reuse the subtree roots cached with `pages` (a snapshot's) for
+    /// every page whose bytes still equal its entry there; any list is safe, since the bytes
+    /// are compared.
+    pub(crate) fn set_known_pages(&mut self, pages: &Arc<PageList>) {
+        self.known = Some(Arc::downgrade(pages));
+    }
+
+    /// The list [`Memory::set_known_pages`] gave, if its snapshot still exists.
+    pub(crate) fn known_pages(&self) -> Option<Arc<PageList>> {
+        self.known.as_ref().and_then(Weak::upgrade)
     }
 }
 
