@@ -46,7 +46,7 @@ pub fn tree(params: Params, corrupt_at: Option<u64>) -> Tree {
 }
 
 pub fn vote_root(t: &Tree) -> [u8; 32] {
-    t.params.commitment_root(t.n(), &t.digest(t.root_node()))
+    t.root()
 }
 
 /// The executor's vote key in these tests.

@@ -13,27 +13,100 @@ use poie_referee::{
     judge, Bisection, BisectionError, Claim, Hash, LeafProof, Round, Ruling, StepError, StepProof,
 };
 use poie_trace::NoTrace;
-use poie_vm::{StepProofParts, Vm};
+use poie_vm::{Output, Snapshot, StepProofParts, Vm};
 use std::fmt;
 
+/// When a [`JobReplay`] keeps checkpoints, and how many.
+///
+/// Checkpoints are snapshots of the job's VM ([`Snapshot`]) at every multiple of `interval`
+/// steps that the replay has run past, the job's initial state (step 0) always among them. When
+/// they number more than `max_count` or hold more than `max_bytes`, every other one is dropped
+/// (those at odd multiples) and the interval doubles, until they fit: the count stays bounded
+/// and the spacing even, so a query replays at most one interval, whatever the job's length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    /// Steps between two checkpoints to begin with (at least 1).
+    pub interval: u64,
+    /// The most bytes the checkpoints may hold together ([`JobReplay::checkpoint_bytes`]), the
+    /// initial one's included. The initial state is kept even when it alone is over.
+    pub max_bytes: usize,
+    /// The most checkpoints kept, the initial one included (at least 1).
+    pub max_count: usize,
+}
+
+impl Default for CheckpointPolicy {
+    /// Every 2^22 steps at first: about 10 ms of replay at the VM's untraced speed (about
+    /// 4 * 10^8 steps a second, measured on sort and sieve), so a query's replay costs no more
+    /// than resuming a snapshot of a large memory (about 12 ms for 16 MiB). At most 64
+    /// checkpoints, so that a job at the limit of 10^9 steps ends with an interval of 2^24
+    /// steps (about 40 ms of replay at most per query), and at most 512 MiB: two full memories
+    /// of 256 MiB, or many small ones.
+    fn default() -> Self {
+        CheckpointPolicy {
+            interval: 1 << 22,
+            max_bytes: 512 << 20,
+            max_count: 64,
+        }
+    }
+}
+
+impl CheckpointPolicy {
+    /// The initial state alone: a query before the VM's current step replays from the job's
+    /// start, as before checkpoints existed (what the tests compare checkpoints against).
+    pub const INITIAL_ONLY: CheckpointPolicy = CheckpointPolicy {
+        interval: u64::MAX,
+        max_bytes: usize::MAX,
+        max_count: 1,
+    };
+}
+
+/// One checkpoint after the initial state, with the bytes it holds that the checkpoint before
+/// it in the list does not share.
+struct Checkpoint {
+    snap: Snapshot,
+    held: usize,
+}
+
 /// One job of a windback, replayed on demand: the state after any number of its chunks, and
-/// the step proof from it. Holds one VM and the job's program and input; asking for an earlier
-/// step than the last one asked replays from the job's start, so a query costs at most the
-/// job's length in steps and nothing more in memory.
+/// the step proof from it. Holds one VM and checkpoints of it ([`CheckpointPolicy`]); asking
+/// for an earlier step than the VM's resumes from the latest checkpoint at or before it, so a
+/// query costs at most one checkpoint interval of steps (plus the copy of one snapshot), and
+/// memory stays within the policy's bounds plus the VM's own.
 pub struct JobReplay {
-    elf: Vec<u8>,
-    input: Vec<u8>,
     index: u32,
     max_steps: u64,
     vm: Vm,
     /// The VM ran out of instructions short of a target: it may be past its last chunk's
     /// state (a trap executes without retiring), so it cannot serve that state again.
     finished: bool,
+    /// The job's initial state: never dropped, so every step has a checkpoint at or before it
+    /// (and the job's program and input need not be kept: its input is shared with it).
+    initial: Snapshot,
+    /// The checkpoints after the initial one, at `interval`, `2 interval`, ... up to the last
+    /// multiple the replay ran past; each taken against the one before it.
+    later: Vec<Checkpoint>,
+    interval: u64,
+    policy: CheckpointPolicy,
+    /// Snapshots of this job's VM that another holder keeps (the first phase's tree), ascending
+    /// by step: resumed from like checkpoints, never counted or dropped here.
+    seeds: Vec<Snapshot>,
 }
 
 impl JobReplay {
-    /// Job `index` of a windback whose jobs run under `max_steps`.
+    /// Job `index` of a windback whose jobs run under `max_steps`, with the default
+    /// checkpoints ([`CheckpointPolicy::default`]).
     pub fn new(job: &Job, index: u32, max_steps: u64) -> Result<JobReplay, ExecuteError> {
+        Self::with_checkpoints(job, index, max_steps, CheckpointPolicy::default())
+    }
+
+    /// [`JobReplay::new`] with checkpoints kept as `policy` says (an interval or count of 0 is
+    /// taken as 1).
+    pub fn with_checkpoints(
+        job: &Job,
+        index: u32,
+        max_steps: u64,
+        policy: CheckpointPolicy,
+    ) -> Result<JobReplay, ExecuteError> {
         let k = index as usize;
         let read = |source| ExecuteError::Read {
             job: k,
@@ -42,38 +115,162 @@ impl JobReplay {
         };
         let elf = job.elf.load().map_err(read)?;
         let input = job.input.load().map_err(read)?;
-        let vm = Self::load(&elf, &input, k, &job.program)?;
+        let mut vm = Vm::new(&elf, input).map_err(|source| ExecuteError::Load {
+            job: k,
+            program: job.program.clone(),
+            source,
+        })?;
+        // Nobody reads a replay's output; its counts and accumulators are kept regardless.
+        vm.set_stdout(Output::Discard);
+        vm.set_stderr(Output::Discard);
+        let policy = CheckpointPolicy {
+            interval: policy.interval.max(1),
+            max_count: policy.max_count.max(1),
+            ..policy
+        };
+        let initial = vm.snapshot(None);
+        vm.reuse_page_roots(&initial);
         Ok(JobReplay {
-            elf,
-            input,
             index,
             max_steps,
+            initial,
             vm,
             finished: false,
+            later: Vec::new(),
+            interval: policy.interval,
+            policy,
+            seeds: Vec::new(),
         })
     }
 
-    fn load(elf: &[u8], input: &[u8], job: usize, program: &str) -> Result<Vm, ExecuteError> {
-        Vm::new(elf, input.to_vec()).map_err(|source| ExecuteError::Load {
-            job,
-            program: program.to_string(),
-            source,
+    /// [`JobReplay::new`] resuming from `seeds`, snapshots of this job's VM that the caller
+    /// keeps anyway (`Tree::snapshots_of`, the first phase's checkpoints), and taking none of
+    /// its own: the two phases of a player then share one set of pages, and a query replays
+    /// at most from the seed before it.
+    pub fn with_seeds(
+        job: &Job,
+        index: u32,
+        max_steps: u64,
+        mut seeds: Vec<Snapshot>,
+    ) -> Result<JobReplay, ExecuteError> {
+        let mut replay =
+            Self::with_checkpoints(job, index, max_steps, CheckpointPolicy::INITIAL_ONLY)?;
+        seeds.sort_by_key(Snapshot::retired);
+        replay.seeds = seeds;
+        Ok(replay)
+    }
+
+    /// Checkpoints kept, the initial state's included.
+    pub fn checkpoints(&self) -> usize {
+        1 + self.later.len()
+    }
+
+    /// The steps the checkpoints are at, ascending (0 first).
+    pub fn checkpoint_steps(&self) -> Vec<u64> {
+        let later = self.later.iter().map(|c| c.snap.retired());
+        std::iter::once(self.initial.retired())
+            .chain(later)
+            .collect()
+    }
+
+    /// The bytes the checkpoints hold together: each one's [`Snapshot::held_bytes_against`]
+    /// the one before it (pages they share counted once), the initial one's whole.
+    pub fn checkpoint_bytes(&self) -> usize {
+        self.later.iter().fold(self.initial.held_bytes(), |sum, c| {
+            sum.saturating_add(c.held)
         })
+    }
+
+    /// Steps between checkpoints now: the policy's interval, doubled at each thinning.
+    pub fn checkpoint_interval(&self) -> u64 {
+        self.interval
+    }
+
+    /// The latest checkpoint or seed at or before `step`.
+    fn checkpoint_before(&self, step: u64) -> &Snapshot {
+        let after = self.later.partition_point(|c| c.snap.retired() <= step);
+        let own = match after.checked_sub(1).and_then(|i| self.later.get(i)) {
+            Some(c) => &c.snap,
+            None => &self.initial,
+        };
+        let after = self.seeds.partition_point(|s| s.retired() <= step);
+        match after.checked_sub(1).and_then(|i| self.seeds.get(i)) {
+            Some(seed) if seed.retired() > own.retired() => seed,
+            _ => own,
+        }
+    }
+
+    /// The step of the next checkpoint to take: one interval past the last.
+    fn next_checkpoint(&self) -> u64 {
+        let last = self.later.last().map_or(&self.initial, |c| &c.snap);
+        last.retired().saturating_add(self.interval)
+    }
+
+    /// Snapshots the VM as the next checkpoint, then thins the checkpoints to the policy.
+    fn take_checkpoint(&mut self) {
+        let last = self.later.last().map_or(&self.initial, |c| &c.snap);
+        let snap = self.vm.snapshot(Some(last));
+        let held = snap.held_bytes();
+        self.later.push(Checkpoint { snap, held });
+        while !self.later.is_empty()
+            && (self.checkpoints() > self.policy.max_count
+                || self.checkpoint_bytes() > self.policy.max_bytes)
+        {
+            // Counted from the initial one (0), the checkpoints at even positions stay: those at
+            // the even multiples of the interval, which then doubles.
+            let mut position = 0usize;
+            self.later.retain(|_| {
+                position += 1;
+                position.is_multiple_of(2)
+            });
+            self.interval = self.interval.saturating_mul(2);
+            // A page a dropped checkpoint shared with its neighbours is now held by them alone:
+            // count each one against its new predecessor, so the sum stays the bytes held.
+            let helds: Vec<usize> = std::iter::once(&self.initial)
+                .chain(self.later.iter().map(|c| &c.snap))
+                .zip(&self.later)
+                .map(|(before, c)| c.snap.held_bytes_against(Some(before)))
+                .collect();
+            for (c, held) in self.later.iter_mut().zip(helds) {
+                c.held = held;
+            }
+        }
+        // The last checkpoint is at or just behind the VM: its pages' roots, cached once, serve
+        // the VM's state commitments for every page not written since.
+        let last = self.later.last().map_or(&self.initial, |c| &c.snap);
+        self.vm.reuse_page_roots(last);
     }
 
     /// Brings the VM to `step` retired instructions, or as far as the job goes under its step
-    /// limit; returns whether it got there.
+    /// limit; returns whether it got there. Takes the checkpoints it runs past.
     fn seek(&mut self, step: u64) -> Result<bool, ExecuteError> {
+        let want = step.min(self.max_steps);
         let retired = self.vm.retired();
-        if retired > step || (self.finished && retired >= step) {
-            self.vm = Self::load(&self.elf, &self.input, self.index as usize, "replay")?;
+        let usable = retired <= step && !(self.finished && retired >= step);
+        let from = self.checkpoint_before(want);
+        if !usable || from.retired() > retired {
+            // A clone is a few pointers; it frees the borrow of `self` for the VM's pages.
+            let from = from.clone();
+            from.resume_into(&mut self.vm);
             self.finished = false;
         }
-        let want = step.min(self.max_steps);
-        let left = want - self.vm.retired().min(want);
-        if left > 0 && !self.finished {
+        while !self.finished && self.vm.retired() < want {
+            let at = self.vm.retired();
+            let next = self.next_checkpoint();
+            // The VM is never past the next checkpoint (it stops at each), but should it be,
+            // it runs on to the target without one rather than loop.
+            let stop = if next > at && next <= want {
+                next
+            } else {
+                want
+            };
+            let left = stop - at;
             let ran = self.vm.run(&mut NoTrace, left)?;
-            self.finished = ran.steps < left;
+            if ran.steps < left {
+                self.finished = true;
+            } else if stop == next {
+                self.take_checkpoint();
+            }
         }
         Ok(self.vm.retired() == step && !self.finished)
     }

@@ -376,6 +376,26 @@ pub fn execute<S: TraceSink>(
     }
 }
 
+/// Job `k` of a windback, loaded (its files read again and checked against their hashes), its
+/// output going nowhere: what every replay of a job starts from.
+pub fn load_vm(job: &Job, k: usize) -> Result<Vm, ExecuteError> {
+    let read = |source| ExecuteError::Read {
+        job: k,
+        program: job.program.clone(),
+        source,
+    };
+    let elf = job.elf.load().map_err(read)?;
+    let input = job.input.load().map_err(read)?;
+    let mut vm = Vm::new(&elf, input).map_err(|source| ExecuteError::Load {
+        job: k,
+        program: job.program.clone(),
+        source,
+    })?;
+    vm.set_stdout(Output::Discard);
+    vm.set_stderr(Output::Discard);
+    Ok(vm)
+}
+
 /// As [`execute`], but stops once the trace passes `max_chunks` chunks in all: a verifier
 /// replaying a vote of `n` chunks never needs more than `n + 1`, whatever the vote's jobs do,
 /// so a signed vote over a looping job costs it at most that much.
@@ -389,20 +409,7 @@ pub fn execute_within<S: TraceSink>(
     // Chunks still allowed, counting the one that proves the trace too long.
     let mut budget = max_chunks.saturating_add(1);
     for (k, job) in jobs.iter().enumerate() {
-        let read = |source| ExecuteError::Read {
-            job: k,
-            program: job.program.clone(),
-            source,
-        };
-        let elf = job.elf.load().map_err(read)?;
-        let input = job.input.load().map_err(read)?;
-        let mut vm = Vm::new(&elf, input).map_err(|source| ExecuteError::Load {
-            job: k,
-            program: job.program.clone(),
-            source,
-        })?;
-        vm.set_stdout(Output::Discard);
-        vm.set_stderr(Output::Discard);
+        let mut vm = load_vm(job, k)?;
         // At most MAX_JOBS jobs: the index fits the header's u32.
         let index = u32::try_from(k).unwrap_or(u32::MAX);
         let initial_state = vm.state_commitment(index, max_steps);

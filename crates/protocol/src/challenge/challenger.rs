@@ -1,6 +1,7 @@
 //! The challenger's side of a game: bisection against the correct tree, over any source of the
 //! executor's replies, and the outcome it proves (or that nothing is proven).
 
+use super::bounded::ReplayError;
 use super::transcript::Entry;
 use super::tree::Tree;
 use super::wire::{Disputed, Msg, Node, Nonce, Reply};
@@ -135,6 +136,11 @@ pub fn play_to_one_step<E: fmt::Display>(
     game.open(leaf, claimed)
 }
 
+/// The challenger's own re-execution failed: it cannot judge, so nothing is proven.
+fn own_replay(e: ReplayError) -> Outcome {
+    unproven(format!("the challenger's own replay failed: {e}"))
+}
+
 /// A phase of the game: what it learned, or (`Err`) how the game ended there.
 type Phase<T> = Result<T, Outcome>;
 
@@ -222,7 +228,7 @@ where
                     .into(),
             ));
         }
-        if top == correct.digest(correct.root_node()) {
+        if top == correct.digest(correct.root_node()).map_err(own_replay)? {
             return Err(Outcome::Executor(
                 "no divergence: the executor's root is correct".into(),
             ));
@@ -257,9 +263,9 @@ where
                     "the signed children of {node:?} do not hash to it"
                 )));
             }
-            (node, claimed) = if left != correct.digest(l) {
+            (node, claimed) = if left != correct.digest(l).map_err(own_replay)? {
                 (l, left)
-            } else if right != correct.digest(r) {
+            } else if right != correct.digest(r).map_err(own_replay)? {
                 (r, right)
             } else {
                 return Err(Outcome::Executor("no divergent child".into()));
@@ -278,12 +284,14 @@ where
         let Node::Lane { lane, lo, .. } = node else {
             return Outcome::Executor("empty tree".into());
         };
-        let Some((index, (right_chunk, right_link))) = correct
-            .params
-            .layout
-            .index(lane, lo)
-            .and_then(|i| Some((i, correct.leaf_at(i)?)))
-        else {
+        let Some(index) = correct.params.layout.index(lane, lo) else {
+            return Outcome::Executor(format!("{node:?} is not a leaf of the trace"));
+        };
+        let right = match correct.leaf_at(index) {
+            Ok(right) => right,
+            Err(e) => return own_replay(e),
+        };
+        let Some((right_chunk, right_link)) = right else {
             return Outcome::Executor(format!("{node:?} is not a leaf of the trace"));
         };
         let (chunk, link) = match self.exchange(Msg::Open { index }) {
@@ -394,7 +402,9 @@ where
                 "the vote claims job {job}, which the windback lacks"
             ));
         };
-        let mut truth = match JobReplay::new(j, job32, second.max_steps) {
+        // The correct tree's checkpoints of the job, where it has one: their pages are shared.
+        let seeds = self.correct.map_or_else(Vec::new, |t| t.snapshots_of(job));
+        let mut truth = match JobReplay::with_seeds(j, job32, second.max_steps, seeds) {
             Ok(t) => t,
             Err(e) => return unproven(format!("the challenger cannot replay job {job}: {e}")),
         };

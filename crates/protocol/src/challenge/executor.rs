@@ -1,6 +1,7 @@
 //! The executor's side of a game: its tree's answers, the session's rules, and the signature on
 //! every answer.
 
+use super::bounded::ReplayError;
 use super::tree::{BadNode, SetupError, Tree};
 use super::wire::{reply_message, Msg, Node, Nonce, Reply};
 use crate::dispute::JobReplay;
@@ -42,8 +43,8 @@ pub enum Refusal {
 pub const MAX_ROUND_POINTS: usize = 255;
 
 /// What an executor needs to answer the second phase: its windback's jobs and the step limit
-/// they ran under. Each round replays the job from its start (`JobReplay`), so the executor
-/// keeps nothing between rounds.
+/// they ran under. Each round replays the job (`JobReplay`) from the nearest of its tree's
+/// checkpoints before each point, so the executor keeps nothing between rounds but the tree.
 #[derive(Clone, Copy)]
 pub struct StateSource<'a> {
     pub jobs: &'a [Job],
@@ -51,8 +52,9 @@ pub struct StateSource<'a> {
 }
 
 impl StateSource<'_> {
-    /// The commitments of job `job`'s states at `points` (ascending, 1 to 255 of them).
-    fn commitments(&self, job: u32, points: &[u64]) -> Result<Msg, Refusal> {
+    /// The commitments of job `job`'s states at `points` (ascending, 1 to 255 of them),
+    /// replayed from the tree's snapshots of the job (`seeds`).
+    fn commitments(&self, job: u32, points: &[u64], tree: &Tree) -> Result<Msg, Refusal> {
         let ascending = points.windows(2).all(|w| w[0] < w[1]);
         if points.is_empty() || points.len() > MAX_ROUND_POINTS || !ascending {
             return Err(Refusal::BadRound(points.len()));
@@ -62,7 +64,9 @@ impl StateSource<'_> {
             jobs: self.jobs.len(),
         })?;
         let replay_error = |e: crate::windback::ExecuteError| Refusal::Replay(e.to_string());
-        let mut replay = JobReplay::new(j, job, self.max_steps).map_err(replay_error)?;
+        let seeds = tree.snapshots_of(job as usize);
+        let mut replay =
+            JobReplay::with_seeds(j, job, self.max_steps, seeds).map_err(replay_error)?;
         let states = points
             .iter()
             .map(|&step| {
@@ -88,6 +92,11 @@ pub fn check_key(key: &Key, v: &Vote) -> Result<(), SetupError> {
     Ok(())
 }
 
+/// A re-execution that failed under an answer: refused, never signed.
+fn replay(e: ReplayError) -> Refusal {
+    Refusal::Replay(e.to_string())
+}
+
 // The executor's answers are its tree's: kept here, beside the session's rules that
 // [`Executor::answer`] adds, rather than with the tree's structure.
 impl Tree {
@@ -96,21 +105,24 @@ impl Tree {
     pub fn respond(&self, m: &Msg) -> Result<Msg, Refusal> {
         match m {
             Msg::Hello { .. } => Ok(Msg::Top {
-                digest: self.digest(self.root_node()),
+                digest: self.digest(self.root_node()).map_err(replay)?,
             }),
             Msg::Query { node } => {
                 let node = self.check_node(*node)?;
                 let (l, r) = self.split(node).ok_or(Refusal::Leaf { node })?;
                 Ok(Msg::Children {
-                    left: self.digest_checked(l),
-                    right: self.digest_checked(r),
+                    left: self.digest_checked(l).map_err(replay)?,
+                    right: self.digest_checked(r).map_err(replay)?,
                 })
             }
             Msg::Open { index } => {
-                let (chunk, link) = self.leaf_at(*index).ok_or(Refusal::NoStep {
-                    index: *index,
-                    n: self.n(),
-                })?;
+                let (chunk, link) =
+                    self.leaf_at(*index)
+                        .map_err(replay)?
+                        .ok_or(Refusal::NoStep {
+                            index: *index,
+                            n: self.n(),
+                        })?;
                 Ok(Msg::Leaf { chunk, link })
             }
             other => Err(Refusal::Unexpected(other.kind())),
@@ -180,7 +192,7 @@ impl<'a> Executor<'a> {
             Msg::States { job, points, .. } => self
                 .states
                 .ok_or(Refusal::NoStates)?
-                .commitments(*job, points)?,
+                .commitments(*job, points, self.tree)?,
             // The step proof that ends the game needs nothing of the executor: it signs that
             // it saw it, and the referee reads the proof from the challenger's message.
             Msg::Prove { .. } => Msg::Noted,

@@ -37,6 +37,7 @@
 //! the TCP connection and the challenger's client; `server`, the executor's server. Their
 //! public items are re-exported here.
 
+mod bounded;
 mod challenger;
 mod executor;
 mod judge;
@@ -47,6 +48,7 @@ pub mod transcript;
 mod tree;
 mod wire;
 
+pub use bounded::{Bounded, Kept, Limits, ReplayError};
 pub use challenger::{locate, play, play_claim, play_to_one_step, Outcome, SecondPhase};
 pub use executor::{check_key, Executor, Refusal, StateSource, MAX_ROUND_POINTS};
 pub use judge::{judge, JudgeError};

@@ -1,12 +1,13 @@
 //! The tree of a trace in memory (top tree over lane roots, continued into the lane trees),
 //! built for a vote: node validation, digests and splits, and the sink that collects the trace.
 
+use super::bounded::{Bounded, Limits, ReplayError};
 use super::wire::Node;
 use crate::vote::{salt_commitment, Reveal, Vote};
-use crate::windback::{self, ExecuteError, Execution, Job};
+use crate::windback::{self, ExecuteError, Job};
 use poie_proof::backend::SimdError;
 use poie_proof::hash::{Digest32, Hasher};
-use poie_proof::layout::Params;
+use poie_proof::layout::{Layout, Params};
 use poie_proof::tree as merkle;
 use poie_proof::{Address, Salt, Simd};
 use poie_trace::{Chunk, TraceSink};
@@ -28,6 +29,8 @@ pub enum BadNode {
         hi: u64,
         len: u64,
     },
+    #[error("{0:?} is not reached from the root by the tree's splits: no node of the tree")]
+    NotInTree(Node),
 }
 
 /// Why a game cannot be set up for a vote.
@@ -57,13 +60,24 @@ pub enum SetupError {
     Simd(#[from] SimdError),
 }
 
-/// A whole tree in memory: chunks, links and leaves of a trace under one secret.
+/// The tree of a trace under one secret: its nodes' digests and its leaves' chunks and links.
 pub struct Tree {
     pub params: Params,
     pub h: Hasher,
-    pub chunks: Vec<Chunk>,
-    pub links: Vec<Digest32>,
-    pub leaves: Vec<Digest32>,
+    store: Store,
+}
+
+/// Where a tree's digests and leaves come from.
+enum Store {
+    /// Every chunk, link and leaf (96 bytes a step): the simple reference, for tests, drills
+    /// and simulations.
+    Memory {
+        chunks: Vec<Chunk>,
+        links: Vec<Digest32>,
+        leaves: Vec<Digest32>,
+    },
+    /// Lane digests down to a block and checkpoints of the VM: what a player holds for a vote.
+    Bounded(Box<Bounded>),
 }
 
 /// Collects chunks (optionally corrupting one, to play a lying executor in tests and drills).
@@ -123,22 +137,35 @@ impl Tree {
         Tree {
             params,
             h,
-            chunks,
-            links,
-            leaves,
+            store: Store::Memory {
+                chunks,
+                links,
+                leaves,
+            },
         }
     }
 
     /// The executor's tree for vote `v`: executes the windback under the vote's step limit, and
-    /// no further than its `n` chunks (the tree holds the whole trace in memory, so a vote over
-    /// a looping job must not grow it without bound), and hashes it with the unique secret of
-    /// `salt` and the vote's address. The salt and the windback must be the vote's.
+    /// no further than its `n` chunks (a vote over a looping job must not grow it without
+    /// bound), and hashes it with the unique secret of `salt` and the vote's address, keeping
+    /// what the default [`Limits`] allow. The salt and the windback must be the vote's.
     /// `corrupt_at` corrupts one step: drills and tests of a lying executor.
     pub fn for_vote(
         v: &Vote,
         salt: &Salt,
         jobs: &[Job],
         corrupt_at: Option<u64>,
+    ) -> Result<Tree, SetupError> {
+        Tree::for_vote_within(v, salt, jobs, corrupt_at, Limits::default())
+    }
+
+    /// As [`Tree::for_vote`], within `limits`.
+    pub fn for_vote_within(
+        v: &Vote,
+        salt: &Salt,
+        jobs: &[Job],
+        corrupt_at: Option<u64>,
+        limits: Limits,
     ) -> Result<Tree, SetupError> {
         v.within_cap()?;
         if salt_commitment(salt) != v.salt_commitment {
@@ -147,15 +174,35 @@ impl Tree {
         if windback::digest(jobs) != v.windback {
             return Err(SetupError::WindbackMismatch);
         }
-        let mut c = ChunkCollector {
-            chunks: Vec::new(),
-            corrupt_at,
-        };
-        if windback::execute_within(jobs, &mut c, v.max_steps, v.n)? == Execution::TooLong {
-            return Err(SetupError::TooLong { n: v.n });
-        }
         let h = Hasher::for_executor(v.params.hash, salt, &v.address, Simd::detect())?;
-        Ok(Tree::new(v.params, h, c.chunks))
+        Tree::for_jobs(v.params, h, jobs, v.max_steps, v.n, corrupt_at, limits)
+    }
+
+    /// The tree of `jobs`' trace under `max_steps` and hasher `h`, within `limits`: at most
+    /// `n_max` chunks (a longer trace is refused), `corrupt_at` as in [`Tree::for_vote`].
+    pub fn for_jobs(
+        params: Params,
+        h: Hasher,
+        jobs: &[Job],
+        max_steps: u64,
+        n_max: u64,
+        corrupt_at: Option<u64>,
+        limits: Limits,
+    ) -> Result<Tree, SetupError> {
+        let bounded = Bounded::build(
+            params.layout,
+            h.clone(),
+            jobs,
+            max_steps,
+            n_max,
+            corrupt_at,
+            limits,
+        )?;
+        Ok(Tree {
+            params,
+            h,
+            store: Store::Bounded(Box::new(bounded)),
+        })
     }
 
     /// The correct tree a challenger or a referee judges vote `v` by: the vote must be
@@ -173,29 +220,54 @@ impl Tree {
     }
 
     pub fn n(&self) -> u64 {
-        self.chunks.len() as u64
+        match &self.store {
+            Store::Memory { chunks, .. } => chunks.len() as u64,
+            Store::Bounded(b) => b.n(),
+        }
     }
 
-    /// The commitment root of the tree: what a vote on it carries.
+    /// The bounded store behind a vote's tree; `None` for a tree in memory.
+    pub fn bounded(&self) -> Option<&Bounded> {
+        match &self.store {
+            Store::Bounded(b) => Some(b),
+            Store::Memory { .. } => None,
+        }
+    }
+
+    /// The VM snapshots the tree keeps inside job `job` (none for a tree in memory): see
+    /// [`Bounded::snapshots_of`].
+    pub fn snapshots_of(&self, job: usize) -> Vec<poie_vm::Snapshot> {
+        self.bounded()
+            .map_or_else(Vec::new, |b| b.snapshots_of(job))
+    }
+
+    /// The commitment root of the tree: what a vote on it carries. Never re-executes: the top
+    /// tree's digests are kept.
     pub fn root(&self) -> Digest32 {
-        self.params
-            .commitment_root(self.n(), &self.digest(self.root_node()))
+        let top = self.top_digest(self.root_node()).unwrap_or([0; 32]);
+        self.params.commitment_root(self.n(), &top)
     }
 
     /// Chunk and link of step `index`, if the trace has it.
-    pub fn leaf_at(&self, index: u64) -> Option<(Chunk, Digest32)> {
-        let i = usize::try_from(index).ok()?;
-        Some((*self.chunks.get(i)?, *self.links.get(i)?))
+    pub fn leaf_at(&self, index: u64) -> Result<Option<(Chunk, Digest32)>, ReplayError> {
+        match &self.store {
+            Store::Memory { chunks, links, .. } => {
+                let Ok(i) = usize::try_from(index) else {
+                    return Ok(None);
+                };
+                Ok(chunks.get(i).copied().zip(links.get(i).copied()))
+            }
+            Store::Bounded(b) => b.leaf_at(index),
+        }
     }
 
-    /// The leaf at position `pos` of lane `lane`, if the tree has it.
-    fn leaf(&self, lane: u32, pos: u64) -> Option<Digest32> {
-        let layout = self.params.layout;
+    /// The leaf at position `pos` of lane `lane` of an in-memory tree.
+    fn memory_leaf(leaves: &[Digest32], layout: Layout, lane: u32, pos: u64) -> Option<Digest32> {
         if lane >= layout.lanes {
             return None;
         }
         let i = usize::try_from(layout.index(lane, pos)?).ok()?;
-        self.leaves.get(i).copied()
+        leaves.get(i).copied()
     }
 
     /// The tree's shape: its nodes, without their digests.
@@ -218,10 +290,10 @@ impl Tree {
 
     /// The digest of a node of the tree; the zero digest for a node that is not in it (as for
     /// the empty tree's root).
-    pub fn digest(&self, node: Node) -> Digest32 {
+    pub fn digest(&self, node: Node) -> Result<Digest32, ReplayError> {
         match self.check_node(node) {
             Ok(node) => self.digest_checked(node),
-            Err(_) => [0; 32],
+            Err(_) => Ok([0; 32]),
         }
     }
 
@@ -233,23 +305,48 @@ impl Tree {
 
     /// `digest` of a node that passed `check_node`, by the tree's one recursive definition
     /// ([`merkle::mth`]): over positions for a lane node, over lane roots for a top node.
-    pub(super) fn digest_checked(&self, node: Node) -> Digest32 {
-        let join = |l: &Digest32, r: &Digest32| self.h.node(l, r);
-        let lane_digest =
-            |lane: u32, lo: u64, hi: u64| merkle::mth(lo, hi, &|pos| self.leaf(lane, pos), &join);
+    pub(super) fn digest_checked(&self, node: Node) -> Result<Digest32, ReplayError> {
         match self.normalize(node) {
-            Node::Lane { lane, lo, hi } => lane_digest(lane, lo, hi),
-            Node::Top { lo, hi } => merkle::mth(
-                u64::from(lo),
-                u64::from(hi),
-                &|j| {
-                    let lane = u32::try_from(j).ok()?;
-                    lane_digest(lane, 0, self.params.layout.lane_len(self.n(), lane))
-                },
-                &join,
-            ),
+            Node::Lane { lane, lo, hi } => Ok(self.lane_digest(lane, lo, hi)?.unwrap_or([0; 32])),
+            top => Ok(self.top_digest(top).unwrap_or([0; 32])),
         }
-        .unwrap_or([0; 32])
+    }
+
+    fn lane_digest(&self, lane: u32, lo: u64, hi: u64) -> Result<Option<Digest32>, ReplayError> {
+        let join = |l: &Digest32, r: &Digest32| self.h.node(l, r);
+        match &self.store {
+            Store::Memory { leaves, .. } => {
+                let layout = self.params.layout;
+                let leaf = |pos| Tree::memory_leaf(leaves, layout, lane, pos);
+                Ok(merkle::mth(lo, hi, &leaf, &join))
+            }
+            Store::Bounded(b) => b.lane_digest(lane, lo, hi),
+        }
+    }
+
+    /// The digest of a top node, over the lanes' roots; never re-executes.
+    fn top_digest(&self, node: Node) -> Option<Digest32> {
+        let Node::Top { lo, hi } = node else {
+            return None;
+        };
+        let join = |l: &Digest32, r: &Digest32| self.h.node(l, r);
+        match &self.store {
+            Store::Memory { leaves, .. } => {
+                let layout = self.params.layout;
+                let n = self.n();
+                let lane_root = |j: u64| {
+                    let lane = u32::try_from(j).ok()?;
+                    let leaf = |pos| Tree::memory_leaf(leaves, layout, lane, pos);
+                    merkle::mth(0, layout.lane_len(n, lane), &leaf, &join)
+                };
+                merkle::mth(u64::from(lo), u64::from(hi), &lane_root, &join)
+            }
+            Store::Bounded(b) => {
+                let roots = b.lane_roots();
+                let lane_root = |j: u64| roots.get(usize::try_from(j).ok()?).copied();
+                merkle::mth(u64::from(lo), u64::from(hi), &lane_root, &join)
+            }
+        }
     }
 
     pub(super) fn split(&self, node: Node) -> Option<(Node, Node)> {
@@ -259,6 +356,21 @@ impl Tree {
     pub fn root_node(&self) -> Node {
         self.shape().root_node()
     }
+}
+
+/// Whether `[lo, hi)` is a node of the tree over `[0, len)`: reached from it by splits. Only
+/// such a node is answered: any other range has no place in a game, and its digest would cost
+/// a player up to a pass over its leaves. At most 64 splits.
+fn reached(len: u64, lo: u64, hi: u64) -> bool {
+    let (mut a, mut b) = (0, len);
+    while (a, b) != (lo, hi) {
+        match merkle::split(a, b) {
+            Some(mid) if hi <= mid => b = mid,
+            Some(mid) if lo >= mid => a = mid,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// The nodes of the tree over `n` chunks under `params`, without their digests: what a referee
@@ -309,6 +421,15 @@ impl Shape {
             let len = layout.lane_len(self.n(), lane);
             if lo >= hi || hi > len {
                 return Err(BadNode::Lane { lane, lo, hi, len });
+            }
+            if !reached(len, lo, hi) {
+                return Err(BadNode::NotInTree(node));
+            }
+        }
+        if let Node::Top { lo, hi } = node {
+            let used = layout.used_lanes(self.n());
+            if !reached(u64::from(used), u64::from(lo), u64::from(hi)) {
+                return Err(BadNode::NotInTree(node));
             }
         }
         Ok(node)
