@@ -504,13 +504,15 @@ pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
     if windback::digest(&jobs) != v.windback {
         anyhow::bail!("{}: not the vote's windback", a.windback.display());
     }
+    // The disputed job's initial state from the referee crate's own loader (SPEC 1.2, 1.3),
+    // not the VM's, so that a loader bug in one is caught by the other; nothing runs.
     let initial_state = |job: usize| -> std::result::Result<[u8; 32], String> {
         let j = jobs.get(job).ok_or_else(|| format!("no job {job}"))?;
         let elf = j.elf.load().map_err(|e| e.to_string())?;
         let input = j.input.load().map_err(|e| e.to_string())?;
-        let vm = poie::vm::Vm::new(&elf, input).map_err(|e| e.to_string())?;
-        let index = u32::try_from(job).map_err(|e| e.to_string())?;
-        Ok(vm.state_commitment(index, v.max_steps))
+        let index = u32::try_from(job).map_err(|e| format!("job {job}: {e}"))?;
+        poie::referee::initial_state(&elf, &input, index, v.max_steps)
+            .map_err(|e| format!("job {job}: invalid ELF: {e}"))
     };
     match poie::protocol::challenge::judge(&v, &r, &initial_state, &t.transcript()) {
         Ok(outcome) => {

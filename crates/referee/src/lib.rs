@@ -8,6 +8,8 @@
 //! - [`merkle`]: the trees' hashing: [`node`], [`zero_hashes`], [`verify_leaf`];
 //! - [`header`]: the 394-byte header, [`Header::decode`], [`Header::encode`] and the state
 //!   commitment [`Header::commitment`];
+//! - [`initial`]: a job's initial state loaded from its ELF and input (SPEC 1.2, 1.3) and its
+//!   commitment, [`initial_state`], with nothing run; a refused file gives an [`InitialError`];
 //! - [`open`]: one 32-byte leaf of memory, of the page table or of the input checked against
 //!   a decoded header's roots;
 //! - [`mod@step`]: the one-step verifier: a [`StepProof`] of one instruction checked and executed
@@ -21,6 +23,7 @@
 
 pub mod dispute;
 pub mod header;
+pub mod initial;
 pub mod merkle;
 pub mod open;
 pub mod step;
@@ -29,6 +32,7 @@ pub mod wire;
 
 pub use dispute::{judge, replay, Bisection, BisectionError, Claim, ReplayError, Round, Ruling};
 pub use header::{DecodeError, Header, Status, TrapKind, DOMAIN, HEADER_LEN};
+pub use initial::{initial_header, initial_state, InitialError};
 pub use merkle::{
     node, verify_leaf, zero_hashes, Hash, INPUT_DEPTH, LEAF_BYTES, MEMORY_DEPTH, PAGE_TABLE_DEPTH,
 };
