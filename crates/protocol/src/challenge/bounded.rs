@@ -291,7 +291,9 @@ impl Bounded {
                 let limit = max_steps
                     .saturating_sub(local)
                     .min(budget)
-                    .min(next_checkpoint - sink.next);
+                    // The next checkpoint is always ahead (thinning keeps it so); were it not,
+                    // the run goes on one step at a time rather than skip the job.
+                    .min(next_checkpoint.saturating_sub(sink.next).max(1));
                 if limit == 0 {
                     break;
                 }
