@@ -12,6 +12,7 @@
 
 mod common;
 
+use common::fixtures::guest_job;
 use common::rng::Rng;
 use common::rv32::*;
 use poie::protocol::dispute::{play_states, Disputed, JobReplay, PhaseEnd, StateGame};
@@ -21,14 +22,6 @@ use poie_referee::{Claim, Round, Ruling};
 
 const MAX: u64 = u64::MAX;
 type Hash = [u8; 32];
-
-fn guest_job(name: &str, input: &[u8]) -> Job {
-    Job {
-        program: name.into(),
-        elf: poie::guests::find(name).expect("a guest").elf.into(),
-        input: input.to_vec().into(),
-    }
-}
 
 /// A job that computes a little, then traps on `ebreak`.
 fn trap_job() -> Job {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::fixtures::guest_job;
 use common::rng::Rng;
 use common::rv32::*;
 use poie::protocol::dispute::{step_proof_of, CheckpointPolicy, JobReplay};
@@ -16,14 +17,6 @@ use poie_referee::StepProof;
 const MAX: u64 = u64::MAX;
 const INDEX: u32 = 3;
 type Hash = [u8; 32];
-
-fn guest_job(name: &str, input: &[u8]) -> Job {
-    Job {
-        program: name.into(),
-        elf: poie::guests::find(name).expect("a guest").elf.into(),
-        input: input.to_vec().into(),
-    }
-}
 
 /// A job that computes a little, stores, then traps on `ebreak`.
 fn trap_job() -> Job {

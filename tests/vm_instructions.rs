@@ -462,16 +462,6 @@ fn close_closes_the_three_standard_fds() {
     assert_eq!(vm.stderr(), b"x");
 }
 
-/// System call `nr` with arguments `args` in a0, a1, ...; its result copied to `save`.
-fn sys(nr: u32, args: &[u32], save: u32) -> Vec<u32> {
-    let mut code: Vec<u32> = (10..).zip(args).flat_map(|(reg, &v)| li(reg, v)).collect();
-    code.extend([addi(17, 0, nr as i32), ECALL, addi(save, 10, 0)]);
-    code
-}
-
-const READ: u32 = 63;
-const WRITE: u32 = 64;
-const BRK: u32 = 214;
 const EFAULT: i32 = -14;
 
 /// The 4 KiB data segment of the I/O tests: no two neighbouring bytes alike.

@@ -142,16 +142,6 @@ fn resumed_guests_emit_the_same_chunks_states_and_outcomes() {
     }
 }
 
-/// `ecall` number `nr` with `args` in a0, a1, ...; the result copied to register `save`.
-fn sys(nr: u32, args: &[u32], save: u32) -> Vec<u32> {
-    let mut code: Vec<u32> = (10..).zip(args).flat_map(|(reg, &v)| li(reg, v)).collect();
-    code.extend([addi(17, 0, nr as i32), ECALL, addi(save, 10, 0)]);
-    code
-}
-
-const READ: u32 = 63;
-const WRITE: u32 = 64;
-const BRK: u32 = 214;
 /// The initial break of [`elf_rwx`]'s programs: the end of the 4 KiB data segment.
 const B0: u32 = DATA + 0x1000;
 

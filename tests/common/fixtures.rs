@@ -7,6 +7,15 @@ use poie::proof::Salt;
 use poie::protocol::vote::{Reveal, Vote, VOTE_VERSION};
 use std::path::{Path, PathBuf};
 
+/// A windback job running built-in guest `name` on `input`.
+pub fn guest_job(name: &str, input: &[u8]) -> poie::protocol::windback::Job {
+    poie::protocol::windback::Job {
+        program: name.into(),
+        elf: poie::guests::find(name).expect("a guest").elf.into(),
+        input: input.to_vec().into(),
+    }
+}
+
 /// `poie salt new NAME` in `dir`, which must succeed: the salt file's path.
 pub fn salt(dir: &Path, name: &str) -> PathBuf {
     cli::assert_ok(&cli::poie(dir, &["salt", "new", name]));

@@ -179,3 +179,15 @@ pub fn lw(rd: u32, rs1: u32, imm: i32) -> u32 {
 pub fn syscall(nr: u32) -> Vec<u32> {
     vec![addi(17, 0, nr as i32), ECALL]
 }
+
+/// System call `nr` with arguments `args` in a0, a1, ...; its result copied to `save`.
+pub fn sys(nr: u32, args: &[u32], save: u32) -> Vec<u32> {
+    let mut code: Vec<u32> = (10..).zip(args).flat_map(|(reg, &v)| li(reg, v)).collect();
+    code.extend([addi(17, 0, nr as i32), ECALL, addi(save, 10, 0)]);
+    code
+}
+
+/// The system call numbers the VM implements that tests call by number.
+pub const READ: u32 = 63;
+pub const WRITE: u32 = 64;
+pub const BRK: u32 = 214;

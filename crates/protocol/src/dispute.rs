@@ -13,7 +13,7 @@ use poie_referee::{
     judge, Bisection, BisectionError, Claim, Hash, LeafProof, Round, Ruling, StepError, StepProof,
 };
 use poie_trace::NoTrace;
-use poie_vm::{Output, Snapshot, StepProofParts, Vm};
+use poie_vm::{Snapshot, StepProofParts, Vm};
 use std::fmt;
 
 /// When a [`JobReplay`] keeps checkpoints, and how many.
@@ -107,22 +107,8 @@ impl JobReplay {
         max_steps: u64,
         policy: CheckpointPolicy,
     ) -> Result<JobReplay, ExecuteError> {
-        let k = index as usize;
-        let read = |source| ExecuteError::Read {
-            job: k,
-            program: job.program.clone(),
-            source,
-        };
-        let elf = job.elf.load().map_err(read)?;
-        let input = job.input.load().map_err(read)?;
-        let mut vm = Vm::new(&elf, input).map_err(|source| ExecuteError::Load {
-            job: k,
-            program: job.program.clone(),
-            source,
-        })?;
         // Nobody reads a replay's output; its counts and accumulators are kept regardless.
-        vm.set_stdout(Output::Discard);
-        vm.set_stderr(Output::Discard);
+        let mut vm = crate::windback::load_vm(job, index as usize)?;
         let policy = CheckpointPolicy {
             interval: policy.interval.max(1),
             max_count: policy.max_count.max(1),
