@@ -709,6 +709,49 @@ fn random_layouts_and_corrupted_headers_load_alike() {
     );
 }
 
+impl Rng {
+    /// A segment in or near the few pages at 0x2_0000 (which its bytes mostly overlap with
+    /// those of its neighbours), with random permissions; now and then a huge bss.
+    fn overlapping_segment(&mut self) -> Seg {
+        let vaddr = 0x1_f000 + self.below(0x6000) as u32;
+        let len = self.below(0x2400) as usize;
+        let any = self.next() as u8;
+        let fill = self.pick(&[0, 0xff, any]);
+        let bytes = if self.below(2) == 0 {
+            vec![fill; len]
+        } else {
+            (0..len).map(|_| self.next() as u8).collect()
+        };
+        let extra = self.pick(&[0, 0, 0x10, 0x1800, 0x4000_0000]);
+        Seg {
+            vaddr,
+            memsz: len as u32 + extra,
+            flags: self.below(8) as u32,
+            bytes,
+        }
+    }
+}
+
+/// The VM lays overlapping segments out without visiting every segment's pages and bytes
+/// (`vm::layout`): on random piles of overlapping segments, in every order, its initial state
+/// is still the one the referee's loader gives.
+#[test]
+fn piles_of_overlapping_segments_load_alike() {
+    let mut rng = Rng(0x0_7e1a);
+    for case in 0..200 {
+        let n = 2 + rng.below(12) as usize;
+        let mut segs: Vec<Seg> = (0..n).map(|_| rng.overlapping_segment()).collect();
+        segs.insert(rng.below(n as u64 + 1) as usize, code_seg());
+        let image = elf_segments(TEXT, &segs);
+        let input = bytes(&mut rng, 5);
+        let what = format!("pile {case}");
+        assert!(
+            agree_at(&what, &image, &input, 0, u64::MAX),
+            "{what}: refused"
+        );
+    }
+}
+
 /// `poie referee` end to end, on a transcript cut just after the executor's opening: the
 /// judge then checks the opened job's initial state with the referee crate's loader (its one
 /// use of it), and an honest initial state proves nothing (exit 1). A loader that disagreed

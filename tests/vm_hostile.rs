@@ -662,3 +662,96 @@ fn initstack_guest_rebuilds_bit_for_bit() {
         "initstack: rebuilt ELF differs from guests/bin"
     );
 }
+
+/// An ELF with a code segment at TEXT (exit(7)) and `copies` program headers that all load
+/// `seg`, whose file bytes the file holds once; the copies' `p_flags` cycle through `flags`.
+/// The headers are a second table appended to an [`elf_segments`] file, which `e_phoff` then
+/// names, since 60,000 of them do not fit its first page.
+fn copies_of(seg: Seg, copies: usize, flags: &[u32]) -> Vec<u8> {
+    let code = Seg::code(TEXT, PF_R | PF_X, &prog(&[li(A0, 7), exit()]));
+    let mut image = elf_segments(TEXT, &[code, seg]);
+    let (code_header, seg_header) = (image[52..84].to_vec(), image[84..116].to_vec());
+    let phoff = u32::try_from(image.len()).expect("a small file");
+    image.extend_from_slice(&code_header);
+    for k in 0..copies {
+        let mut header = seg_header.clone();
+        header[24..28].copy_from_slice(&flags[k % flags.len()].to_le_bytes());
+        image.extend_from_slice(&header);
+    }
+    let phnum = u16::try_from(1 + copies).expect("at most 65535 headers");
+    image[28..32].copy_from_slice(&phoff.to_le_bytes());
+    image[44..46].copy_from_slice(&phnum.to_le_bytes());
+    image
+}
+
+/// Loads `image` with the VM, whose initial state must be the one the referee's independent
+/// loader commits to; runs it to its exit(7).
+fn load_like_the_referee(what: &str, image: &[u8]) -> Vm {
+    let vm = load(image);
+    let referee = poie::referee::initial_state(image, b"", 0, u64::MAX).expect("referee loads");
+    assert_eq!(vm.state_commitment(0, u64::MAX), referee, "{what}");
+    let mut run = load(image);
+    let r = run.run(&mut NoTrace, 100).expect("runs");
+    assert_eq!(r.outcome, Outcome::Exited(7), "{what}");
+    vm
+}
+
+/// 60,000 segments all loading the same 16 MiB of file bytes: the file passes the page limit,
+/// which counts the 4096 pages once, and the VM copied every segment's bytes in turn (960 GB;
+/// 100 segments of 64 MiB took a second). Each byte is now written once, by the last segment.
+#[test]
+fn many_segments_loading_the_same_file_bytes_are_laid_out_once() {
+    let len = 16 << 20;
+    let mut bytes = vec![0u8; len];
+    // One word a page, so that a misplaced page shows in the commitment and in a load.
+    for (k, page) in bytes.chunks_mut(0x1000).enumerate() {
+        page[..4].copy_from_slice(&(k as u32 + 1).to_le_bytes());
+    }
+    let seg = Seg {
+        vaddr: 0x1000_0000,
+        memsz: len as u32 + 0x1000,
+        flags: PF_R,
+        bytes,
+    };
+    let image = copies_of(seg, 60_000, &[PF_R, PF_R | PF_W, PF_R]);
+    assert!(image.len() < 20 << 20, "{} bytes", image.len());
+    let vm = load_like_the_referee("60,000 segments of 16 MiB", &image);
+    let m = vm.memory();
+    assert_eq!(
+        m.resident_pages(),
+        4096 + 2,
+        "the file bytes, code, stack top"
+    );
+    assert_eq!(m.load_u32(0x1000_0000 + 5 * 0x1000), Some(6));
+    assert_eq!(m.load_u32(0x1000_0000 + (len as u32) - 0x1000), Some(4096));
+    assert_eq!(
+        m.load_u32(0x1000_0000 + len as u32),
+        Some(0),
+        "the bss page"
+    );
+    // A third of the copies are writable: so is every page, the bss page too.
+    assert!(m.range_ok(0x1000_0000, len as u32 + 0x1000, true));
+    assert!(!m.is_executable(0x1000_0000) && !m.is_mapped(0x1000_0000 + len as u32 + 0x1000));
+}
+
+/// 60,000 segments of the same 2 GiB bss, up to 2^32: the VM visited each segment's 2^19
+/// pages to map them. Each permission is now set once per page.
+#[test]
+fn many_segments_of_the_same_huge_bss_are_mapped_once() {
+    let seg = Seg::zero(0x8000_0000, 0x8000_0000, PF_R);
+    let image = copies_of(seg, 60_000, &[PF_R, PF_R | PF_X, PF_R, PF_R | PF_W]);
+    let vm = load_like_the_referee("60,000 segments of 2 GiB", &image);
+    let m = vm.memory();
+    assert_eq!(
+        m.resident_pages(),
+        2,
+        "the code page and the stack's top page"
+    );
+    for addr in [0x8000_0000, 0xc000_1234, 0xffff_fffc] {
+        assert_eq!(m.load_u32(addr), Some(0), "{addr:#x}");
+        assert!(
+            m.range_ok(addr, 4, true) && m.is_executable(addr),
+            "{addr:#x}"
+        );
+    }
+}

@@ -8,6 +8,7 @@
 mod decode;
 mod elf;
 mod exec;
+mod layout;
 mod memory;
 mod snapshot;
 mod state;
@@ -24,7 +25,7 @@ pub use state::{
 };
 pub use syscall::MAX_OUTPUT;
 
-use memory::{EXEC, WRITE};
+use memory::WRITE;
 use poie_trace::{Chunk, TraceSink};
 use std::fmt;
 use std::io::{self, Write};
@@ -424,18 +425,13 @@ impl Vm {
             return Err(LoadError::TooManyPages(pages));
         }
 
-        // A page's permissions are the union of those of the segments touching it.
+        // A page's permissions are the union of those of the segments touching it; later
+        // segments overwrite earlier ones where their file bytes overlap. Laid out in work
+        // proportional to the result, not to the segments' sizes summed (`layout`).
         let mut mem = Memory::new();
-        for s in &prog.segments {
-            let w = if s.writable() { WRITE } else { 0 };
-            let x = if s.executable() { EXEC } else { 0 };
-            mem.map(s.vaddr, s.memsz, w | x);
-        }
-        // Later segments overwrite earlier ones where their file bytes overlap.
-        for s in &prog.segments {
-            mem.write_bytes(s.vaddr, s.file_bytes(elf_image), true)
-                .map_err(|_| LoadError::TooManyPages(pages))?;
-        }
+        layout::map_segments(&mut mem, &prog.segments);
+        layout::write_file_bytes(&mut mem, &prog.segments, elf_image)
+            .map_err(|_| LoadError::TooManyPages(pages))?;
         mem.map(stack.0, STACK_SIZE, WRITE);
         mem.write_bytes(INITIAL_SP, &stack_image, false)
             .map_err(|_| LoadError::TooManyPages(pages))?;
