@@ -192,14 +192,14 @@ mod tests {
     #[test]
     fn random_layouts_come_out_as_segment_by_segment() {
         let image: Vec<u8> = (0..0x6000u32).map(|i| (i * 7 + i / 251) as u8).collect();
-        let mut rng = 0x1a_0u64;
+        let mut rng = 0x01a0_u64;
         for case in 0..300 {
             let n = 1 + next(&mut rng) % 12;
             let segments: Vec<Segment> = (0..n)
                 .map(|_| {
                     let vaddr = 0x10_0000 + (next(&mut rng) % 0x5000) as u32;
                     let filesz = (next(&mut rng) % 0x2800) as u32;
-                    let huge = next(&mut rng) % 8 == 0;
+                    let huge = next(&mut rng).is_multiple_of(8);
                     let memsz = filesz
                         + if huge {
                             0x4000_0000
