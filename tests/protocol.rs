@@ -2,11 +2,8 @@
 
 mod common;
 
-use common::cli::{self, assert_ok, poie, stderr, stdout};
-use common::fixtures::{
-    self, challenge_args, check_args, read_json, referee_args, reveal, reveal_args, serve_args,
-    vote_args,
-};
+use common::cli::{assert_ok, poie, stderr, stdout};
+use common::fixtures::{self, check_args, read_json, referee_args, reveal, reveal_args, vote_args};
 use poie::proof::{unique_secret, HashId, Hasher, Layout, Params, Prover, ProverConfig, Salt};
 use poie::protocol::keys::Key;
 use poie::protocol::vote::{self, check, Verdict, Vote, VOTE_VERSION};
@@ -590,28 +587,7 @@ fn cli_serve_challenge_referee_over_loopback() {
     assert!(poie(d, &reveal_args("v.json", "s", "r.json"))
         .status
         .success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = cli::bin()
-        .current_dir(d)
-        .args(serve_args("k.key", &addr, &lie))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    // Until the server listens, the challenger's connection is refused (and it exits 125).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let o = loop {
-        let o = poie(d, &challenge_args(&addr, &[]));
-        if o.status.success() || std::time::Instant::now() > deadline {
-            break o;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let _ = server.wait();
+    let o = fixtures::serve_and_challenge(d, &lie);
     let out = stdout(&o);
     assert!(
         out.contains("executor loses: one step proves the executor wrong at step 1234"),

@@ -759,9 +759,7 @@ fn piles_of_overlapping_segments_load_alike() {
 #[test]
 fn cli_referee_checks_an_initial_state_with_its_own_loader() {
     use common::cli::{poie, stdout};
-    use common::fixtures::{
-        self, challenge_args, read_json, referee_args, reveal_args, serve_args, vote_args,
-    };
+    use common::fixtures::{self, read_json, referee_args, reveal_args, vote_args};
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     fixtures::windback_and_key(d, "300 3", "sort in.txt\nhello\n");
@@ -771,28 +769,7 @@ fn cli_referee_checks_an_initial_state_with_its_own_loader() {
     assert!(poie(d, &reveal_args("v.json", "s", "r.json"))
         .status
         .success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = common::cli::bin()
-        .current_dir(d)
-        .args(serve_args("k.key", &addr, &lie))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    // Until the server listens, the challenger's connection is refused.
-    let deadline = Instant::now() + std::time::Duration::from_secs(10);
-    let o = loop {
-        let o = poie(d, &challenge_args(&addr, &[]));
-        if o.status.success() || Instant::now() > deadline {
-            break o;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let _ = server.wait();
+    let o = fixtures::serve_and_challenge(d, &lie);
     assert!(o.status.success(), "{}", stdout(&o));
     let referee = || poie(d, &referee_args());
     let o = referee();

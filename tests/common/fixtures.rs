@@ -116,6 +116,36 @@ pub fn challenge_args<'a>(addr: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     .concat()
 }
 
+/// In `dir`: `poie serve` with key k.key and `serve_extra` (a drill's `--lie-at`, say) on a
+/// free loopback port, then `poie challenge` against it, retried while the server is not yet
+/// listening (10 s at most); waits for the server to exit and returns the challenger's output.
+pub fn serve_and_challenge(dir: &Path, serve_extra: &[&str]) -> std::process::Output {
+    use std::time::{Duration, Instant};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = cli::bin()
+        .current_dir(dir)
+        .args(serve_args("k.key", &addr, serve_extra))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    // Until the server listens, the challenger's connection is refused (and it exits 125).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let o = loop {
+        let o = cli::poie(dir, &challenge_args(&addr, &[]));
+        if o.status.success() || Instant::now() > deadline {
+            break o;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = server.wait();
+    o
+}
+
 /// `poie referee` of the transcript `t.json`.
 pub fn referee_args() -> Vec<&'static str> {
     [&["referee", "--transcript", "t.json"][..], &GAME].concat()
