@@ -10,8 +10,8 @@ use common::game::*;
 use common::rng::Rng;
 use poie::proof::{HashId, Hasher};
 use poie::protocol::challenge::{
-    challenge, referee, serve_one, session, BadNode, Behaviour, Entry, Executor, Line, Msg, Node,
-    Outcome, Party, Refusal, Reply, SessionEnd, Transcript, Tree, MAX_LINE, MAX_SESSION_MESSAGES,
+    referee, serve_one, session, BadNode, Behaviour, Entry, Executor, Line, Msg, Node, Outcome,
+    Party, Refusal, Reply, SessionEnd, Transcript, Tree, MAX_LINE, MAX_SESSION_MESSAGES,
 };
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -701,15 +701,8 @@ fn an_honest_executor_never_loses_whatever_the_challenger_sends() {
             }
         }
         // Then a real challenger, on the same server.
-        let (outcome, transcript) = challenge(
-            &addr.to_string(),
-            &correct,
-            &disputed,
-            &nonce(),
-            None,
-            ms(3000),
-        )
-        .expect("connects");
+        let (outcome, transcript) =
+            first_phase(addr, &correct, &disputed, ms(3000)).expect("connects");
         let ends = server.join().expect("the server never panics");
         assert_eq!(ends.len(), sessions + 1);
         assert_eq!(

@@ -68,15 +68,7 @@ fn a_bad_node_ends_its_session_and_the_server_plays_the_next_challenger() {
     );
 
     let correct = tree(params, None);
-    let (outcome, transcript) = challenge(
-        &addr.to_string(),
-        &correct,
-        &disputed,
-        &nonce(),
-        None,
-        ms(2000),
-    )
-    .expect("connects");
+    let (outcome, transcript) = first_phase(addr, &correct, &disputed, ms(2000)).expect("connects");
     assert!(
         matches!(&outcome, Outcome::Challenger(w) if w.contains(&format!("wrong chunk at step {lie}"))),
         "{outcome:?}"
@@ -181,15 +173,7 @@ fn a_dripping_challenger_is_cut_off_and_reported_and_serve_goes_on() {
     };
     assert!(cut < ms(3000), "cut off after {cut:?}, not 12 s");
     let correct = tree(params, None);
-    let (outcome, _) = challenge(
-        &addr.to_string(),
-        &correct,
-        &disputed,
-        &nonce(),
-        None,
-        ms(2000),
-    )
-    .expect("connects");
+    let (outcome, _) = first_phase(addr, &correct, &disputed, ms(2000)).expect("connects");
     assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
     assert_eq!(server.join().expect("no panic").expect("serves"), 1);
 }
@@ -222,15 +206,7 @@ fn serve_plays_challengers_at_once_up_to_its_cap() {
     // Meanwhile a whole game, well within the holder's timeout.
     let correct = tree(params, None);
     let start = Instant::now();
-    let (outcome, _) = challenge(
-        &addr.to_string(),
-        &correct,
-        &disputed,
-        &nonce(),
-        None,
-        ms(4000),
-    )
-    .expect("connects");
+    let (outcome, _) = first_phase(addr, &correct, &disputed, ms(4000)).expect("connects");
     assert!(
         matches!(&outcome, Outcome::Challenger(w) if w.contains("wrong chunk at step 77")),
         "{outcome:?}"
@@ -281,15 +257,7 @@ fn serve_plays_challengers_at_once_up_to_its_cap() {
         assert!(Instant::now() < deadline, "the closed sessions never ended");
         std::thread::sleep(ms(10));
     }
-    let (outcome, _) = challenge(
-        &addr.to_string(),
-        &correct,
-        &disputed,
-        &nonce(),
-        None,
-        ms(4000),
-    )
-    .expect("connects");
+    let (outcome, _) = first_phase(addr, &correct, &disputed, ms(4000)).expect("connects");
     assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
     let games = server.join().expect("no panic").expect("serves");
     assert_eq!(games, 2);
@@ -607,15 +575,8 @@ fn hello_only_sessions_do_not_use_up_the_games() {
     }
     assert!(!server.is_finished(), "strangers used up the server's game");
     let correct = tree(params, None);
-    let (outcome, transcript) = challenge(
-        &addr.to_string(),
-        &correct,
-        &disputed,
-        &nonce(),
-        None,
-        ms(3000),
-    )
-    .expect("the honest challenger is served");
+    let (outcome, transcript) =
+        first_phase(addr, &correct, &disputed, ms(3000)).expect("the honest challenger is served");
     assert!(
         matches!(&outcome, Outcome::Challenger(w) if w.contains("wrong chunk at step 400")),
         "{outcome:?}"
@@ -683,15 +644,7 @@ fn sessions_from_one_address_are_bounded() {
         std::thread::sleep(ms(10));
     }
     let correct = tree(params, None);
-    let (outcome, _) = challenge(
-        &addr.to_string(),
-        &correct,
-        &disputed,
-        &nonce(),
-        None,
-        ms(4000),
-    )
-    .expect("connects");
+    let (outcome, _) = first_phase(addr, &correct, &disputed, ms(4000)).expect("connects");
     assert!(matches!(outcome, Outcome::Challenger(_)), "{outcome:?}");
     assert_eq!(server.join().expect("no panic").expect("serves"), 1);
     let reports = reports.lock().expect("lock");

@@ -94,6 +94,24 @@ pub fn game(
     (outcome, transcript, correct, disputed)
 }
 
+/// The first phase against the server at `addr`, the challenger judging by `correct`, with a
+/// fresh nonce and no second phase: the outcome and transcript, or why there was no game.
+pub fn first_phase(
+    addr: impl ToString,
+    correct: &Tree,
+    disputed: &Disputed,
+    timeout: Duration,
+) -> std::io::Result<(Outcome, Transcript)> {
+    challenge(
+        &addr.to_string(),
+        correct,
+        disputed,
+        &nonce(),
+        None,
+        timeout,
+    )
+}
+
 pub fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
 }
