@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what the tests need when it is missing (qemu-user for the
 # differential test and the emulated CPUs, the RISC-V cross-compiler for the guest rebuild
-# check), checks formatting and lints (warnings are errors), then runs cargo test over the
-# workspace with the default features and with none (no cuda, no plots), and the
-# in-process tests again on emulated AVX2-only and SSE4.2-only CPUs (scripts/test-cpus.sh).
+# check, node and the pinned solc-js for the contracts' bytecode check), checks formatting and
+# lints (warnings are errors), then runs cargo test over the workspace with the default
+# features (cuda, plots, evm) and with none, and the in-process tests again on emulated
+# AVX2-only and SSE4.2-only CPUs (scripts/test-cpus.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -17,6 +18,9 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo_ apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# The pinned Solidity compiler (and node, through apt, if missing): the contract tests rebuild
+# the committed bytecode with it.
+scripts/solc.sh
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 # The one-step differential (tests/one_step*.rs) over 1000 random programs of each kind: with the

@@ -283,38 +283,38 @@ const OUT_LEN: usize = DUMP_LEN + (BUF_HI - BUF_LO) as usize;
 
 /// The draws of the random programs.
 impl Rng {
-    fn below(&mut self, n: u32) -> u32 {
+    fn below32(&mut self, n: u32) -> u32 {
         (self.next() % u64::from(n)) as u32
     }
     fn range(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + self.below((hi - lo) as u32) as i32
+        lo + self.below32((hi - lo) as u32) as i32
     }
     /// Values where arithmetic has edges: signs, overflow, division by 0 and -1, shifts.
     fn value(&mut self) -> u32 {
-        match self.below(12) {
+        match self.below32(12) {
             0 => 0,
             1 => 1,
             2 => u32::MAX,
             3 => 0x8000_0000,
             4 => 0x7fff_ffff,
             5 => self.range(-16, 16) as u32,
-            6 => 1 << self.below(32),
-            7 => !(1 << self.below(32)),
-            8 => self.below(64),
+            6 => 1 << self.below32(32),
+            7 => !(1 << self.below32(32)),
+            8 => self.below32(64),
             _ => self.next() as u32,
         }
     }
     /// A buffer offset for an access of `width` bytes, any alignment; a quarter of them within
     /// 4 bytes of BASE, where misaligned accesses cross a page boundary.
     fn offset(&mut self, width: i32) -> i32 {
-        if self.below(4) == 0 {
+        if self.below32(4) == 0 {
             self.range(-4, 4)
         } else {
             self.range(BUF_LO, BUF_HI - width + 1)
         }
     }
     fn imm12(&mut self) -> i32 {
-        match self.below(6) {
+        match self.below32(6) {
             0 => 0,
             1 => -1,
             2 => 2047,
@@ -429,9 +429,9 @@ fn random_program(seed: u64) -> (Vec<u8>, Vec<u8>) {
     let mut rng = Rng(seed);
     // The base register is never written by the body; which one it is varies, so that every
     // register is a destination in some programs.
-    let base = 1 + rng.below(31);
+    let base = 1 + rng.below32(31);
     let rd = |rng: &mut Rng| loop {
-        let r = rng.below(32);
+        let r = rng.below32(32);
         if r != base {
             return r;
         }
@@ -443,20 +443,20 @@ fn random_program(seed: u64) -> (Vec<u8>, Vec<u8>) {
     }
     units.push(Unit::Code(li(base, BASE)));
     for _ in 0..UNITS {
-        let (d, s1, s2) = (rd(&mut rng), rng.below(32), rng.below(32));
-        let skip = 1 + rng.below(8) as usize;
-        let unit = match rng.below(100) {
+        let (d, s1, s2) = (rd(&mut rng), rng.below32(32), rng.below32(32));
+        let skip = 1 + rng.below32(8) as usize;
+        let unit = match rng.below32(100) {
             0..=29 => {
-                let (f7, f3) = R_OPS[rng.below(18) as usize];
+                let (f7, f3) = R_OPS[rng.below32(18) as usize];
                 Unit::Code(vec![r(f7, s2, s1, f3, d, 0x33)])
             }
             30..=43 => {
-                let f3 = I_OPS[rng.below(6) as usize];
+                let f3 = I_OPS[rng.below32(6) as usize];
                 Unit::Code(vec![i(rng.imm12(), s1, f3, d, 0x13)])
             }
             44..=49 => {
-                let sh = rng.below(32) as i32;
-                let (f3, imm) = match rng.below(3) {
+                let sh = rng.below32(32) as i32;
+                let (f3, imm) = match rng.below32(3) {
                     0 => (1, sh),         // slli
                     1 => (5, sh),         // srli
                     _ => (5, 0x400 | sh), // srai
@@ -464,17 +464,17 @@ fn random_program(seed: u64) -> (Vec<u8>, Vec<u8>) {
                 Unit::Code(vec![i(imm, s1, f3, d, 0x13)])
             }
             50..=61 => {
-                let (f3, width) = LOADS[rng.below(5) as usize];
+                let (f3, width) = LOADS[rng.below32(5) as usize];
                 let off = rng.offset(width);
                 Unit::Code(vec![i(off, base, f3, d, 0x03)])
             }
             62..=73 => {
-                let (f3, width) = STORES[rng.below(3) as usize];
+                let (f3, width) = STORES[rng.below32(3) as usize];
                 let off = rng.offset(width);
                 Unit::Code(vec![s(off, s2, base, f3)])
             }
             74..=81 => Unit::Branch {
-                f3: BRANCHES[rng.below(6) as usize],
+                f3: BRANCHES[rng.below32(6) as usize],
                 rs1: s1,
                 rs2: s2,
                 skip,
@@ -485,7 +485,7 @@ fn random_program(seed: u64) -> (Vec<u8>, Vec<u8>) {
             }
             88..=91 => {
                 let imm = (rng.next() as u32) & 0xffff_f000;
-                Unit::Code(vec![if rng.below(2) == 0 {
+                Unit::Code(vec![if rng.below32(2) == 0 {
                     lui(d, imm)
                 } else {
                     auipc(d, imm)
@@ -502,7 +502,7 @@ fn random_program(seed: u64) -> (Vec<u8>, Vec<u8>) {
                 },
                 rd: d,
                 skip,
-                odd: rng.below(2) == 1,
+                odd: rng.below32(2) == 1,
             },
         };
         units.push(unit);
@@ -629,4 +629,38 @@ fn random_programs_match_qemu() {
         stored * 10 >= programs * 9,
         "only {stored} of {programs} programs changed their buffer"
     );
+}
+
+/// The conformance programs, suite and random ones, step by step under the one-step verifier
+/// (and, with the `evm` feature, the on-chain one): every instruction of the suite, its
+/// checks' traps and exits included, proven and verified one step at a time.
+#[test]
+fn suite_and_random_programs_under_the_one_step_verifier() {
+    use common::one_step::{check_run, Tally, MAX};
+    use poie::vm::Vm;
+    if !tools::installed(GCC, "the conformance suite") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    build(dir.path(), &[]);
+    let mut tally = Tally::default();
+    let mut programs = 0;
+    for entry in std::fs::read_dir(dir.path()).expect("the built suite") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_some_and(|x| x == "elf") {
+            let elf = std::fs::read(&path).expect("read ELF");
+            let mut vm = Vm::new(&elf, Vec::new()).expect("loads");
+            let end = check_run(&mut vm, MAX, 100_000, &mut tally);
+            assert_ne!(end.status, poie::referee::Status::Running, "{path:?}");
+            programs += 1;
+        }
+    }
+    for seed in 0..20 {
+        let (elf, input) = random_program(seed);
+        let mut vm = Vm::new(&elf, input).expect("loads");
+        check_run(&mut vm, MAX, 100_000, &mut tally);
+    }
+    assert!(programs >= 48, "{programs} suite programs");
+    assert!(tally.verified >= 5_000 && tally.ecalls > 0, "{tally:?}");
+    eprintln!("{programs} suite programs and 20 random ones: {tally:?}");
 }

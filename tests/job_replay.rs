@@ -79,12 +79,6 @@ fn assert_bounded(replay: &JobReplay, policy: &CheckpointPolicy) {
     }
 }
 
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// Asks `replay` for states and step proofs at `queries` in that order and compares each with
 /// a fresh VM's, checking the checkpoints' bounds after each. Returns the most checkpoints
 /// it held at once.

@@ -11,6 +11,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("poie-files", &[]),
     ("poie-guests", &[]),
     ("poie-referee", &[]),
+    ("poie-chain", &[]),
     ("poie-vm", &["poie-trace"]),
     ("poie-proof", &["poie-trace", "poie-files"]),
     (

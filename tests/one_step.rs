@@ -11,13 +11,13 @@
 
 mod common;
 
-use common::one_step::{check_run, convert, leaf, Tally, JOB, MAX};
-use common::rng::Rng;
+use common::one_step::{check_run, convert, leaf, referee_step, Tally, JOB, MAX};
+use common::random_programs::instructions::random_program;
 use common::rv32::*;
 use poie::guests;
 use poie::trace::VecSink;
 use poie::vm::{StepProofParts, Vm};
-use poie_referee::{step, Header, LeafProof, Status, StepError, StepProof, TrapKind};
+use poie_referee::{Header, LeafProof, Status, StepError, StepProof, TrapKind};
 use std::time::Instant;
 
 #[test]
@@ -44,172 +44,14 @@ fn one_step_matches_the_vm_on_the_built_in_guests() {
     }
     eprintln!("guests: {tally:?} in {:?}", t.elapsed());
     assert!(tally.verified >= 50_000, "{tally:?}");
+    // Each of those steps also went through the on-chain verifier (within its budget).
+    #[cfg(feature = "evm")]
+    assert!(
+        common::evm::steps_checked() >= 50_000,
+        "{} steps checked on-chain",
+        common::evm::steps_checked()
+    );
     assert!(tally.ecalls > 0 && tally.stores > 1000, "{tally:?}");
-}
-
-// ---- Random programs -------------------------------------------------------------------
-
-/// Two data pages (resident), a bss page (mapped, not resident), a read-only page.
-const BSS: u32 = DATA + 0x2000;
-const RO: u32 = 0x4_0000;
-const UNMAPPED: u32 = 0x5_0000;
-/// Registers the random body never writes: bases and a link register.
-const B_DATA: u32 = 31;
-const B_BSS: u32 = 30;
-const B_RO: u32 = 29;
-const B_NONE: u32 = 28;
-const LINK: u32 = 27;
-
-const R_OPS: [(u32, u32); 18] = [
-    (0, 0),
-    (0x20, 0),
-    (0, 1),
-    (0, 2),
-    (0, 3),
-    (0, 4),
-    (0, 5),
-    (0x20, 5),
-    (0, 6),
-    (0, 7),
-    (1, 0),
-    (1, 1),
-    (1, 2),
-    (1, 3),
-    (1, 4),
-    (1, 5),
-    (1, 6),
-    (1, 7),
-];
-const I_OPS: [u32; 6] = [0, 2, 3, 4, 6, 7];
-const LOADS: [u32; 5] = [0, 1, 2, 4, 5];
-const BRANCHES: [u32; 6] = [0, 1, 4, 5, 6, 7];
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn value(&mut self) -> u32 {
-        match self.below(6) {
-            0 => 0,
-            1 => u32::MAX,
-            2 => 0x8000_0000,
-            3 => self.below(16) as u32,
-            _ => self.next() as u32,
-        }
-    }
-}
-
-/// A random program of `len` units; traps are rare (`trap_rate` per mille per unit).
-fn random_program(seed: u64, len: usize, trap_rate: u64) -> Vec<u8> {
-    let mut rng = Rng(seed);
-    let mut code = Vec::new();
-    for reg in 1..LINK {
-        let v = rng.value();
-        code.extend(li(reg, v));
-    }
-    code.extend(li(B_DATA, DATA + 0x1000));
-    code.extend(li(B_BSS, BSS));
-    code.extend(li(B_RO, RO));
-    code.extend(li(B_NONE, UNMAPPED));
-    let rd = |rng: &mut Rng| rng.below(u64::from(LINK)) as u32;
-    let reg = |rng: &mut Rng| rng.below(32) as u32;
-    for _ in 0..len {
-        let (d, s1, s2) = (rd(&mut rng), reg(&mut rng), reg(&mut rng));
-        // Offsets near a page boundary and across leaves.
-        let off = |rng: &mut Rng| rng.below(80) as i32 - 40;
-        if rng.below(1000) < trap_rate {
-            let w = match rng.below(7) {
-                0 => s(off(&mut rng), s2, B_RO, rng.below(3) as u32),
-                1 => i(off(&mut rng), B_NONE, LOADS[rng.below(5) as usize], d, 0x03),
-                2 => EBREAK,
-                3 => 0xc000_2573, // rdcycle a0: a CSR read, illegal
-                4 => rng.next() as u32,
-                5 => jalr(0, B_DATA, 0),
-                _ => jalr(LINK, B_DATA, 2 + 4 * rng.below(4) as i32),
-            };
-            code.push(w);
-            continue;
-        }
-        match rng.below(100) {
-            0..=24 => {
-                let (f7, f3) = R_OPS[rng.below(18) as usize];
-                code.push(r(f7, s2, s1, f3, d, 0x33));
-            }
-            25..=34 => {
-                let imm = rng.below(4096) as i32 - 2048;
-                code.push(i(imm, s1, I_OPS[rng.below(6) as usize], d, 0x13));
-            }
-            35..=39 => {
-                let sh = rng.below(32) as i32;
-                let (f3, imm) = [(1, sh), (5, sh), (5, 0x400 | sh)][rng.below(3) as usize];
-                code.push(i(imm, s1, f3, d, 0x13));
-            }
-            40..=54 => {
-                let base = [B_DATA, B_DATA, B_BSS][rng.below(3) as usize];
-                code.push(i(
-                    off(&mut rng),
-                    base,
-                    LOADS[rng.below(5) as usize],
-                    d,
-                    0x03,
-                ));
-            }
-            55..=72 => {
-                let base = [B_DATA, B_DATA, B_BSS][rng.below(3) as usize];
-                code.push(s(off(&mut rng), s2, base, rng.below(3) as u32));
-            }
-            73..=80 => {
-                let skip = 1 + rng.below(3) as i32;
-                code.push(b(4 * (skip + 1), s2, s1, BRANCHES[rng.below(6) as usize]));
-                for _ in 0..skip {
-                    code.push(addi(d, s1, 1));
-                }
-            }
-            81..=83 => {
-                code.push(j(8, d));
-                code.push(addi(d, d, 1));
-            }
-            84..=86 => {
-                // auipc then a jalr over the next word (an odd offset: bit 0 is cleared).
-                code.push(auipc(LINK, 0));
-                code.push(jalr(d, LINK, 12 + rng.below(2) as i32));
-                code.push(addi(d, d, 1));
-            }
-            87..=90 => code.push(lui(d, rng.next() as u32)),
-            91..=93 => code.push(auipc(d, rng.next() as u32)),
-            94..=95 => {
-                let f3 = rng.below(2) as u32;
-                code.push((rng.next() as u32 & !0x7fff) | f3 << 12 | 0x0f);
-            }
-            _ => code.extend(li(d, rng.value())),
-        }
-    }
-    code.extend(exit());
-    let mut data = vec![0u8; 0x2000];
-    for (k, byte) in data.iter_mut().enumerate() {
-        if k % 7 == 0 || k > 0xf80 && k < 0x1080 {
-            *byte = rng.next() as u8;
-        }
-    }
-    elf_segments(
-        TEXT,
-        &[
-            Seg::code(TEXT, PF_R | PF_X, &code),
-            Seg {
-                vaddr: DATA,
-                memsz: 0x2000,
-                flags: PF_R | PF_W,
-                bytes: data,
-            },
-            Seg::zero(BSS, 0x1000, PF_R | PF_W),
-            Seg {
-                vaddr: RO,
-                memsz: 0x1000,
-                flags: PF_R,
-                bytes: vec![0x5a; 64],
-            },
-        ],
-    )
 }
 
 #[test]
@@ -223,6 +65,8 @@ fn one_step_matches_the_vm_on_random_programs() {
         check_run(&mut vm, MAX, 10_000, &mut tally);
     }
     eprintln!("random programs: {tally:?} in {:?}", t.elapsed());
+    #[cfg(feature = "evm")]
+    eprintln!("on-chain: {} steps so far", common::evm::steps_checked());
     assert!(tally.verified >= 30_000, "{tally:?}");
     assert!(tally.traps >= 10 && tally.two_leaf >= 100, "{tally:?}");
 }
@@ -468,7 +312,7 @@ fn one_step_step_limit_and_finished_states_are_refused() {
     let mut proof = convert(&parts);
     proof.header = pre.encode();
     assert_eq!(
-        step(&pre, &proof),
+        referee_step(&pre, &proof),
         Err(StepError::StepLimit {
             steps: 0,
             max_steps: 0
@@ -505,7 +349,7 @@ fn one_step_memory_limit() {
             pre.resident_pages = resident;
             let mut proof = convert(&parts);
             proof.header = pre.encode();
-            let r = step(&pre, &proof).expect("verifies");
+            let r = referee_step(&pre, &proof).expect("verifies");
             if traps {
                 assert_eq!(r.post.status, Status::Trapped);
                 assert_eq!(r.post.trap_kind, TrapKind::MemoryLimit);
@@ -543,7 +387,7 @@ fn one_step_memory_limit_two_fresh_pages() {
         pre.resident_pages = resident;
         let mut proof = convert(&parts);
         proof.header = pre.encode();
-        let r = step(&pre, &proof).expect("verifies");
+        let r = referee_step(&pre, &proof).expect("verifies");
         if traps {
             assert_eq!(
                 (r.post.trap_kind, r.post.status_value),
@@ -565,10 +409,10 @@ fn one_step_tampered_proofs_are_refused() {
     let pre = Header::decode(&parts.header).expect("decodes");
     let good = convert(&parts);
     assert_eq!((good.data.len(), good.data_pages.len()), (2, 2));
-    let ok = step(&pre, &good).expect("the honest proof verifies");
+    let ok = referee_step(&pre, &good).expect("the honest proof verifies");
     assert_eq!(good.verify(&pre.commitment()), Ok(ok));
     assert_eq!(good.verify(&[0; 32]), Err(StepError::HeaderMismatch));
-    let refused = |p: &StepProof| step(&pre, p).expect_err("refused");
+    let refused = |p: &StepProof| referee_step(&pre, p).expect_err("refused");
     let is_bad = |e: StepError| matches!(e, StepError::BadProof { .. });
     let is_wrong = |e: StepError| matches!(e, StepError::WrongLeaf { .. });
     let is_count = |e: StepError| matches!(e, StepError::ProofCount { .. });
@@ -628,16 +472,19 @@ fn one_step_tampered_proofs_are_refused() {
     // A header that is not the pre-state.
     let mut other_pre = pre.clone();
     other_pre.regs[T1 as usize] ^= 1;
-    assert_eq!(step(&other_pre, &good), Err(StepError::HeaderMismatch));
+    assert_eq!(
+        referee_step(&other_pre, &good),
+        Err(StepError::HeaderMismatch)
+    );
     let mut p = good.clone();
     p.header = other_pre.encode();
-    assert_eq!(step(&pre, &p), Err(StepError::HeaderMismatch));
+    assert_eq!(referee_step(&pre, &p), Err(StepError::HeaderMismatch));
     // An ALU step given data leaves is refused.
     let vm = Vm::new(&handwritten(&code), Vec::new()).expect("loads");
     let parts = vm.step_proof(JOB, MAX);
     let alu_pre = Header::decode(&parts.header).expect("decodes");
     let mut p = convert(&parts);
-    assert!(step(&alu_pre, &p).is_ok());
+    assert!(referee_step(&alu_pre, &p).is_ok());
     p.data.push(good.data[0].clone());
-    assert!(is_count(step(&alu_pre, &p).expect_err("refused")));
+    assert!(is_count(referee_step(&alu_pre, &p).expect_err("refused")));
 }

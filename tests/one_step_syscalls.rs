@@ -8,143 +8,16 @@
 
 mod common;
 
-use common::one_step::{check_run, convert, fetched_word, leaf, Tally, ECALL, JOB, MAX};
+use common::one_step::{
+    check_run, convert, fetched_word, leaf, referee_step, Tally, ECALL, JOB, MAX,
+};
+use common::random_programs::syscalls::{syscall_program, A0, A1, A2, A7, SCRATCH};
 use common::rng::Rng;
 use common::rv32::*;
 use poie::trace::VecSink;
 use poie::vm::{StepProofParts, Vm};
-use poie_referee::{step, Header, Status, StepError, StepProof, TrapKind};
+use poie_referee::{Header, Status, StepError, StepProof, TrapKind};
 use std::time::Instant;
-
-/// Two data pages (resident), a bss page (mapped, not resident), a read-only page; the heap
-/// starts right after it.
-const BSS: u32 = DATA + 0x2000;
-const RO: u32 = 0x4_0000;
-const HEAP: u32 = 0x4_1000;
-const UNMAPPED: u32 = 0x5_0000;
-/// Registers the random body never writes: bases of each kind of page.
-const B_DATA: u32 = 31;
-const B_BSS: u32 = 30;
-const B_RO: u32 = 29;
-const B_HEAP: u32 = 28;
-/// The body's scratch registers (a0..a2, a7 are set by each call).
-const SCRATCH: u32 = 5;
-const A0: u32 = 10;
-const A1: u32 = 11;
-const A2: u32 = 12;
-const A7: u32 = 17;
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// A buffer address: in any kind of page, often misaligned, sometimes near a page's end.
-fn buffer(rng: &mut Rng) -> u32 {
-    let base = match rng.below(10) {
-        0..=3 => DATA + 0x1000,
-        4..=5 => BSS,
-        6 => RO,
-        7 => HEAP,
-        8 => UNMAPPED,
-        _ => DATA,
-    };
-    let off = rng.below(96) as u32;
-    match rng.below(4) {
-        0 => base.wrapping_sub(off),
-        _ => base + off,
-    }
-}
-
-/// A random program of `len` units, mostly system calls.
-fn syscall_program(seed: u64, len: usize) -> Vec<u8> {
-    let mut rng = Rng(seed);
-    let mut code = Vec::new();
-    code.extend(li(B_DATA, DATA + 0x1000));
-    code.extend(li(B_BSS, BSS));
-    code.extend(li(B_RO, RO));
-    code.extend(li(B_HEAP, HEAP));
-    for _ in 0..len {
-        match rng.below(100) {
-            0..=29 => {
-                let fd = [0, 0, 0, 0, 1, 3, u32::MAX][rng.below(7) as usize];
-                code.extend(li(A0, fd));
-                code.extend(li(A1, buffer(&mut rng)));
-                code.extend(li(A2, rng.below(80) as u32));
-                code.extend(syscall(63));
-            }
-            30..=54 => {
-                let fd = [1, 1, 2, 2, 0, 7][rng.below(6) as usize];
-                code.extend(li(A0, fd));
-                code.extend(li(A1, buffer(&mut rng)));
-                code.extend(li(A2, [0, 1, 5, 31, 32, 33, 100][rng.below(7) as usize]));
-                code.extend(syscall(64));
-            }
-            55..=57 => {
-                code.extend(li(A0, [0, 1, 2, 2, 9][rng.below(5) as usize]));
-                code.extend(syscall(57));
-            }
-            58..=79 => {
-                // Around the heap: grow, shrink, within a page, 0, below the start, too high.
-                let at = match rng.below(8) {
-                    0 => 0,
-                    1 => HEAP - 4,
-                    2 => 0x7000_0001,
-                    3 => 0x7000_0000,
-                    _ => HEAP + rng.below(0x5000) as u32,
-                };
-                code.extend(li(A0, at));
-                code.extend(syscall(214));
-            }
-            80..=84 => {
-                code.extend(li(A0, rng.next() as u32));
-                code.extend(li(A7, [4000, 1024, 56, 62][rng.below(4) as usize]));
-                code.push(ECALL);
-            }
-            85..=87 => {
-                // A store into the heap (a fault ends the program: the trap is checked too),
-                // so that unmapping drops resident pages.
-                let off = rng.below(0x2000) as i32 & !3;
-                code.extend(li(SCRATCH, off as u32));
-                code.push(r(0, B_HEAP, SCRATCH, 0, SCRATCH, 0x33));
-                if rng.below(3) == 0 {
-                    code.push(lw(SCRATCH + 1, SCRATCH, 0));
-                } else {
-                    code.push(sw(B_DATA, SCRATCH, 0));
-                }
-            }
-            _ => {
-                // Stores into the data page, so that writes and reads see changing bytes.
-                let off = rng.below(2048) as i32 - 1024;
-                code.push(sw(SCRATCH, B_DATA, off));
-                code.push(addi(SCRATCH, SCRATCH, 0x3b));
-            }
-        }
-    }
-    code.extend(li(A0, rng.next() as u32));
-    code.extend(exit());
-    let data: Vec<u8> = (0..0x2000u32).map(|k| (k * 29 + 7) as u8).collect();
-    elf_segments(
-        TEXT,
-        &[
-            Seg::code(TEXT, PF_R | PF_X, &code),
-            Seg {
-                vaddr: DATA,
-                memsz: 0x2000,
-                flags: PF_R | PF_W,
-                bytes: data,
-            },
-            Seg::zero(BSS, 0x1000, PF_R | PF_W),
-            Seg {
-                vaddr: RO,
-                memsz: 0x1000,
-                flags: PF_R,
-                bytes: vec![0x5a; 64],
-            },
-        ],
-    )
-}
 
 #[test]
 fn one_step_matches_the_vm_on_random_system_calls() {
@@ -254,7 +127,7 @@ fn one_step_read_memory_limit() {
         pre.resident_pages = resident;
         let mut proof = convert(&parts);
         proof.header = pre.encode();
-        let r = step(&pre, &proof).expect("verifies");
+        let r = referee_step(&pre, &proof).expect("verifies");
         if traps {
             assert_eq!(
                 (r.post.status, r.post.trap_kind, r.post.status_value),
@@ -277,7 +150,7 @@ fn one_step_read_memory_limit() {
     let mut proof = convert(&parts);
     proof.header = pre.encode();
     proof.input.clear();
-    let r = step(&pre, &proof).expect("verifies");
+    let r = referee_step(&pre, &proof).expect("verifies");
     assert_eq!(
         (r.post.status, r.post.regs[A0 as usize]),
         (Status::Running, 0)
@@ -294,7 +167,7 @@ fn one_step_read_from_a_flat_input_is_refused() {
     pre.input_len = (1 << 32) + 1;
     let mut proof = convert(&parts);
     proof.header = pre.encode();
-    assert_eq!(step(&pre, &proof), Err(StepError::FlatInput));
+    assert_eq!(referee_step(&pre, &proof), Err(StepError::FlatInput));
 }
 
 /// Every proof of an `ecall` step, by position: data, data pages, input, page memory.
@@ -351,7 +224,7 @@ fn one_step_tampered_ecall_proofs_are_refused() {
         };
         let pre = Header::decode(&parts.header).expect("decodes");
         let good = convert(&parts);
-        let ok = step(&pre, &good).expect("the honest proof verifies");
+        let ok = referee_step(&pre, &good).expect("the honest proof verifies");
         if name == "read" {
             assert_eq!((good.input.len(), ok.post.regs[A0 as usize]), (2, 32));
         } else {
@@ -365,27 +238,28 @@ fn one_step_tampered_ecall_proofs_are_refused() {
             for k in 0..depth {
                 let mut p = good.clone();
                 ecall_leaves(&mut p)[which].siblings[k][k % 32] ^= 4;
-                let e = step(&pre, &p).expect_err("a tampered sibling");
+                let e = referee_step(&pre, &p).expect_err("a tampered sibling");
                 assert!(
                     matches!(e, StepError::BadProof { .. }),
                     "{name} {which} {k}: {e}"
                 );
             }
             ecall_leaves(&mut p)[which].leaf[7] ^= 1;
-            let e = step(&pre, &p).expect_err("a tampered leaf");
+            let e = referee_step(&pre, &p).expect_err("a tampered leaf");
             assert!(
                 matches!(e, StepError::BadProof { .. }),
                 "{name} {which}: {e}"
             );
             let mut p = good.clone();
             ecall_leaves(&mut p)[which].index ^= 1;
-            let e = step(&pre, &p).expect_err("another index");
+            let e = referee_step(&pre, &p).expect_err("another index");
             assert!(
                 matches!(e, StepError::WrongLeaf { .. }),
                 "{name} {which}: {e}"
             );
         }
-        let count = |p: &StepProof| matches!(step(&pre, p), Err(StepError::ProofCount { .. }));
+        let count =
+            |p: &StepProof| matches!(referee_step(&pre, p), Err(StepError::ProofCount { .. }));
         let mut p = good.clone();
         p.data_pages.clear();
         assert!(count(&p), "{name}: no page leaf");
@@ -404,7 +278,10 @@ fn one_step_tampered_ecall_proofs_are_refused() {
         if name == "read" {
             let mut p = good.clone();
             p.input.swap(0, 1);
-            assert!(matches!(step(&pre, &p), Err(StepError::WrongLeaf { .. })));
+            assert!(matches!(
+                referee_step(&pre, &p),
+                Err(StepError::WrongLeaf { .. })
+            ));
         }
     }
 }

@@ -609,10 +609,6 @@ fn malformed_elfs_are_refused_by_both() {
 }
 
 impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     fn pick<T: Copy>(&mut self, from: &[T]) -> T {
         from[self.below(from.len() as u64) as usize]
     }

@@ -4,7 +4,7 @@
 
 use poie::trace::VecSink;
 use poie::vm::{StepProofParts, StepProver, Vm};
-use poie_referee::{step, Header, LeafProof, Status, StepError, StepProof};
+use poie_referee::{step, Header, LeafProof, Status, StepError, StepProof, StepResult};
 
 pub const MAX: u64 = u64::MAX;
 pub const JOB: u32 = 3;
@@ -52,6 +52,27 @@ pub struct Tally {
     pub closes: u64,
 }
 
+/// The referee's `step`, and with the `evm` feature the on-chain verifier's for the same proof,
+/// which must agree with it (`common::evm`).
+pub fn referee_step(pre: &Header, proof: &StepProof) -> Result<StepResult, StepError> {
+    let r = step(pre, proof);
+    #[cfg(feature = "evm")]
+    super::evm::agree(pre, proof, &r);
+    r
+}
+
+/// [`referee_step`] for the steps of whole runs: the on-chain verifier checks the first
+/// `POIE_EVM_STEPS` of them in each test binary (default 400,000), the Rust referee every one,
+/// so that the long differential (`POIE_ONE_STEP_PROGRAMS=1000`, 1.1 * 10^6 steps) does not
+/// pay the EVM for each step again; the default run stays within the budget.
+fn run_step(pre: &Header, proof: &StepProof) -> Result<StepResult, StepError> {
+    #[cfg(feature = "evm")]
+    if super::evm::steps_checked() < super::evm::budget() {
+        return referee_step(pre, proof);
+    }
+    step(pre, proof)
+}
+
 /// The instruction word a proof's fetch leaf holds at `pre.pc`.
 pub fn fetched_word(pre: &Header, proof: &StepProof) -> u32 {
     let at = (pre.pc % 32) as usize;
@@ -89,7 +110,7 @@ pub fn check_run(vm: &mut Vm, max_steps: u64, budget: u64, tally: &mut Tally) ->
     for n in 1..=budget {
         let pre = Header::decode(&parts.header).expect("the VM's header decodes");
         let proof = convert(&parts);
-        let got = step(&pre, &proof);
+        let got = run_step(&pre, &proof);
         if pre.status != Status::Running {
             assert!(
                 matches!(

@@ -1,0 +1,10 @@
+//! The on-chain referee from the Rust side: the compiled contracts of `contracts/` (their
+//! committed bytecode, [`contracts`]), an EVM to run them ([`evm`]: revm at a pinned hardfork,
+//! with gas split as the gas tables report it), and the calls' ABI encoding ([`abi`]).
+
+pub mod abi;
+pub mod contracts;
+pub mod evm;
+
+pub use evm::{Calldata, Evm, EvmError, Gas, Outcome, HARDFORK};
+pub use revm::primitives::Address;
