@@ -560,6 +560,7 @@ fn self_pooling_works_one_execution_feeds_two_identities() {
             params: params(),
             root: proof.root,
             signature: [0; 64],
+            eth_signature: None,
         };
         v.sign(key);
         assert_eq!(

@@ -13,10 +13,18 @@ use std::process::ExitCode;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum KeyCommand {
-    /// Create a new ed25519 key file (hex seed, mode 0600) and print its address. Refuses to
-    /// overwrite.
+    /// Create a new key file (hex seed, mode 0600) and print its address (the off-chain one,
+    /// of version-3 votes); its Ethereum address (on-chain, version-4 votes) goes to stderr.
+    /// Refuses to overwrite.
     New {
         /// Where to write the key.
+        file: PathBuf,
+    },
+    /// Print a key file's two addresses, labelled: the off-chain one (ed25519, version-3
+    /// votes, `--hash blake3`) and the Ethereum one (secp256k1, version-4 votes, `--hash
+    /// keccak`). Nothing secret is printed.
+    Address {
+        /// The key file (`poie key new`).
         file: PathBuf,
     },
 }
@@ -31,9 +39,24 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
                 );
             }
             let k = Key::from_seed(&secret::random32()?);
+            // Refused before writing: one key file gives both accounts or none.
+            let eth = k.eth_address()?;
             secret::write_secret(&file, secret::SecretKind::Key, &k.seed())?;
+            // stdout stays the one address scripts read, as before.
             println!("{}", k.address());
             eprintln!("poie: wrote a new key to {} (mode 0600)", file.display());
+            eprintln!(
+                "poie: its Ethereum address (on-chain, version-4 votes with --hash keccak): {eth}"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        KeyCommand::Address { file } => {
+            let k = read_key(&file)?;
+            println!("address (off-chain, version-3 votes): {}", k.address());
+            println!(
+                "ethereum address (on-chain, version-4 votes): {}",
+                k.eth_address()?
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -90,10 +113,14 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
     let key = read_key(&a.key)?;
     let jobs = windback::load(&a.windback)?;
     let salt = secret::random_salt()?;
-    let v = vote::vote_with_lie(
+    let params = a.layout.params()?;
+    // keccak votes are on-chain (version 4: every commitment a contract checks is keccak),
+    // blake3 votes off-chain (version 3).
+    let v = vote::vote_as(
+        vote::Profile::for_hash(params.hash),
         &key,
         &jobs,
-        a.layout.params()?,
+        params,
         a.run.config()?,
         &salt,
         a.max_steps,
@@ -109,6 +136,15 @@ pub fn vote(a: VoteArgs) -> Result<ExitCode> {
         hex::encode(v.root),
         super::wrote(a.out.as_deref()),
         a.salt_out.display()
+    );
+    eprintln!(
+        "poie: vote version {} ({}), address {}",
+        v.version,
+        match v.version {
+            vote::ONCHAIN_VOTE_VERSION => "on-chain profile: keccak commitments, Ethereum address",
+            _ => "off-chain profile",
+        },
+        v.address
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -174,7 +210,11 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let r: Reveal = Reveal::load(&a.reveal)?;
     let jobs = windback::load(&a.windback)?;
     let verdict = vote::check(&v, &r, &jobs, a.run.config()?)?;
-    println!("{verdict}");
+    match v.authenticate() {
+        // What exactly is wrong: the ed25519 signature, the address, the eth signature.
+        Err(why) if verdict == Verdict::BadSignature => println!("{verdict}: {why}"),
+        _ => println!("{verdict}"),
+    }
     Ok(if verdict == Verdict::Valid {
         ExitCode::SUCCESS
     } else {
@@ -454,7 +494,7 @@ pub fn challenge(a: ChallengeArgs) -> Result<ExitCode> {
 fn first_wrong_job(v: &Vote, r: &Reveal, jobs: &[windback::Job]) -> Result<Option<usize>> {
     use poie::protocol::vote::{first_wrong_claim, Verdict, MAX_VOTE_CHUNKS};
     use poie::protocol::windback::Execution;
-    if !v.authentic() || !r.belongs_to(v) || windback::digest(jobs) != v.windback {
+    if !v.authentic() || !r.belongs_to(v) || !v.is_for(jobs)? {
         return Ok(None); // Tree::correct says why
     }
     let truth = match windback::execute_within(
@@ -509,7 +549,7 @@ pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
     let r: Reveal = Reveal::load(&a.reveal)?;
     t.about(&v)?;
     let jobs = windback::load(&a.windback)?;
-    if windback::digest(&jobs) != v.windback {
+    if !v.is_for(&jobs)? {
         anyhow::bail!("{}: not the vote's windback", a.windback.display());
     }
     // The disputed job's initial state from the referee crate's own loader (SPEC 1.2, 1.3),

@@ -23,13 +23,14 @@ pub enum FileError {
         what: &'static str,
         source: serde_json::Error,
     },
-    #[error("{path}: unsupported {what} {} {found} (this poie reads {} {expected})", field.replace('_', " "), field.replace('_', " "))]
+    #[error("{path}: unsupported {what} {} {found} (this poie reads {} {})", field.replace('_', " "), field.replace('_', " "), one_of(expected))]
     Version {
         path: String,
         what: &'static str,
         field: &'static str,
         found: u64,
-        expected: u32,
+        /// The versions this poie reads.
+        expected: &'static [u32],
     },
     #[error("{path}: no {field} field: not a {what} file")]
     NoVersion {
@@ -41,12 +42,31 @@ pub enum FileError {
     Invalid { path: String, msg: String },
 }
 
+/// "3", "3 or 4", "2, 3 or 4": the versions a reader takes, for messages.
+fn one_of(versions: &[u32]) -> String {
+    let mut s = String::new();
+    for (i, v) in versions.iter().enumerate() {
+        if i > 0 {
+            s.push_str(if i + 1 == versions.len() {
+                " or "
+            } else {
+                ", "
+            });
+        }
+        s.push_str(&v.to_string());
+    }
+    s
+}
+
 /// A JSON document with a version field.
 pub trait VersionedFile: Serialize + DeserializeOwned {
     /// What the file is, for error messages ("transcript").
     const WHAT: &'static str;
     /// The version this poie writes and reads.
     const VERSION: u32;
+    /// Every version this poie writes and reads: [`Self::VERSION`] alone, unless a type has
+    /// several current versions (votes and reveals: one per profile, docs/SPEC.md 6.3).
+    const VERSIONS: &'static [u32] = &[Self::VERSION];
     /// The field that holds it.
     const VERSION_FIELD: &'static str = "version";
 
@@ -62,14 +82,14 @@ pub trait VersionedFile: Serialize + DeserializeOwned {
                 source,
             })?;
         match value.get(Self::VERSION_FIELD).and_then(|v| v.as_u64()) {
-            Some(found) if found == u64::from(Self::VERSION) => {}
+            Some(found) if Self::VERSIONS.iter().any(|&v| u64::from(v) == found) => {}
             Some(found) => {
                 return Err(FileError::Version {
                     path: origin.into(),
                     what: Self::WHAT,
                     field: Self::VERSION_FIELD,
                     found,
-                    expected: Self::VERSION,
+                    expected: Self::VERSIONS,
                 })
             }
             None => {
@@ -86,13 +106,13 @@ pub trait VersionedFile: Serialize + DeserializeOwned {
             source,
         })?;
         // Defensive: a type whose version field is not what serde read.
-        if doc.version() != Self::VERSION {
+        if !Self::VERSIONS.contains(&doc.version()) {
             return Err(FileError::Version {
                 path: origin.into(),
                 what: Self::WHAT,
                 field: Self::VERSION_FIELD,
                 found: u64::from(doc.version()),
-                expected: Self::VERSION,
+                expected: Self::VERSIONS,
             });
         }
         Ok(doc)
@@ -113,14 +133,14 @@ pub trait VersionedFile: Serialize + DeserializeOwned {
 
     /// The document as pretty JSON, with a final newline.
     fn to_json(&self) -> io::Result<String> {
-        if self.version() != Self::VERSION {
+        if !Self::VERSIONS.contains(&self.version()) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
                     "refusing to write a {} of version {} (this poie writes version {})",
                     Self::WHAT,
                     self.version(),
-                    Self::VERSION
+                    one_of(Self::VERSIONS)
                 ),
             ));
         }
@@ -154,6 +174,19 @@ mod tests {
         const VERSION: u32 = 3;
         fn version(&self) -> u32 {
             self.version
+        }
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    #[serde(transparent)]
+    struct Twice(Doc);
+
+    impl VersionedFile for Twice {
+        const WHAT: &'static str = "test document";
+        const VERSION: u32 = 4;
+        const VERSIONS: &'static [u32] = &[3, 4];
+        fn version(&self) -> u32 {
+            self.0.version
         }
     }
 
@@ -198,6 +231,19 @@ mod tests {
             Report { schema_version: 1 }
         );
         assert!(Report::from_text(r#"{"version": 1}"#, "r").is_err());
+        // A type with two current versions reads and writes both, and names both when refusing.
+        assert_eq!(
+            Twice::from_text(r#"{"version": 4, "x": 1}"#, "t").expect("loads"),
+            Twice(Doc { version: 4, x: 1 })
+        );
+        assert!(Twice(Doc { version: 3, x: 0 }).save(&path).is_ok());
+        let e = Twice::from_text(r#"{"version": 5, "x": 1}"#, "t").expect_err("refused");
+        assert!(
+            e.to_string()
+                .contains("unsupported test document version 5 (this poie reads version 3 or 4)"),
+            "{e}"
+        );
+        assert!(Twice(Doc { version: 5, x: 0 }).save(&path).is_err());
     }
 
     #[cfg(unix)]

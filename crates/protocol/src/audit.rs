@@ -138,6 +138,8 @@ pub enum RespondError {
     Samples(u32),
     #[error("{0}: the vote is invalid, there is nothing to open")]
     BeyondCap(super::vote::BeyondCap),
+    #[error("{0}: the vote is invalid, there is nothing to open")]
+    Profile(super::vote::ProfileError),
     #[error(
         "re-executing gives a longer trace than the vote's: wrong salt or windback for this vote"
     )]
@@ -176,10 +178,11 @@ pub fn respond(
         return Err(RespondError::Samples(c.samples));
     }
     v.within_cap().map_err(RespondError::BeyondCap)?;
-    if super::vote::salt_commitment(salt) != v.salt_commitment {
+    let profile = v.profile().map_err(RespondError::Profile)?;
+    if profile.salt_commitment(salt) != v.salt_commitment {
         return Err(RespondError::WrongSalt);
     }
-    if windback::digest(jobs) != v.windback {
+    if !v.is_for(jobs)? {
         return Err(RespondError::WrongWindback);
     }
     let h = Hasher::for_executor(v.params.hash, salt, &v.address, cfg.simd)?;

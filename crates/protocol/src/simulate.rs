@@ -301,6 +301,7 @@ impl Epoch<'_> {
                     params: cfg.params,
                     root: proof.root,
                     signature: [0; 64],
+                    eth_signature: None,
                 };
                 v.sign(k);
                 (v, s)

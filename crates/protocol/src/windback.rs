@@ -14,10 +14,11 @@ use poie_guests as guests;
 use poie_trace::TraceSink;
 use poie_vm::{LoadError, Output, Vm};
 use serde::{Deserialize, Serialize};
+use sha3::{Digest, Keccak256};
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use thiserror::Error;
 
 pub const DS_WINDBACK: &[u8] = b"poie/v1/windback";
@@ -37,11 +38,17 @@ pub const MAX_WINDBACK_BYTES: u64 = 4 << 30;
 /// A job's program or input: its blake3 hash, and where its bytes are. A file is hashed once
 /// when the manifest is read (once however many lines name it) and read again only when its
 /// job runs, so running a windback holds one job's bytes at a time.
+///
+/// Its keccak256 hash, which a version-4 vote's windback digest commits to (SPEC 6.2), is
+/// computed the first time it is asked for, and kept: a version-3 vote never pays a second
+/// pass over up to 4 GiB of files, and the clones of one file's blob (one per line naming it)
+/// share it.
 #[derive(Clone, Debug)]
 pub struct Blob {
     hash: [u8; 32],
     len: u64,
     source: Source,
+    keccak: Arc<OnceLock<[u8; 32]>>,
 }
 
 #[derive(Clone, Debug)]
@@ -52,9 +59,40 @@ enum Source {
 }
 
 impl Blob {
-    /// The blake3 hash of the bytes: what the windback digest commits to.
+    /// The blake3 hash of the bytes: what a version-3 vote's windback digest commits to, and
+    /// what [`Blob::load`] checks the bytes against.
     pub fn hash(&self) -> &[u8; 32] {
         &self.hash
+    }
+
+    /// The keccak256 hash of the bytes: what a version-4 vote's windback digest commits to.
+    /// Computed on the first call (a file is read again, and must still have its blake3 hash:
+    /// otherwise the two digests would be of different bytes) and kept.
+    pub fn keccak(&self) -> io::Result<[u8; 32]> {
+        if let Some(h) = self.keccak.get() {
+            return Ok(*h);
+        }
+        let h = match &self.source {
+            Source::Memory(b) => Keccak256::digest(b).into(),
+            Source::File(path) => {
+                let max = poie_files::files::MAX_PROGRAM;
+                let f = poie_files::files::open_regular(path)?;
+                let mut limited = f.take(max.saturating_add(1));
+                let mut both = BothHashes(Keccak256::new(), blake3::Hasher::new());
+                io::copy(&mut limited, &mut both)?;
+                let BothHashes(k, b) = both;
+                if b.finalize().as_bytes() != &self.hash {
+                    return Err(io::Error::other(format!(
+                        "{} changed since the manifest was read",
+                        path.display()
+                    )));
+                }
+                k.finalize().into()
+            }
+        };
+        // A race with another thread computes the same bytes' hash: either value will do.
+        let _ = self.keccak.set(h);
+        Ok(h)
     }
 
     /// Length in bytes.
@@ -102,7 +140,24 @@ impl Blob {
             hash: *h.finalize().as_bytes(),
             len,
             source: Source::File(path),
+            keccak: Arc::default(),
         })
+    }
+}
+
+/// Feeds the bytes written to keccak256 and blake3 at once: one pass over a file gives its
+/// keccak hash and the blake3 hash that shows it is still the file the manifest named.
+struct BothHashes(Keccak256, blake3::Hasher);
+
+impl io::Write for BothHashes {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        self.1.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -118,6 +173,7 @@ impl From<Arc<[u8]>> for Blob {
             hash: *blake3::hash(&bytes).as_bytes(),
             len: bytes.len() as u64,
             source: Source::Memory(bytes),
+            keccak: Arc::default(),
         }
     }
 }
@@ -323,7 +379,8 @@ fn entry(root: &Path, name: &str, seen: &mut HashMap<PathBuf, Blob>) -> Result<B
     Ok(b)
 }
 
-/// `blake3(DS_WINDBACK || count (u64 LE) || for each job: blake3(elf) || blake3(input))`.
+/// The version-3 (off-chain) windback digest: `blake3(DS_WINDBACK || count (u64 LE) || for
+/// each job: blake3(elf) || blake3(input))`.
 pub fn digest(jobs: &[Job]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(DS_WINDBACK)
@@ -332,6 +389,26 @@ pub fn digest(jobs: &[Job]) -> [u8; 32] {
         h.update(j.elf.hash()).update(j.input.hash());
     }
     *h.finalize().as_bytes()
+}
+
+/// The version-4 (on-chain) windback digest, which a contract recomputes with its keccak:
+/// `keccak256(DS_WINDBACK || count (u64 LE) || for each job: keccak256(elf) ||
+/// keccak256(input))`. It reads each distinct file once more (see [`Blob::keccak`]), so it
+/// fails as loading a job does: a file gone or changed since the manifest was read.
+pub fn keccak_digest(jobs: &[Job]) -> Result<[u8; 32], ExecuteError> {
+    let mut h = Keccak256::new();
+    h.update(DS_WINDBACK);
+    h.update((jobs.len() as u64).to_le_bytes());
+    for (k, j) in jobs.iter().enumerate() {
+        let read = |source| ExecuteError::Read {
+            job: k,
+            program: j.program.clone(),
+            source,
+        };
+        h.update(j.elf.keccak().map_err(read)?);
+        h.update(j.input.keccak().map_err(read)?);
+    }
+    Ok(h.finalize().into())
 }
 
 /// What a vote claims of each job (SPEC 6.2): enough for a referee to check the job's start and
@@ -427,4 +504,77 @@ pub fn execute_within<S: TraceSink>(
     }
     sink.finish()?;
     Ok(Execution::Complete(claims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keccak(parts: &[&[u8]]) -> [u8; 32] {
+        let mut h = Keccak256::new();
+        for p in parts {
+            h.update(p);
+        }
+        h.finalize().into()
+    }
+
+    /// The two digests commit to the same files with their own hash, in the layout of SPEC 6.2.
+    #[test]
+    fn the_keccak_digest_is_keccak_all_the_way_down() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("in.txt"), b"300 3").expect("write");
+        std::fs::write(
+            dir.path().join("wb.txt"),
+            "sort in.txt\nhello\nsort in.txt\n",
+        )
+        .expect("write");
+        let jobs = load(&dir.path().join("wb.txt")).expect("loads");
+        let sort = guests::find("sort").expect("sort").elf;
+        let hello = guests::find("hello").expect("hello").elf;
+        let mut pre = DS_WINDBACK.to_vec();
+        pre.extend_from_slice(&3u64.to_le_bytes());
+        for (elf, input) in [
+            (sort, &b"300 3"[..]),
+            (hello, &b""[..]),
+            (sort, &b"300 3"[..]),
+        ] {
+            pre.extend_from_slice(&keccak(&[elf]));
+            pre.extend_from_slice(&keccak(&[input]));
+        }
+        assert_eq!(keccak_digest(&jobs).expect("hashes"), keccak(&[&pre]));
+        let mut b3 = DS_WINDBACK.to_vec();
+        b3.extend_from_slice(&3u64.to_le_bytes());
+        for (elf, input) in [
+            (sort, &b"300 3"[..]),
+            (hello, &b""[..]),
+            (sort, &b"300 3"[..]),
+        ] {
+            b3.extend_from_slice(blake3::hash(elf).as_bytes());
+            b3.extend_from_slice(blake3::hash(input).as_bytes());
+        }
+        assert_eq!(digest(&jobs), *blake3::hash(&b3).as_bytes());
+        // The lines naming one file share its blob, so its keccak hash is computed once.
+        let (a, b) = (&jobs[0].input, &jobs[2].input);
+        assert!(Arc::ptr_eq(&a.keccak, &b.keccak));
+        assert!(a.keccak.get().is_some());
+    }
+
+    /// A file changed between the manifest's reading and its keccak hash is refused, as when
+    /// its job runs.
+    #[test]
+    fn a_file_changed_before_its_keccak_hash_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("in.txt"), b"300 3").expect("write");
+        std::fs::write(dir.path().join("wb.txt"), "sort in.txt\n").expect("write");
+        let jobs = load(&dir.path().join("wb.txt")).expect("loads");
+        std::fs::write(dir.path().join("in.txt"), b"300 4").expect("write");
+        let e = keccak_digest(&jobs).expect_err("changed");
+        let ExecuteError::Read { job, source, .. } = e else {
+            panic!("{e}");
+        };
+        assert_eq!(job, 0);
+        assert!(source
+            .to_string()
+            .contains("changed since the manifest was read"));
+    }
 }

@@ -81,11 +81,13 @@ impl StateSource<'_> {
 }
 
 /// Checks that `key` is the key `v` was signed with: the executor signs its replies with it,
-/// and the challenger checks them against the vote's public key.
+/// and the challenger checks them against the vote's public key. The address compared is the
+/// one the key votes under in the vote's profile (its Ethereum address in version 4).
 pub fn check_key(key: &Key, v: &Vote) -> Result<(), SetupError> {
-    if key.public() != v.public_key || key.address() != v.address {
+    let address = v.profile()?.address(key).unwrap_or_else(|_| key.address());
+    if key.public() != v.public_key || address != v.address {
         return Err(SetupError::KeyMismatch {
-            key: key.address(),
+            key: address,
             vote: v.address,
         });
     }

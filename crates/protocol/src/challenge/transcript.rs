@@ -285,7 +285,7 @@ impl TranscriptFile {
                 what: Self::WHAT,
                 field: Self::VERSION_FIELD,
                 found,
-                expected: TRANSCRIPT_VERSION,
+                expected: Self::VERSIONS,
             })),
             None => Err(TranscriptError::File(FileError::NoVersion {
                 path: origin.into(),

@@ -3,8 +3,8 @@
 
 use super::bounded::{Bounded, Limits, ReplayError};
 use super::wire::Node;
-use crate::vote::{salt_commitment, Reveal, Vote};
-use crate::windback::{self, ExecuteError, Job};
+use crate::vote::{Reveal, Vote};
+use crate::windback::{ExecuteError, Job};
 use poie_proof::backend::SimdError;
 use poie_proof::hash::{Digest32, Hasher};
 use poie_proof::layout::{Layout, Params};
@@ -48,6 +48,8 @@ pub enum SetupError {
     TooLong { n: u64 },
     #[error("{0}: it is invalid")]
     BeyondCap(#[from] crate::vote::BeyondCap),
+    #[error("{0}: it is invalid")]
+    Profile(#[from] crate::vote::ProfileError),
     #[error("the key (address {key}) is not the vote's (address {vote})")]
     KeyMismatch { key: Address, vote: Address },
     #[error(
@@ -168,10 +170,10 @@ impl Tree {
         limits: Limits,
     ) -> Result<Tree, SetupError> {
         v.within_cap()?;
-        if salt_commitment(salt) != v.salt_commitment {
+        if v.profile()?.salt_commitment(salt) != v.salt_commitment {
             return Err(SetupError::SaltMismatch);
         }
-        if windback::digest(jobs) != v.windback {
+        if !v.is_for(jobs)? {
             return Err(SetupError::WindbackMismatch);
         }
         let h = Hasher::for_executor(v.params.hash, salt, &v.address, Simd::detect())?;
