@@ -7,6 +7,13 @@ use revm::primitives::Address;
 
 /// `PoieStep`'s creation bytecode, hex.
 const STEP_BIN: &str = include_str!("../../../contracts/out/PoieStep.bin");
+/// `PoieGame`'s creation bytecode, hex (its constructor's arguments follow it).
+const GAME_BIN: &str = include_str!("../../../contracts/out/PoieGame.bin");
+
+/// `PoieGame`'s creation bytecode, without the constructor's arguments.
+pub fn game_initcode() -> Vec<u8> {
+    initcode(GAME_BIN)
+}
 
 /// Creation bytecode from committed hex.
 fn initcode(hex_text: &str) -> Vec<u8> {

@@ -5,6 +5,7 @@
 pub mod abi;
 pub mod contracts;
 pub mod evm;
+pub mod game;
 
 pub use evm::{Calldata, Evm, EvmError, Gas, Outcome, HARDFORK};
 pub use revm::primitives::Address;
