@@ -14,10 +14,11 @@ mod common;
 
 use poie::proof::{HashId, Layout, Params, ProverConfig, Salt};
 use poie::protocol::challenge::{
-    challenge, fresh_nonce, judge, serve_one, Behaviour, Disputed, Executor, JudgeError, Msg,
-    Outcome, Refusal, SecondPhase, Transcript, Tree,
+    challenge, fresh_nonce, judge_to_last_step, serve_one, Behaviour, Disputed, Executor,
+    JudgeError, Msg, Outcome, Refusal, SecondPhase, Transcript, Tree,
 };
 use poie::protocol::keys::Key;
+use poie::protocol::profile::Profile;
 use poie::protocol::vote::{self, reveal, Reveal, Vote};
 use poie::protocol::windback::Job;
 use std::net::TcpListener;
@@ -47,13 +48,18 @@ struct Case {
     jobs: Vec<Job>,
 }
 
-/// A vote whose trace is corrupted at `lie_at` (or honest), with its reveal.
+/// A vote whose trace is corrupted at `lie_at` (or honest), with its reveal: in the on-chain
+/// profile (version 4) for keccak, so that its games can be judged on-chain too.
 fn case(p: Params, lie_at: Option<u64>) -> Case {
     let key = Key::from_seed(&[3; 32]);
     let salt = Salt::from([4; 32]);
     let jobs = jobs();
     let cfg = ProverConfig::default();
-    let vote = vote::vote_with_lie(&key, &jobs, p, cfg, &salt, u64::MAX, lie_at).expect("votes");
+    let profile = match p.hash {
+        HashId::Keccak => Profile::OnChain,
+        HashId::Blake3 => Profile::OffChain,
+    };
+    let vote = vote::vote_as(profile, &key, &jobs, p, cfg, &salt, u64::MAX, lie_at).expect("votes");
     let reveal = reveal(&vote, salt).expect("its salt");
     Case {
         vote,
@@ -103,6 +109,39 @@ fn play(
     })
 }
 
+/// The referee that does not execute (`challenge::judge`); with the `evm` feature, the last
+/// step it rests on is judged again by the contracts in revm, which must rule the same (a
+/// claimed chunk only for a version-4 vote: a contract cannot check a blake3 tree).
+fn judge(
+    v: &Vote,
+    r: &Reveal,
+    initial_state: &dyn Fn(usize) -> Result<[u8; 32], String>,
+    t: &Transcript,
+) -> Result<Outcome, JudgeError> {
+    let (outcome, last) = judge_to_last_step(v, r, initial_state, t)?;
+    #[cfg(feature = "evm")]
+    if let Some(last) = last {
+        let chunk = matches!(last.claim, poie_referee::Claim::Chunk(_));
+        if !chunk || Profile::of_version(v.version) == Some(Profile::OnChain) {
+            let chain = poie_chain::referee::judge_on_chain(v, r, &last).expect("judged on-chain");
+            assert_eq!(
+                chain.executor_loses,
+                matches!(outcome, Outcome::Challenger(_)),
+                "{} rules otherwise than the referee ({outcome})",
+                chain.function
+            );
+            ON_CHAIN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    #[cfg(not(feature = "evm"))]
+    let _ = last;
+    Ok(outcome)
+}
+
+/// The judgements this test binary replayed on-chain.
+#[cfg(feature = "evm")]
+static ON_CHAIN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The referee that does not execute: it may not load any job here.
 fn judged(c: &Case, t: &Transcript) -> Result<Outcome, JudgeError> {
     judge(
@@ -143,6 +182,9 @@ fn one_step_game_convicts_a_lying_executor_and_the_referee_agrees_without_runnin
         );
         assert_eq!(judged(&c, &t), Ok(outcome), "lie at {lie}");
     }
+    // The two keccak (version-4) cases were judged on-chain too.
+    #[cfg(feature = "evm")]
+    assert!(ON_CHAIN.load(std::sync::atomic::Ordering::Relaxed) >= 2);
 }
 
 /// The challenger's own trace is the corrupted one, the executor's is right: the challenger
@@ -477,7 +519,7 @@ fn one_step_game_a_wrong_link_loses_without_re_execution() {
         (4 * 100 + 2, "not the previous leaf of its lane"),
         (1, "not zero"),
     ] {
-        let h = Hasher::for_executor(p.hash, &honest.salt, &honest.key.address(), Simd::Portable)
+        let h = Hasher::for_executor(p.hash, &honest.salt, &honest.vote.address, Simd::Portable)
             .expect("h");
         let lying = Tree::with_link_lie(p, h, all.chunks.clone(), Some(at));
         let mut v = honest.vote.clone();

@@ -11,7 +11,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("poie-files", &[]),
     ("poie-guests", &[]),
     ("poie-referee", &[]),
-    ("poie-chain", &[]),
     ("poie-vm", &["poie-trace"]),
     ("poie-proof", &["poie-trace", "poie-files"]),
     (
@@ -27,6 +26,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "poie-guests",
             "poie-proof",
             "poie-referee",
+        ],
+    ),
+    (
+        "poie-chain",
+        &[
+            "poie-trace",
+            "poie-files",
+            "poie-vm",
+            "poie-guests",
+            "poie-proof",
+            "poie-referee",
+            "poie-protocol",
         ],
     ),
     (

@@ -514,6 +514,25 @@ fn a_challenge_game_over_tcp_convicts_a_lying_version_4_vote() {
         "{}",
         stdout(&o)
     );
+    // The same last step judged on-chain (the contracts in revm): the same verdict, and the
+    // transaction's gas.
+    #[cfg(feature = "evm")]
+    {
+        let o = poie(d, &[referee_args(), vec!["--evm"]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("on-chain (judgeOpening in revm, PRAGUE): executor loses"),
+            "{out}"
+        );
+        let gas = out
+            .lines()
+            .find_map(|l| l.strip_prefix("gas "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|g| g.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no gas line: {out}"));
+        assert!((21_000..1_000_000).contains(&gas), "{out}");
+    }
     // The referee needs the vote authentic: with its eth signature tampered, it refuses.
     let mut t = v.clone();
     t["eth_signature"] = flip(&v["eth_signature"], 0);

@@ -409,22 +409,44 @@ contract PoieGame {
         (executorLoses,) = GameRuling.rule(stepVerifier, x.agreed, c, x.stepProof);
     }
 
+    /// Whether the executor loses on the chunk it opened at `x.index` (off-chain games: the
+    /// link is the one the executor signed in its opening, and `x.prevBranch` must be empty):
+    /// the opened `chunk` and `x.link` must hash to `x.leaf` under the unique secret, the leaf
+    /// must be the vote's (lane and top branches to the root), and the step from `x.agreed`
+    /// must give another chunk for the executor to lose. Whether the link is the lane's
+    /// previous leaf is another dispute (the link dispute), settled without a step.
+    function judgeOpening(JudgeLeafInput calldata x, bytes32 chunk) external view returns (bool executorLoses) {
+        if (keccak256(abi.encodePacked("poie/v1/salt", x.salt)) != x.saltCommitment) revert WrongSalt();
+        if (x.prevBranch.length != 0) revert WrongPath();
+        _leafUnderRoot(x);
+        bytes32 uniqueSecret = keccak256(abi.encodePacked("poie/v1/unique-secret", x.salt, x.executor));
+        if (keccak256(abi.encodePacked(bytes1(0x00), uniqueSecret, chunk, x.link)) != x.leaf) revert WrongPath();
+        GameRuling.Claim memory c = GameRuling.Claim(GameRuling.LEAF, x.leaf, uniqueSecret, x.link);
+        (executorLoses,) = GameRuling.rule(stepVerifier, x.agreed, c, x.stepProof);
+    }
+
     /// SPEC 3.7's steps 2 to 5 for the leaf's digest (not its chunk, which the step gives).
     function _checkOpening(JudgeLeafInput calldata x) private pure {
+        (bytes32 laneRoot, uint256 p, uint256 m) = _leafUnderRoot(x);
+        if (x.chained && p > 0) {
+            if (GameTree.rootFromPath(x.link, p - 1, m, x.prevBranch) != laneRoot) revert WrongPath();
+        } else if (x.link != 0 || x.prevBranch.length != 0) {
+            revert WrongPath();
+        }
+    }
+
+    /// The leaf's lane root, position and lane length, after checking that the leaf's lane and
+    /// top branches give the vote's root.
+    function _leafUnderRoot(JudgeLeafInput calldata x) private pure returns (bytes32 laneRoot, uint256 p, uint256 m) {
         uint256 lanes = x.lanes;
         uint256 n = x.n;
         if (lanes == 0 || lanes > GameVote.MAX_LANES || n > GameVote.MAX_CHUNKS || x.index >= n) {
             revert WrongPath();
         }
         uint256 j = x.index % lanes;
-        uint256 p = x.index / lanes;
-        uint256 m = GameTree.laneLength(n, lanes, j);
-        bytes32 laneRoot = GameTree.rootFromPath(x.leaf, p, m, x.laneBranch);
-        if (x.chained && p > 0) {
-            if (GameTree.rootFromPath(x.link, p - 1, m, x.prevBranch) != laneRoot) revert WrongPath();
-        } else if (x.link != 0 || x.prevBranch.length != 0) {
-            revert WrongPath();
-        }
+        p = x.index / lanes;
+        m = GameTree.laneLength(n, lanes, j);
+        laneRoot = GameTree.rootFromPath(x.leaf, p, m, x.laneBranch);
         bytes32 top = GameTree.rootFromPath(laneRoot, j, GameTree.usedLanes(n, lanes), x.topBranch);
         if (GameTree.commitmentRoot(lanes, x.chained, n, top) != x.root) revert WrongPath();
     }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod evm;
 mod program;
 mod progress;
 mod protocol;

@@ -540,6 +540,11 @@ pub struct RefereeArgs {
     /// initial state computed by loading it; nothing runs.
     #[arg(long, value_name = "FILE")]
     windback: PathBuf,
+    /// Also judge the last step on-chain: the contracts (contracts/) in an EVM (revm, Prague),
+    /// printing the chain's verdict and the transaction's gas. A claimed chunk needs a
+    /// version-4 (`poie vote --hash keccak`) vote.
+    #[arg(long)]
+    evm: bool,
 }
 
 pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
@@ -562,8 +567,8 @@ pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
         poie::referee::initial_state(&elf, &input, index, v.max_steps)
             .map_err(|e| format!("job {job}: invalid ELF: {e}"))
     };
-    match poie::protocol::challenge::judge(&v, &r, &initial_state, &t.transcript()) {
-        Ok(outcome) => {
+    match poie::protocol::challenge::judge_to_last_step(&v, &r, &initial_state, &t.transcript()) {
+        Ok((outcome, last)) => {
             println!("{outcome}");
             if outcome != t.outcome {
                 // The file's own text: escaped, so it cannot drive a terminal.
@@ -571,6 +576,9 @@ pub fn referee(a: RefereeArgs) -> Result<ExitCode> {
                     "(the transcript claimed: {})",
                     t.outcome.to_string().escape_debug()
                 );
+            }
+            if a.evm && !super::evm::judge(&v, &r, last.as_ref(), &outcome)? {
+                return Ok(ExitCode::from(1));
             }
             Ok(if outcome.is_proven() {
                 ExitCode::SUCCESS

@@ -115,6 +115,29 @@ pub struct JudgeLeaf {
 
 const JUDGE_LEAF: &str = "judgeLeaf((bytes32,uint32,bool,uint64,address,bytes32,bytes32,uint64,bytes32,bytes32[],bytes32[],bytes32,bytes32[],bytes32,bytes))";
 
+const JUDGE_OPENING: &str = "judgeOpening((bytes32,uint32,bool,uint64,address,bytes32,bytes32,uint64,bytes32,bytes32[],bytes32[],bytes32,bytes32[],bytes32,bytes),bytes32)";
+
+/// The ABI tuple of a [`JudgeLeaf`].
+fn judge_leaf_tuple(x: &JudgeLeaf) -> Arg<'_> {
+    Arg::Tuple(vec![
+        Arg::Word(x.root),
+        Arg::Word(abi::word(u64::from(x.lanes))),
+        Arg::Word(bool_word(x.chained)),
+        Arg::Word(abi::word(x.n)),
+        Arg::Word(address_word(x.executor)),
+        Arg::Word(x.salt),
+        Arg::Word(x.salt_commitment),
+        Arg::Word(abi::word(x.index)),
+        Arg::Word(x.leaf),
+        Arg::Words(&x.lane_branch),
+        Arg::Words(&x.top_branch),
+        Arg::Word(x.link),
+        Arg::Words(&x.prev_branch),
+        Arg::Word(x.agreed),
+        Arg::Bytes(&x.step_proof),
+    ])
+}
+
 fn address_word(a: Address) -> [u8; 32] {
     let mut w = [0u8; 32];
     w[12..].copy_from_slice(a.as_slice());
@@ -327,24 +350,22 @@ impl GameContract {
         from: Address,
         x: &JudgeLeaf,
     ) -> Result<Sent<bool>, EvmError> {
-        let tuple = Arg::Tuple(vec![
-            Arg::Word(x.root),
-            Arg::Word(abi::word(u64::from(x.lanes))),
-            Arg::Word(bool_word(x.chained)),
-            Arg::Word(abi::word(x.n)),
-            Arg::Word(address_word(x.executor)),
-            Arg::Word(x.salt),
-            Arg::Word(x.salt_commitment),
-            Arg::Word(abi::word(x.index)),
-            Arg::Word(x.leaf),
-            Arg::Words(&x.lane_branch),
-            Arg::Words(&x.top_branch),
-            Arg::Word(x.link),
-            Arg::Words(&x.prev_branch),
-            Arg::Word(x.agreed),
-            Arg::Bytes(&x.step_proof),
-        ]);
-        self.send(evm, from, JUDGE_LEAF, &[tuple], |d| abi::bool_at(d, 0))
+        self.send(evm, from, JUDGE_LEAF, &[judge_leaf_tuple(x)], |d| {
+            abi::bool_at(d, 0)
+        })
+    }
+
+    /// `judgeOpening(x, chunk)`: whether the executor loses on the chunk it opened (with the
+    /// link it signed; `x.prev_branch` empty).
+    pub fn judge_opening(
+        &self,
+        evm: &mut Evm,
+        from: Address,
+        x: &JudgeLeaf,
+        chunk: [u8; 32],
+    ) -> Result<Sent<bool>, EvmError> {
+        let args = [judge_leaf_tuple(x), Arg::Word(chunk)];
+        self.send(evm, from, JUDGE_OPENING, &args, |d| abi::bool_at(d, 0))
     }
 
     /// `judgeState(agreed, finalClaim, claimed, stepProof)`: whether the executor loses on its

@@ -255,10 +255,9 @@ pub enum ReplayError {
 
 /// Replays a recorded second phase without running anything: the bisection over `[0, hi]`
 /// from `initial` (the job's initial state, which the vote claims), re-derived round by round
-/// from the recorded points and choices, then [`judge`] on the step proof from the agreed
-/// state `lo` against what the executor claimed at `lo + 1`: its answer there, or `at_hi`
-/// when `lo + 1 = hi`. Work: one step proof and one comparison per round, whatever the job's
-/// length.
+/// from the recorded points and choices ([`settle`]), then [`judge`] on the step proof from the
+/// agreed state `lo` against what the executor claimed at `lo + 1`. Work: one step proof and
+/// one comparison per round, whatever the job's length.
 pub fn replay(
     initial: &Hash,
     at_hi: &Claim,
@@ -267,6 +266,21 @@ pub fn replay(
     rounds: &[Round],
     proof: &StepProof,
 ) -> Result<Ruling, ReplayError> {
+    let (pre, claim) = settle(initial, at_hi, hi, arity, rounds)?;
+    Ok(judge(&pre, &claim, proof)?)
+}
+
+/// What a recorded bisection leaves to one step: the agreed state at `lo` (the executor's
+/// commitment there, or `initial` at 0) and the executor's claim at `lo + 1` (its answer
+/// there, or `at_hi` when `lo + 1 = hi`). The rounds are checked as [`replay`] says; this is
+/// what an on-chain judgement of the last step takes.
+pub fn settle(
+    initial: &Hash,
+    at_hi: &Claim,
+    hi: u64,
+    arity: u64,
+    rounds: &[Round],
+) -> Result<(Hash, Claim), ReplayError> {
     let mut b = Bisection::new(0, hi, arity)?;
     // The executor's commitments at the current ends, `None` at 0 and at `hi`.
     let (mut at_lo, mut at_up): (Option<Hash>, Option<Hash>) = (None, None);
@@ -307,7 +321,7 @@ pub fn replay(
         Some(h) if b.range().1 != hi => Claim::State(h),
         _ => at_hi.clone(),
     };
-    Ok(judge(&pre, &claim, proof)?)
+    Ok((pre, claim))
 }
 
 #[cfg(test)]

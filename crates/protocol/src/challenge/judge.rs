@@ -18,7 +18,7 @@ use super::wire::{Disputed, Msg, Node};
 use crate::vote::{Reveal, Vote};
 use poie_proof::hash::{Digest32, Hasher};
 use poie_proof::Simd;
-use poie_referee::dispute::{replay, GAME_ARITY};
+use poie_referee::dispute::{settle, GAME_ARITY};
 use poie_referee::{Claim, Round, Ruling, StepProof};
 
 /// Why a transcript is not a record of a game the rules allow.
@@ -143,6 +143,33 @@ fn not_the_game(entry: usize, why: impl Into<String>) -> JudgeError {
     }
 }
 
+/// What a game's last step was judged on: the agreed state, the executor's claim one step
+/// later, the challenger's step proof (its bytes, SPEC 1.7) and, for a claimed chunk, the
+/// opened leaf with its place in the executor's tree. Enough to rule again elsewhere, e.g. on
+/// a chain (`poie referee --evm`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastStep {
+    pub agreed: Digest32,
+    pub claim: Claim,
+    pub proof: Vec<u8>,
+    /// `Some` when the claim is the opened chunk.
+    pub opening: Option<OpenedLeaf>,
+}
+
+/// The leaf the first phase opened, as the executor signed it: its chunk and link, the leaf's
+/// digest (which they hash to), and the audit paths of the leaf in its lane's tree and of the
+/// lane in the top tree, leaf upwards (RFC 9162), made of the siblings the executor signed on
+/// the way down.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenedLeaf {
+    pub index: u64,
+    pub leaf: Digest32,
+    pub chunk: [u8; 32],
+    pub link: Digest32,
+    pub lane_branch: Vec<Digest32>,
+    pub top_branch: Vec<Digest32>,
+}
+
 /// Judges `t` for vote `v` with reveal `r`, without running anything. `initial_state(job)` is
 /// job `job`'s initial state commitment as loading it gives (SPEC 6.2; no instruction runs):
 /// asked only when the transcript ends at an opening, to rule on the vote's claim.
@@ -151,6 +178,28 @@ pub fn judge(
     r: &Reveal,
     initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
     t: &Transcript,
+) -> Result<Outcome, JudgeError> {
+    judge_to_last_step(v, r, initial_state, t).map(|(outcome, _)| outcome)
+}
+
+/// [`judge`], and the last step the outcome rests on when a step proof decided it.
+pub fn judge_to_last_step(
+    v: &Vote,
+    r: &Reveal,
+    initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
+    t: &Transcript,
+) -> Result<(Outcome, Option<LastStep>), JudgeError> {
+    let mut last = None;
+    let outcome = judge_recording(v, r, initial_state, t, &mut last)?;
+    Ok((outcome, last))
+}
+
+fn judge_recording(
+    v: &Vote,
+    r: &Reveal,
+    initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
+    t: &Transcript,
+    last: &mut Option<LastStep>,
 ) -> Result<Outcome, JudgeError> {
     if !v.authentic() || !r.belongs_to(v) {
         return Err(JudgeError::BadVote);
@@ -193,9 +242,11 @@ pub fn judge(
     // hash to the digest the executor signed for it.
     // A dispute of a job's claim goes from the top root straight to the job's states.
     if let Some(Msg::States { job, .. }) = rec.entries.get(rec.at).and_then(|e| e.msg.as_ref()) {
-        return claim_dispute(v, &mut rec, initial_state, *job as usize);
+        return claim_dispute(v, &mut rec, initial_state, *job as usize, last);
     }
     let mut node = shape.normalize(shape.root_node());
+    // The siblings the executor signed on the way down, and whether each is a top-tree node's.
+    let mut siblings: Vec<(bool, Digest32)> = Vec::new();
     // The first lane node of the descent and its signed digest: where a link dispute starts.
     let mut lane_root: Option<(Node, Digest32)> = None;
     let (index, chunk, link) = loop {
@@ -213,13 +264,14 @@ pub fn judge(
                 };
                 // The next message names the child the challenger descends into.
                 let next = rec.entries.get(rec.at).and_then(|e| e.msg.as_ref());
-                (node, claimed) = match next {
-                    Some(Msg::Query { node: n }) if *n == shape.normalize(r) => (r, right),
-                    Some(Msg::Open { index }) if leaf_index(&shape, r) == Some(*index) => {
-                        (r, right)
-                    }
-                    _ => (l, left),
+                let right_side = match next {
+                    Some(Msg::Query { node: n }) => *n == shape.normalize(r),
+                    Some(Msg::Open { index }) => leaf_index(&shape, r) == Some(*index),
+                    _ => false,
                 };
+                let sibling = if right_side { left } else { right };
+                siblings.push((matches!(node, Node::Top { .. }), sibling));
+                (node, claimed) = if right_side { (r, right) } else { (l, left) };
                 node = shape.normalize(node);
             }
             (Msg::Open { index }, None) if leaf_index(&shape, node) == Some(*index) => {
@@ -257,7 +309,32 @@ pub fn judge(
     if let Some(Msg::Query { .. }) = rec.entries.get(rec.at).and_then(|e| e.msg.as_ref()) {
         return link_dispute(&shape, &h, &mut rec, lane_root, (lane, pos), link, index);
     }
-    second_phase(v, &mut rec, initial_state, index, chunk)
+    let opened = OpenedLeaf::new(&h, (index, chunk, link), &siblings);
+    second_phase(v, &mut rec, initial_state, opened, last)
+}
+
+impl OpenedLeaf {
+    /// The leaf `index` opened as `(chunk, link)`, below the `siblings` the descent passed
+    /// (root downwards, each marked when it is a top-tree node's).
+    fn new(
+        h: &Hasher,
+        (index, chunk, link): (u64, [u8; 32], Digest32),
+        siblings: &[(bool, Digest32)],
+    ) -> OpenedLeaf {
+        // Leaf upwards: the lane tree's siblings, then the top tree's.
+        let branch = |top: bool| -> Vec<Digest32> {
+            let path = siblings.iter().rev().filter(|(t, _)| *t == top);
+            path.map(|(_, d)| *d).collect()
+        };
+        OpenedLeaf {
+            index,
+            leaf: h.leaf(&chunk, &link),
+            chunk,
+            link,
+            lane_branch: branch(false),
+            top_branch: branch(true),
+        }
+    }
 }
 
 /// A dispute of the opened leaf's link (chained lanes, position `pos > 0`): the queries
@@ -348,9 +425,10 @@ fn second_phase(
     v: &Vote,
     rec: &mut Record<'_>,
     initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
-    index: u64,
-    chunk: [u8; 32],
+    opened: OpenedLeaf,
+    last: &mut Option<LastStep>,
 ) -> Result<Outcome, JudgeError> {
+    let (index, chunk) = (opened.index, opened.chunk);
     let Some((job, step)) = locate(&v.jobs, index) else {
         rec.ended()?;
         return Ok(Outcome::Challenger(format!(
@@ -373,9 +451,10 @@ fn second_phase(
         v,
         rec,
         job,
-        Claim::Chunk(chunk),
+        (Claim::Chunk(chunk), Some(opened)),
         step.saturating_add(1),
         &at,
+        last,
     )
 }
 
@@ -406,6 +485,7 @@ fn claim_dispute(
     rec: &mut Record<'_>,
     initial_state: &dyn Fn(usize) -> Result<Digest32, String>,
     job: usize,
+    last: &mut Option<LastStep>,
 ) -> Result<Outcome, JudgeError> {
     if let Some(wrong) = initial_claim(v, initial_state, job)? {
         return Ok(wrong);
@@ -418,21 +498,24 @@ fn claim_dispute(
         v,
         rec,
         job,
-        Claim::Final(claim.state_root),
+        (Claim::Final(claim.state_root), None),
         claim.steps.saturating_add(1),
         &at,
+        last,
     )
 }
 
 /// The rounds over job `job`'s states `[0, hi]`, with the executor's claim `at_hi` at the
-/// end, then the challenger's step proof, ruled on without running anything.
+/// end (and the opened leaf it comes from, for a chunk), then the challenger's step proof,
+/// ruled on without running anything; the step is recorded in `last`.
 fn states_game(
     v: &Vote,
     rec: &mut Record<'_>,
     job: usize,
-    at_hi: Claim,
+    (at_hi, opened): (Claim, Option<OpenedLeaf>),
     hi: u64,
     at: &str,
+    last: &mut Option<LastStep>,
 ) -> Result<Outcome, JudgeError> {
     let Some(claim) = v.jobs.get(job).copied() else {
         return Err(not_the_game(rec.at, "a job of the vote"));
@@ -468,17 +551,20 @@ fn states_game(
             Msg::Prove { disputed, proof } => {
                 prev_choice(&mut rounds, *disputed);
                 rec.ended()?;
+                let bytes = proof;
                 let proof =
-                    StepProof::decode(proof).map_err(|e| JudgeError::Proof(e.to_string()))?;
-                let ruling = replay(
-                    &claim.initial_state,
-                    &at_hi,
-                    hi,
-                    GAME_ARITY,
-                    &rounds,
-                    &proof,
-                )
-                .map_err(|e| JudgeError::Replay(e.to_string()))?;
+                    StepProof::decode(bytes).map_err(|e| JudgeError::Proof(e.to_string()))?;
+                let (agreed, step_claim) =
+                    settle(&claim.initial_state, &at_hi, hi, GAME_ARITY, &rounds)
+                        .map_err(|e| JudgeError::Replay(e.to_string()))?;
+                let ruling = poie_referee::judge(&agreed, &step_claim, &proof)
+                    .map_err(|e| JudgeError::Replay(e.to_string()))?;
+                *last = Some(LastStep {
+                    agreed,
+                    opening: opened.filter(|_| step_claim == at_hi),
+                    claim: step_claim,
+                    proof: bytes.clone(),
+                });
                 return Ok(match ruling {
                     Ruling::ExecutorLoses(why) => Outcome::Challenger(format!(
                         "one step proves the executor wrong {at}: {why}"

@@ -51,7 +51,7 @@ mod wire;
 pub use bounded::{Bounded, Kept, Limits, ReplayError};
 pub use challenger::{locate, play, play_claim, play_to_one_step, Outcome, SecondPhase};
 pub use executor::{check_key, Executor, Refusal, StateSource, MAX_ROUND_POINTS};
-pub use judge::{judge, JudgeError};
+pub use judge::{judge, judge_to_last_step, JudgeError, LastStep, OpenedLeaf};
 pub use net::{challenge, challenge_claim, connect, MAX_TIMEOUT_MS};
 pub use referee::{referee, RefereeError};
 pub use server::{
