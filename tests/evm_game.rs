@@ -102,6 +102,16 @@ impl Chain {
             let (used, exec, bytes) = (g.used, g.execution, g.calldata.bytes);
             println!("  {label:<14} {used:>8} {exec:>8} {bytes:>6}");
         }
+        let sum = |f: fn(&Gas) -> u64| self.gas.iter().map(|(_, g)| f(g)).sum::<u64>();
+        println!(
+            "  total: {} transactions, {} used, {} execution, {} calldata bytes ({} gas at 16/4, {} at the EIP-7623 floor)",
+            self.gas.len(),
+            sum(|g| g.used),
+            sum(|g| g.execution),
+            sum(|g| g.calldata.bytes),
+            sum(|g| g.calldata.gas()),
+            sum(|g| g.calldata.floor_gas()),
+        );
     }
 }
 

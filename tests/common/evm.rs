@@ -65,7 +65,88 @@ pub fn class(pre: &Header, word: u32, proof: &StepProof, result: &StepResult) ->
     }
 }
 
-/// Runs `proof` on-chain and asserts it agrees with the referee's `result` for it.
+/// The revert data `PoieStep` gives for bytes that are no step proof.
+fn revert_of_encoding(d: &poie_referee::ProofDecodeError) -> Vec<u8> {
+    use poie_chain::abi::{encode_call, word, Arg};
+    use poie_referee::ProofDecodeError as P;
+    let (reason, value) = match d {
+        P::TooLong(n) => (1, *n as u64),
+        P::Short(at) => (2, *at as u64),
+        P::List(n) => (3, u64::from(*n)),
+        P::Siblings(n) => (4, u64::from(*n)),
+        P::Trailing(n) => (5, *n as u64),
+    };
+    encode_call(
+        "BadEncoding(uint8,uint256)",
+        &[Arg::Word(word(reason)), Arg::Word(word(value))],
+    )
+}
+
+/// The revert data `PoieStep` gives for the referee's refusal `e` (contracts/src/StepErrors.sol:
+/// one custom error per refusal, with the Rust error's values).
+pub fn revert_of(e: &StepError) -> Vec<u8> {
+    use poie_chain::abi::{encode_call, word, Arg};
+    use poie_referee::DecodeError;
+    let what = |w: &str| match w {
+        "fetch" => 1,
+        "fetch page" => 2,
+        "data" => 3,
+        "data page" => 4,
+        "input" => 5,
+        "page memory" => 6,
+        other => panic!("no code for the proof {other:?}"),
+    };
+    let call = |sig: &str, args: &[u64]| {
+        let args: Vec<Arg> = args.iter().map(|&a| Arg::Word(word(a))).collect();
+        encode_call(sig, &args)
+    };
+    match e {
+        StepError::Header(d) => {
+            let (reason, value) = match d {
+                // A proof shorter than the header ends inside the header: the encoding's error.
+                DecodeError::Length(_) => return call("BadEncoding(uint8,uint256)", &[2, 0]),
+                DecodeError::Domain => (1, 0),
+                DecodeError::Status(b) => (2, u64::from(*b)),
+                DecodeError::TrapKind(b) => (3, u64::from(*b)),
+                DecodeError::TrapMismatch { status, trap_kind } => {
+                    (4, *status as u64 * 256 + *trap_kind as u64)
+                }
+                DecodeError::NonZeroX0(x) => (5, u64::from(*x)),
+                DecodeError::OpenFds(b) => (6, u64::from(*b)),
+            };
+            call("BadHeader(uint8,uint256)", &[reason, value])
+        }
+        StepError::HeaderMismatch => call("HeaderMismatch()", &[]),
+        StepError::Finished(s) => call("Finished(uint8)", &[*s as u64]),
+        StepError::StepLimit { steps, max_steps } => {
+            call("StepLimit(uint64,uint64)", &[*steps, *max_steps])
+        }
+        StepError::MisalignedPc(pc) => call("MisalignedPc(uint32)", &[u64::from(*pc)]),
+        StepError::FlatInput => call("FlatInput()", &[]),
+        StepError::ProofCount {
+            what: w,
+            expected,
+            got,
+        } => call(
+            "ProofCount(uint8,uint256,uint256)",
+            &[what(w), *expected as u64, *got as u64],
+        ),
+        StepError::WrongLeaf {
+            what: w,
+            expected,
+            got,
+        } => call(
+            "WrongLeaf(uint8,uint64,uint64)",
+            &[what(w), *expected, *got],
+        ),
+        StepError::BadProof { what: w, index } => {
+            call("BadProof(uint8,uint64)", &[what(w), *index])
+        }
+    }
+}
+
+/// Runs `proof` on-chain and asserts it agrees with the referee's `result` for it: the same
+/// post-state and chunk, or a revert that names the referee's reason for refusing.
 pub fn agree(pre: &Header, proof: &StepProof, result: &Result<StepResult, StepError>) {
     CHAIN.with(|chain| {
         let mut chain = chain.borrow_mut();
@@ -100,7 +181,16 @@ pub fn agree(pre: &Header, proof: &StepProof, result: &Result<StepResult, StepEr
                         .push((s.gas, bytes.len()));
                 }
             }
-            (Err(_), Err(_)) => {}
+            (Err(e), Err(rev)) => assert_eq!(
+                hex::encode(&rev.data),
+                // The contract reads the bytes: a proof that does not decode is refused as such.
+                hex::encode(match StepProof::decode(&bytes) {
+                    Err(d) => revert_of_encoding(&d),
+                    Ok(_) => revert_of(e),
+                }),
+                "the contract refuses the step at pc {:#x} for another reason than the referee's ({e})",
+                pre.pc
+            ),
             (Ok(r), Err(rev)) => panic!(
                 "the referee accepts the step at pc {:#x} ({:?}) but the contract reverts with {}",
                 pre.pc,
