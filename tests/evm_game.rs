@@ -34,6 +34,8 @@ type Call<T> = Result<Sent<T>, EvmError>;
 type Edit = dyn Fn(&mut JudgeLeaf);
 
 const MOVE_SECONDS: u64 = 3600;
+/// `endReason` of a game lost on a timeout.
+const TIMEOUT_REASON: u8 = 13;
 const T0: u64 = 1_700_000_000;
 const CHALLENGER: Address = Address::new([0xc1; 20]);
 const ANYONE: Address = Address::new([0xa0; 20]);
@@ -89,6 +91,10 @@ impl Chain {
 
     fn outcome(&mut self, id: u64) -> GameOutcome {
         self.view(|g, e| g.outcome(e, ANYONE, id))
+    }
+
+    fn end_reason(&mut self, id: u64) -> u8 {
+        self.view(|g, e| g.end_reason(e, ANYONE, id))
     }
 
     fn wait(&mut self, seconds: u64) {
@@ -424,6 +430,8 @@ fn claim_game(
     let mut mine = w.state_fn(k as usize);
     bisect(&mut chain, id, w, exec_state, &mut mine);
     let outcome = prove(&mut chain, id, w);
+    // A step's ruling ended it: one of GameRuling's reasons, not a timeout.
+    assert!((1..=11).contains(&chain.end_reason(id)), "{title}");
     chain.print(title);
     outcome
 }
@@ -520,8 +528,11 @@ fn game_silence_loses_and_moves_are_the_movers_own() {
     chain.wait(MOVE_SECONDS + 1);
     let sent = chain.try_tx(|g, e| g.reveal_top(e, w.exec, id, top));
     assert!(sent.reverted_with("DeadlinePassed()"));
+    assert_eq!(chain.end_reason(id), 0);
     chain.tx("timeout", |g, e| g.timeout(e, ANYONE, id));
     assert_eq!(chain.outcome(id), GameOutcome::ExecutorLost);
+    // The loss is on record as a timeout, not a proven fault.
+    assert_eq!(chain.end_reason(id), TIMEOUT_REASON);
 
     // A silent challenger, after a reveal; a wrong top root and wrong children refused.
     let mut chain = Chain::new();
@@ -558,7 +569,15 @@ fn game_silence_loses_and_moves_are_the_movers_own() {
     chain.wait(MOVE_SECONDS + 1);
     chain.tx("timeout", |g, e| g.timeout(e, ANYONE, id));
     assert_eq!(chain.outcome(id), GameOutcome::ChallengerLost);
+    assert_eq!(chain.end_reason(id), TIMEOUT_REASON);
     chain.print("silence");
+
+    // A game deployed with less than an hour to move is refused: a vote names no deployment,
+    // and seconds to move would let a deployer win on timeouts against any revealed vote.
+    let mut evm = Evm::new();
+    let step = StepContract::deploy(&mut evm).expect("PoieStep deploys");
+    assert!(GameContract::deploy(&mut evm, DEPLOYER, step.address, 3599).is_err());
+    assert!(GameContract::deploy(&mut evm, DEPLOYER, step.address, 3600).is_ok());
 }
 
 #[test]

@@ -73,6 +73,11 @@ contract PoieGame {
     uint8 internal constant STEPS_DO_NOT_ADD_UP = 12;
     uint8 internal constant TIMEOUT = 13;
 
+    /// The shortest move time a game may be deployed with: a vote names no deployment, so a
+    /// game deployed with seconds to move would let its deployer win on timeouts against any
+    /// revealed vote. Whoever relies on an outcome must still pin the deployment it trusts.
+    uint64 internal constant MIN_MOVE_SECONDS = 3600;
+
     /// One game, in 9 slots: fields a move uses together share a slot (each move touches two to
     /// five), and slots 5 to 7 change meaning between the phases rather than each phase taking
     /// slots of its own, so that a move rewrites a warm non-zero slot (2.9k gas) where a fresh
@@ -84,6 +89,8 @@ contract PoieGame {
         uint40 deadline;
         uint32 lanes;
         bool chained;
+        /// Why the game ended (`Ended`'s reason), 0 while it runs: a timeout is not a fault.
+        uint8 endReason;
         // Slot 1.
         address challenger;
         uint32 n;
@@ -155,7 +162,7 @@ contract PoieGame {
     event Ended(uint256 indexed id, uint8 outcome, uint8 reason);
 
     constructor(address verifier, uint64 seconds_) {
-        if (seconds_ == 0 || seconds_ > type(uint32).max) revert BadMoveSeconds();
+        if (seconds_ < MIN_MOVE_SECONDS || seconds_ > type(uint32).max) revert BadMoveSeconds();
         stepVerifier = IPoieStep(verifier);
         moveSeconds = seconds_;
     }
@@ -401,6 +408,11 @@ contract PoieGame {
     /// Whether the executor loses on its leaf `x.index`: the leaf must be the vote's (its
     /// branches recompute the root, SPEC 3.7; else WrongPath), and then the step from
     /// `x.agreed` rules as `prove` does on a leaf claim.
+    ///
+    /// Stateless: `root`, `executor`, `saltCommitment` and `agreed` are taken as given, so the
+    /// answer proves nothing unless the caller authenticated them (the vote's signature, and
+    /// the agreed state as the executor's own commitment); any state with a valid step from it
+    /// "convicts" an honest leaf. The same holds for `judgeOpening` and `judgeState`.
     function judgeLeaf(JudgeLeafInput calldata x) external view returns (bool executorLoses) {
         if (keccak256(abi.encodePacked("poie/v1/salt", x.salt)) != x.saltCommitment) revert WrongSalt();
         _checkOpening(x);
@@ -472,6 +484,13 @@ contract PoieGame {
         if (stage == EXECUTOR_LOST) return OUTCOME_EXECUTOR_LOST;
         if (stage == CHALLENGER_LOST) return OUTCOME_CHALLENGER_LOST;
         return RUNNING;
+    }
+
+    /// Why the game ended: GameRuling's reasons 1 to 11 (a step's ruling), 12 (the vote's steps
+    /// do not add up to its n), 13 (a timeout: the loser did not move, which proves no fault);
+    /// 0 while it runs.
+    function endReason(uint256 id) external view returns (uint8) {
+        return _game(id).endReason;
     }
 
     /// The stage (the constants above), who must move (address(0) for anyone, or after the
@@ -553,7 +572,7 @@ contract PoieGame {
     }
 
     function _end(Game storage g, uint256 id, uint8 stage, uint8 reason) private {
-        g.stage = stage;
+        (g.stage, g.endReason) = (stage, reason);
         emit Ended(id, stage == EXECUTOR_LOST ? OUTCOME_EXECUTOR_LOST : OUTCOME_CHALLENGER_LOST, reason);
     }
 

@@ -416,6 +416,17 @@ impl GameContract {
         )
     }
 
+    /// Why the game ended (0 while it runs; 13 a timeout, which proves no fault).
+    pub fn end_reason(&self, evm: &mut Evm, from: Address, id: u64) -> Result<Sent<u8>, EvmError> {
+        self.send(
+            evm,
+            from,
+            "endReason(uint256)",
+            &[Arg::Word(abi::word(id))],
+            |d| u8::try_from(abi::u64_at(d, 0)?).map_err(|_| abi::AbiError("a reason past 255")),
+        )
+    }
+
     pub fn status(&self, evm: &mut Evm, from: Address, id: u64) -> Result<Sent<Status>, EvmError> {
         self.send(
             evm,
