@@ -4,14 +4,40 @@
 use super::rng::Rng;
 use super::rv32::*;
 
+/// After the two data pages at `DATA` (resident), a bss page (mapped, not resident), then a
+/// read-only page.
+const BSS: u32 = DATA + 0x2000;
+const RO: u32 = 0x4_0000;
+
+/// Both kinds' image: `code` at `TEXT`, `data` in the two data pages, the bss page, and the
+/// read-only page.
+fn image(code: &[u32], data: Vec<u8>) -> Vec<u8> {
+    elf_segments(
+        TEXT,
+        &[
+            Seg::code(TEXT, PF_R | PF_X, code),
+            Seg {
+                vaddr: DATA,
+                memsz: 0x2000,
+                flags: PF_R | PF_W,
+                bytes: data,
+            },
+            Seg::zero(BSS, 0x1000, PF_R | PF_W),
+            Seg {
+                vaddr: RO,
+                memsz: 0x1000,
+                flags: PF_R,
+                bytes: vec![0x5a; 64],
+            },
+        ],
+    )
+}
+
 /// Random instruction mixes: ALU and M ops, loads and stores misaligned across leaves and
 /// pages, stores into fresh pages, branches, jumps, fences, now and then a trap.
 pub mod instructions {
     use super::*;
 
-    /// Two data pages (resident), a bss page (mapped, not resident), a read-only page.
-    const BSS: u32 = DATA + 0x2000;
-    const RO: u32 = 0x4_0000;
     const UNMAPPED: u32 = 0x5_0000;
     /// Registers the random body never writes: bases and a link register.
     const B_DATA: u32 = 31;
@@ -147,25 +173,7 @@ pub mod instructions {
                 *byte = rng.next() as u8;
             }
         }
-        elf_segments(
-            TEXT,
-            &[
-                Seg::code(TEXT, PF_R | PF_X, &code),
-                Seg {
-                    vaddr: DATA,
-                    memsz: 0x2000,
-                    flags: PF_R | PF_W,
-                    bytes: data,
-                },
-                Seg::zero(BSS, 0x1000, PF_R | PF_W),
-                Seg {
-                    vaddr: RO,
-                    memsz: 0x1000,
-                    flags: PF_R,
-                    bytes: vec![0x5a; 64],
-                },
-            ],
-        )
+        image(&code, data)
     }
 }
 
@@ -174,10 +182,7 @@ pub mod instructions {
 pub mod syscalls {
     use super::*;
 
-    /// Two data pages (resident), a bss page (mapped, not resident), a read-only page; the heap
-    /// starts right after it.
-    const BSS: u32 = DATA + 0x2000;
-    const RO: u32 = 0x4_0000;
+    /// The heap starts right after the read-only page.
     const HEAP: u32 = 0x4_1000;
     const UNMAPPED: u32 = 0x5_0000;
     /// Registers the random body never writes: bases of each kind of page.
@@ -277,24 +282,6 @@ pub mod syscalls {
         code.extend(li(A0, rng.next() as u32));
         code.extend(exit());
         let data: Vec<u8> = (0..0x2000u32).map(|k| (k * 29 + 7) as u8).collect();
-        elf_segments(
-            TEXT,
-            &[
-                Seg::code(TEXT, PF_R | PF_X, &code),
-                Seg {
-                    vaddr: DATA,
-                    memsz: 0x2000,
-                    flags: PF_R | PF_W,
-                    bytes: data,
-                },
-                Seg::zero(BSS, 0x1000, PF_R | PF_W),
-                Seg {
-                    vaddr: RO,
-                    memsz: 0x1000,
-                    flags: PF_R,
-                    bytes: vec![0x5a; 64],
-                },
-            ],
-        )
+        image(&code, data)
     }
 }
